@@ -1,0 +1,84 @@
+# uwsgi-scheduler: build, install, test, demo.
+# `make deps` once on a fresh Debian 12, then `make test` / `make demo`.
+
+PYTHON      ?= /usr/bin/python3
+UWSGI       ?= uwsgi
+CC          ?= gcc
+PLUGIN      := scheduler_plugin.so
+PLUGIN_DIR  ?= $(shell $(UWSGI) --cflags 2>/dev/null | tr ' ' '\n' | sed -n 's/^-DUWSGI_PLUGIN_DIR="\\"\(.*\)\\""$$/\1/p')
+
+CORE_SRC    := $(wildcard plugin/core/*.c)
+CORE_HDR    := $(wildcard plugin/core/*.h)
+ADAPTER_SRC := $(wildcard plugin/*.c)
+ADAPTER_HDR := $(wildcard plugin/*.h)
+
+# Unit tests: each tests/unit/test_*.c is one Check program linked with the
+# pure core; `make test-unit` builds them with ASan+UBSan.
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iplugin/core -Itests/unit
+UNIT_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck) -ljansson -lm -lpthread
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BUILD       := build
+
+.PHONY: all deps install test test-unit test-valgrind test-integration demo bench clean check-layout
+
+all: $(PLUGIN)
+
+deps:
+	sh tools/deps.sh
+
+$(PLUGIN): uwsgiplugin.py $(CORE_SRC) $(CORE_HDR) $(ADAPTER_SRC) $(ADAPTER_HDR)
+	@$(PYTHON) tools/check_layout.py
+	PYTHON=$(PYTHON) $(UWSGI) --build-plugin . >build-plugin.log 2>&1 || (cat build-plugin.log; exit 1)
+	@rm -f build-plugin.log
+
+install: $(PLUGIN)
+	install -D -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGIN_DIR)/$(PLUGIN)
+
+check-layout:
+	$(PYTHON) tools/check_layout.py
+
+$(BUILD)/asan/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+
+$(BUILD)/plain/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+
+# Oracles: each tests/unit/oracle/NAME.py (Debian's python3: zoneinfo,
+# croniter) writes expected values to $(BUILD)/oracle/NAME.tsv; the C tests
+# read them from $$USCH_ORACLE_DIR and compare.
+ORACLE_SRC := $(wildcard tests/unit/oracle/*.py)
+ORACLES    := $(patsubst tests/unit/oracle/%.py,$(BUILD)/oracle/%.tsv,$(ORACLE_SRC))
+
+$(BUILD)/oracle/%.tsv: tests/unit/oracle/%.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) $< > $@.tmp && mv $@.tmp $@
+
+UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
+UNIT_PLAIN := $(patsubst tests/unit/%.c,$(BUILD)/plain/%,$(UNIT_SRC))
+
+# CK_FORK=no keeps each suite in one process so ASan/valgrind see all of it.
+test-unit: $(UNIT_ASAN) $(ORACLES)
+	@set -e; for t in $(UNIT_ASAN); do \
+		echo "== $$t"; USCH_ORACLE_DIR=$(BUILD)/oracle CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+test-valgrind: $(UNIT_PLAIN) $(ORACLES)
+	@set -e; for t in $(UNIT_PLAIN); do \
+		echo "== valgrind $$t"; USCH_ORACLE_DIR=$(BUILD)/oracle CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect $$t; done
+
+test-integration: $(PLUGIN)
+	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider .
+
+test: test-unit test-integration
+
+demo: $(PLUGIN)
+	sh examples/wsgi/demo.sh
+
+bench: $(PLUGIN)
+	sh bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(PLUGIN) .uwsgi_plugins_builder

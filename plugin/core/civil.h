@@ -1,0 +1,30 @@
+/* civil.h - proleptic Gregorian calendar arithmetic (no time zones).
+ *
+ * Instants in the core are int64 seconds (or microseconds, see usch_time)
+ * since the Unix epoch, UTC. "Local seconds" are the same count read as if
+ * the wall clock of a zone were UTC: local = utc + offset. */
+#ifndef USCH_CIVIL_H
+#define USCH_CIVIL_H
+
+#include <stdint.h>
+
+struct usch_civil {
+	int year;   /* e.g. 2026 */
+	int mon;    /* 1-12 */
+	int mday;   /* 1-31 */
+	int hour;   /* 0-23 */
+	int min;    /* 0-59 */
+	int sec;    /* 0-59 */
+};
+
+int64_t usch_days_from_civil(int y, int m, int d);
+void usch_civil_from_days(int64_t days, int *y, int *m, int *d);
+int usch_weekday_from_days(int64_t days);      /* 0 = Sunday .. 6 = Saturday */
+int usch_days_in_month(int y, int m);
+int usch_is_leap(int y);
+
+/* seconds <-> broken-down civil time (no zone: the count is taken as is) */
+int64_t usch_civil_to_secs(const struct usch_civil *c);
+void usch_secs_to_civil(int64_t secs, struct usch_civil *c);
+
+#endif
