@@ -74,7 +74,7 @@ test-integration: $(PLUGIN)
 
 test: test-unit test-integration
 
-demo: $(PLUGIN)
+demo: install
 	sh examples/wsgi/demo.sh
 
 bench: $(PLUGIN)

@@ -2,7 +2,11 @@
  *
  * Instants in the core are int64 seconds (or microseconds, see usch_time)
  * since the Unix epoch, UTC. "Local seconds" are the same count read as if
- * the wall clock of a zone were UTC: local = utc + offset. */
+ * the wall clock of a zone were UTC: local = utc + offset.
+ *
+ * Exact for every date whose year fits an int (days and seconds within
+ * about +/-2^40 days); out-of-range fields are carried, not rejected:
+ * day 30 of February is March 2 (or 1), hour 25 is 01:00 the next day. */
 #ifndef USCH_CIVIL_H
 #define USCH_CIVIL_H
 

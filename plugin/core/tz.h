@@ -31,7 +31,9 @@ int64_t usch_tz_to_local(const usch_tz *tz, int64_t t);
  * gap: out[0] is the transition instant, the first instant after the gap). */
 int usch_tz_from_local(const usch_tz *tz, int64_t local, int64_t out[2]);
 
-/* First transition strictly after t, or INT64_MAX when the zone has none. */
+/* First transition strictly after t, or INT64_MAX when the zone has none.
+ * Only changes of the UTC offset count: a change of abbreviation or of the
+ * isdst flag alone is not a transition here. */
 int64_t usch_tz_next_transition(const usch_tz *tz, int64_t t);
 
 #endif

@@ -1,0 +1,54 @@
+/* sched.h - the per-worker schedule: which job fires next, on which clock.
+ *
+ * Pure: the caller passes the clocks' readings in (monotonic and wall, µs)
+ * and a callback that receives due fires; no threads, no sleeping here.
+ * Interval jobs run on the monotonic timeline (elapsed time, immune to
+ * DST and clock steps); cron, date and calendar jobs on the wall clock,
+ * recomputed when the wall clock steps. */
+#ifndef USCH_SCHED_H
+#define USCH_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "job.h"
+#include "timerq.h"
+
+/* A wall-clock step larger than this (either way) recomputes wall jobs. */
+#define USCH_CLOCK_STEP_US 1000000
+
+struct usch_fire {
+	const struct usch_job *job;
+	int64_t scheduled_us;	/* wall µs of the fire's scheduled instant */
+	int64_t missed;		/* fires skipped since the previous one */
+};
+
+typedef void (*usch_fire_fn)(void *ctx, const struct usch_fire *fire);
+
+struct usch_entry {
+	const struct usch_job *job;
+	struct usch_timer timer;	/* deadline: monotonic µs */
+	int wall;		/* evaluated on the wall timeline */
+	int64_t shift;		/* mono jobs: trigger timeline = mono + shift */
+	int64_t next;		/* next fire on the trigger's timeline */
+	int64_t last;		/* last fire on the trigger's timeline */
+};
+
+struct usch_sched {
+	struct usch_timerq q;
+	struct usch_entry *entries;
+	size_t n;
+	int64_t wall_minus_mono;
+};
+
+/* Computes every job's first fire. Returns 0, or -1 (out of memory). */
+int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n,
+		int64_t now_mono, int64_t now_wall);
+void usch_sched_free(struct usch_sched *s);
+
+/* Hands every fire due at now_mono to fire(), in deadline order (ties in
+ * declaration order), reschedules, and returns the monotonic deadline of
+ * the next fire (INT64_MAX when nothing is left to fire). */
+int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall,
+		usch_fire_fn fire, void *ctx);
+
+#endif

@@ -1,0 +1,62 @@
+/* timerq.h - the timer queue: a binary min-heap of deadlines.
+ *
+ * Owns only the ordering of timers. A timer is a node the caller embeds in
+ * its own struct (container_of style, see USCH_TIMER_ENTRY); the queue keeps
+ * an array of pointers to the nodes and each node remembers its slot, so any
+ * node is removed in O(log n). The array grows by doubling; after that no
+ * operation allocates (usch_timerq_reserve makes insert infallible).
+ *
+ * Order: earliest deadline first; equal deadlines in insertion order, so
+ * jobs due at the same instant fire in the order they were queued.
+ *
+ * Not thread-safe: the caller serialises access to one queue. */
+#ifndef USCH_TIMERQ_H
+#define USCH_TIMERQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct usch_timer {
+	int64_t deadline;  /* µs on the caller's timeline; set by insert */
+	uint64_t seq;      /* insertion sequence, breaks ties (FIFO) */
+	size_t slot;       /* 1-based heap slot; 0 = not queued */
+};
+
+struct usch_timerq {
+	struct usch_timer **heap;
+	size_t count;
+	size_t cap;
+	uint64_t next_seq;
+};
+
+/* The struct that embeds timer node `ptr` as member `member`. */
+#define USCH_TIMER_ENTRY(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* A zero-filled node is a valid unqueued node; this is the same. */
+void usch_timer_init(struct usch_timer *t);
+int usch_timer_is_queued(const struct usch_timer *t);
+
+void usch_timerq_init(struct usch_timerq *q);
+/* Releases the array; the nodes are the caller's and are left as they are
+ * (still marked queued: reinitialise them before reuse). */
+void usch_timerq_free(struct usch_timerq *q);
+
+/* Makes room for n nodes in total. Returns 0, or -1 when out of memory. */
+int usch_timerq_reserve(struct usch_timerq *q, size_t n);
+
+/* Queues t at deadline. Returns 0, or -1 when t is already queued or the
+ * array cannot grow (t is then left unqueued). */
+int usch_timerq_insert(struct usch_timerq *q, struct usch_timer *t,
+		int64_t deadline);
+
+/* Unqueues t. Returns 0, or -1 when t is not in q. */
+int usch_timerq_remove(struct usch_timerq *q, struct usch_timer *t);
+
+/* The earliest node (NULL when empty); peek leaves it queued. */
+struct usch_timer *usch_timerq_peek(const struct usch_timerq *q);
+struct usch_timer *usch_timerq_pop(struct usch_timerq *q);
+
+size_t usch_timerq_count(const struct usch_timerq *q);
+
+#endif

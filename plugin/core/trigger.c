@@ -1,0 +1,569 @@
+/* trigger.c - triggers: next fire instant after T for cron, interval, date,
+ * calendar-interval, AND and OR, each with an optional [start, end] window.
+ *
+ * Owns the trigger tree (combinators own their children) and the µs <-> s
+ * conversions at the edge of cron.c and tz.c, which work in seconds. Every
+ * computation guards int64 overflow: a fire that cannot be represented is
+ * "never" (INT64_MAX), so huge instants degrade to "no more fires" rather
+ * than wrapping into the past. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "civil.h"
+#include "cron.h"
+#include "trigger.h"
+
+#define USEC 1000000
+#define DAY_SECS 86400
+
+/* Past this day count (≈ year 294247) no instant fits int64 µs. */
+#define MAX_DAYS (INT64_MAX / USEC / DAY_SECS + 1)
+#define MAX_YEAR 294248
+
+struct calendar {
+	int n;
+	enum usch_cal_unit unit;
+	const usch_tz *tz;
+	int64_t anchor;        /* µs: fire 0 */
+	int year, mon, mday;   /* the anchor's local date */
+	int64_t days;          /* the same as a day count */
+	int64_t tod;           /* the anchor's local time of day, seconds */
+	int64_t frac;          /* the anchor's µs within its second */
+};
+
+struct usch_trigger {
+	enum usch_trigger_kind kind;
+	enum usch_clock clock;
+	int64_t start;
+	int64_t end;
+	union {
+		struct {
+			usch_cron *cron;
+			const usch_tz *tz;
+			char *expr;
+		} cron;
+		struct {
+			int64_t period;
+			int64_t anchor;
+		} interval;
+		struct {
+			int64_t at;
+			const usch_tz *tz;
+		} date;
+		struct calendar cal;
+		struct {
+			usch_trigger **child;
+			size_t n;
+		} combo;
+	} u;
+};
+
+/* C division truncates toward zero; instants before the epoch need floor
+ * to land in the right second and day. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+	return a - floor_div(a, b) * b;
+}
+
+/* secs * 1e6 + frac, or INT64_MAX when that is past the timeline. */
+static int64_t secs_to_us(int64_t secs, int64_t frac)
+{
+	if (secs > (INT64_MAX - frac) / USEC)
+		return INT64_MAX;
+	/* Only a broken caller gets here; next() rejects the clamped value as
+	 * not after T. */
+	if (secs < INT64_MIN / USEC)
+		return INT64_MIN;
+	return secs * USEC + frac;
+}
+
+static const usch_tz *zone_or_utc(const usch_tz *tz)
+{
+	return tz ? tz : usch_tz_utc();
+}
+
+static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock)
+{
+	usch_trigger *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->kind = kind;
+	t->clock = clock;
+	t->start = INT64_MIN;
+	t->end = INT64_MAX;
+	return t;
+}
+
+/* ---- constructors ---- */
+
+usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
+		const usch_tz *tz, char *err, size_t errlen)
+{
+	if (!expr) {
+		snprintf(err, errlen, "no cron expression");
+		return NULL;
+	}
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL);
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->u.cron.tz = zone_or_utc(tz);
+	t->u.cron.cron = malloc(usch_cron_size());
+	t->u.cron.expr = strdup(expr);
+	if (!t->u.cron.cron || !t->u.cron.expr) {
+		snprintf(err, errlen, "out of memory");
+		usch_trigger_free(t);
+		return NULL;
+	}
+	if (usch_cron_parse(t->u.cron.cron, expr, job_id, err, errlen) < 0) {
+		usch_trigger_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us)
+{
+	if (period_us <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO);
+	if (!t)
+		return NULL;
+	t->u.interval.period = period_us;
+	t->u.interval.anchor = anchor_us;
+	return t;
+}
+
+usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz)
+{
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL);
+	if (!t)
+		return NULL;
+	t->u.date.at = at_us;
+	t->u.date.tz = zone_or_utc(tz);
+	return t;
+}
+
+usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
+		int64_t anchor_us, const usch_tz *tz)
+{
+	if (n < 1 || (unit != USCH_CAL_DAYS && unit != USCH_CAL_WEEKS &&
+			unit != USCH_CAL_MONTHS && unit != USCH_CAL_YEARS)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL);
+	if (!t)
+		return NULL;
+	struct calendar *c = &t->u.cal;
+	c->n = n;
+	c->unit = unit;
+	c->tz = zone_or_utc(tz);
+	c->anchor = anchor_us;
+	c->frac = floor_mod(anchor_us, USEC);
+	int64_t local = usch_tz_to_local(c->tz, floor_div(anchor_us, USEC));
+	c->days = floor_div(local, DAY_SECS);
+	c->tod = local - c->days * DAY_SECS;
+	usch_civil_from_days(c->days, &c->year, &c->mon, &c->mday);
+	return t;
+}
+
+static usch_trigger *combinator(enum usch_trigger_kind kind,
+		usch_trigger *const *children, size_t n)
+{
+	int ok = children && n > 0 && n <= SIZE_MAX / sizeof(usch_trigger *);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = children[i] != NULL;
+	usch_trigger *t = ok ? alloc_trigger(kind, USCH_CLOCK_MONO) : NULL;
+	usch_trigger **copy = t ? malloc(n * sizeof(*copy)) : NULL;
+	if (!copy) {
+		/* Ownership passed in regardless, so the caller has one cleanup
+		 * path whatever failed. */
+		for (size_t i = 0; children && i < n; i++)
+			usch_trigger_free(children[i]);
+		free(t);
+		if (!ok)
+			errno = EINVAL;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = children[i];
+		if (copy[i]->clock == USCH_CLOCK_WALL)
+			t->clock = USCH_CLOCK_WALL;
+	}
+	t->u.combo.child = copy;
+	t->u.combo.n = n;
+	return t;
+}
+
+usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n)
+{
+	return combinator(USCH_TRIGGER_AND, children, n);
+}
+
+usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n)
+{
+	return combinator(USCH_TRIGGER_OR, children, n);
+}
+
+int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us)
+{
+	if (start_us > end_us)
+		return -1;
+	t->start = start_us;
+	t->end = end_us;
+	return 0;
+}
+
+void usch_trigger_free(usch_trigger *t)
+{
+	if (!t)
+		return;
+	switch (t->kind) {
+	case USCH_TRIGGER_CRON:
+		free(t->u.cron.cron);
+		free(t->u.cron.expr);
+		break;
+	case USCH_TRIGGER_AND:
+	case USCH_TRIGGER_OR:
+		for (size_t i = 0; i < t->u.combo.n; i++)
+			usch_trigger_free(t->u.combo.child[i]);
+		free(t->u.combo.child);
+		break;
+	default:
+		break;
+	}
+	free(t);
+}
+
+enum usch_trigger_kind usch_trigger_kind(const usch_trigger *t)
+{
+	return t->kind;
+}
+
+enum usch_clock usch_trigger_clock(const usch_trigger *t)
+{
+	return t->clock;
+}
+
+int usch_trigger_is_start(const usch_trigger *t)
+{
+	return t->kind == USCH_TRIGGER_CRON && usch_cron_is_start(t->u.cron.cron);
+}
+
+/* ---- next fire ---- */
+
+/* cron.c works in whole seconds: its next after floor(T) is at least
+ * floor(T) + 1 s, hence strictly after T whatever T's µs part. */
+static int64_t cron_next(const usch_trigger *t, int64_t after)
+{
+	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, floor_div(after, USEC));
+	if (s == INT64_MAX)
+		return INT64_MAX;
+	return secs_to_us(s, 0);
+}
+
+/* Unsigned arithmetic: after - anchor and the step offset may exceed
+ * INT64_MAX (anchor far negative, after far positive) but never 2^64. */
+static int64_t interval_next(const usch_trigger *t, int64_t after)
+{
+	int64_t a = t->u.interval.anchor;
+	uint64_t p = (uint64_t)t->u.interval.period;
+
+	if (after < a)
+		return a;
+	uint64_t diff = (uint64_t)after - (uint64_t)a;
+	uint64_t base = diff - diff % p;
+	if (base > UINT64_MAX - p)
+		return INT64_MAX;
+	uint64_t offset = base + p;
+	uint64_t room = (uint64_t)INT64_MAX - (uint64_t)a;
+	if (offset >= room)
+		return INT64_MAX;
+	/* a + offset fits int64 (offset < room), so the modular sum is it. */
+	return (int64_t)((uint64_t)a + offset);
+}
+
+static int64_t date_next(const usch_trigger *t, int64_t after)
+{
+	return t->u.date.at > after ? t->u.date.at : INT64_MAX;
+}
+
+/* The local date of fire k as a day count; -1 when past the timeline. */
+static int cal_day(const struct calendar *c, int64_t k, int64_t *day)
+{
+	int64_t step, units;
+
+	switch (c->unit) {
+	case USCH_CAL_DAYS:
+	case USCH_CAL_WEEKS:
+		step = c->unit == USCH_CAL_WEEKS ? 7 * (int64_t)c->n : c->n;
+		if (__builtin_mul_overflow(k, step, &units) || units > MAX_DAYS)
+			return -1;
+		*day = c->days + units;
+		return *day > MAX_DAYS ? -1 : 0;
+	case USCH_CAL_MONTHS:
+	case USCH_CAL_YEARS:
+		step = c->unit == USCH_CAL_YEARS ? 12 * (int64_t)c->n : c->n;
+		if (__builtin_mul_overflow(k, step, &units) || units > 12 * (int64_t)MAX_YEAR)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	int64_t month = (int64_t)c->year * 12 + (c->mon - 1) + units;
+	int64_t y = floor_div(month, 12);
+	if (y > MAX_YEAR)
+		return -1;
+	int m = (int)(month - y * 12) + 1;
+	/* Clamp from the anchor's day, so Jan 31 -> Feb 28 -> Mar 31. */
+	int d = c->mday;
+	int dim = usch_days_in_month((int)y, m);
+	*day = usch_days_from_civil((int)y, m, d < dim ? d : dim);
+	return *day > MAX_DAYS ? -1 : 0;
+}
+
+static int64_t cal_fire(const struct calendar *c, int64_t k)
+{
+	int64_t day, at[2];
+
+	/* The anchor is a real instant: fire 0 is it, even when its wall time
+	 * is the second of two (fall back). */
+	if (k == 0)
+		return c->anchor;
+	if (cal_day(c, k, &day) < 0)
+		return INT64_MAX;
+	int found = usch_tz_from_local(c->tz, day * DAY_SECS + c->tod, at);
+	/* found == 0: a DST gap, at[0] is the transition instant; found == 2:
+	 * at[0] is the first occurrence. */
+	return secs_to_us(at[0], found == 0 ? 0 : c->frac);
+}
+
+/* A k whose fire is surely not after `after`, close below the answer.
+ * Two units of slack: a unit spans at least a day, more than any UTC
+ * offset change, so local and UTC order agree that far back. */
+static int64_t cal_first_k(const struct calendar *c, int64_t after)
+{
+	if (after < c->anchor)
+		return 0;
+	int64_t local = usch_tz_to_local(c->tz, floor_div(after, USEC));
+	int64_t day = floor_div(local, DAY_SECS);
+	int64_t units, step;
+
+	if (c->unit == USCH_CAL_DAYS || c->unit == USCH_CAL_WEEKS) {
+		units = day - c->days;
+		step = c->unit == USCH_CAL_WEEKS ? 7 * (int64_t)c->n : c->n;
+	} else {
+		int y, m, d;
+		usch_civil_from_days(day, &y, &m, &d);
+		units = ((int64_t)y * 12 + m) - ((int64_t)c->year * 12 + c->mon);
+		step = c->unit == USCH_CAL_YEARS ? 12 * (int64_t)c->n : c->n;
+	}
+	int64_t k = units / step - 2;
+	return k > 0 ? k : 0;
+}
+
+static int64_t calendar_next(const usch_trigger *t, int64_t after)
+{
+	const struct calendar *c = &t->u.cal;
+	int64_t fire;
+
+	/* Fires never decrease with k (each is a later local date), so the
+	 * first one past `after` ends the walk, a few steps from the guess. */
+	for (int64_t k = cal_first_k(c, after);; k++) {
+		fire = cal_fire(c, k);
+		if (fire > after || fire == INT64_MAX)
+			return fire;
+	}
+}
+
+static int64_t or_next(const usch_trigger *t, int64_t after)
+{
+	int64_t best = INT64_MAX;
+
+	for (size_t i = 0; i < t->u.combo.n; i++) {
+		int64_t n = usch_trigger_next(t->u.combo.child[i], after);
+		if (n < best)
+			best = n;
+	}
+	return best;
+}
+
+/* Candidate c starts as the latest of the children's next fires; each
+ * round asks every child for its first fire at or after c and moves c to
+ * the latest answer, until all answer c. Bounded by rounds and by the
+ * window's end, since children may never agree (interval 2 s vs interval
+ * 2 s shifted by 1 s). */
+static int64_t and_next(const usch_trigger *t, int64_t after)
+{
+	int64_t c = INT64_MIN;
+
+	for (size_t i = 0; i < t->u.combo.n; i++) {
+		int64_t n = usch_trigger_next(t->u.combo.child[i], after);
+		if (n > c)
+			c = n;
+	}
+	for (int round = 0; round < USCH_TRIGGER_AND_MAX_ROUNDS; round++) {
+		if (c == INT64_MAX || c > t->end)
+			return INT64_MAX;
+		int64_t latest = c;
+		for (size_t i = 0; i < t->u.combo.n; i++) {
+			/* c > after >= INT64_MIN, so c - 1 does not wrap. */
+			int64_t n = usch_trigger_next(t->u.combo.child[i], c - 1);
+			if (n > latest)
+				latest = n;
+		}
+		if (latest == c)
+			return c;
+		c = latest;
+	}
+	return INT64_MAX;
+}
+
+static int64_t kind_next(const usch_trigger *t, int64_t after)
+{
+	switch (t->kind) {
+	case USCH_TRIGGER_CRON:
+		return cron_next(t, after);
+	case USCH_TRIGGER_INTERVAL:
+		return interval_next(t, after);
+	case USCH_TRIGGER_DATE:
+		return date_next(t, after);
+	case USCH_TRIGGER_CALENDAR:
+		return calendar_next(t, after);
+	case USCH_TRIGGER_AND:
+		return and_next(t, after);
+	case USCH_TRIGGER_OR:
+		return or_next(t, after);
+	}
+	return INT64_MAX;
+}
+
+int64_t usch_trigger_next(const usch_trigger *t, int64_t after_us)
+{
+	/* "Not before start" is "strictly after start - 1 µs". */
+	if (t->start != INT64_MIN && after_us < t->start - 1)
+		after_us = t->start - 1;
+	if (after_us >= t->end)
+		return INT64_MAX;
+	int64_t n = kind_next(t, after_us);
+	/* A kind that fails to advance would make the scheduler spin; treat
+	 * it as exhausted instead. */
+	if (n <= after_us || n > t->end)
+		return INT64_MAX;
+	return n;
+}
+
+/* ---- describe ---- */
+
+struct out {
+	char *buf;
+	size_t len;
+	size_t pos;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = o->pos < o->len ? o->len - o->pos : 0;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(room ? o->buf + o->pos : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->pos += (size_t)n;
+}
+
+/* Largest units first, zero parts left out: 5400 s -> "1h30m". */
+static void put_duration(struct out *o, int64_t us)
+{
+	static const struct { int64_t us; const char *name; } units[] = {
+		{ (int64_t)DAY_SECS * USEC, "d" }, { 3600LL * USEC, "h" },
+		{ 60LL * USEC, "m" }, { USEC, "s" }, { 1000, "ms" }, { 1, "us" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		int64_t q = us / units[i].us;
+		if (q)
+			put(o, "%lld%s", (long long)q, units[i].name);
+		us -= q * units[i].us;
+	}
+}
+
+/* RFC 3339 in tz with that instant's offset; µs only when non-zero. */
+static void put_rfc3339(struct out *o, int64_t us, const usch_tz *tz)
+{
+	int64_t secs = floor_div(us, USEC);
+	int64_t frac = us - secs * USEC;
+	int32_t off = usch_tz_offset(tz, secs);
+	struct usch_civil c;
+
+	usch_secs_to_civil(secs + off, &c);
+	put(o, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.mon, c.mday, c.hour, c.min, c.sec);
+	if (frac)
+		put(o, ".%06lld", (long long)frac);
+	if (tz == usch_tz_utc() || strcmp(usch_tz_name(tz), "UTC") == 0) {
+		put(o, "Z");
+		return;
+	}
+	int32_t a = off < 0 ? -off : off;
+	put(o, "%c%02d:%02d", off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+}
+
+static void put_trigger(struct out *o, const usch_trigger *t)
+{
+	static const char *const unit_name[] = {
+		[USCH_CAL_DAYS] = "day", [USCH_CAL_WEEKS] = "week",
+		[USCH_CAL_MONTHS] = "month", [USCH_CAL_YEARS] = "year",
+	};
+
+	switch (t->kind) {
+	case USCH_TRIGGER_CRON:
+		put(o, "cron \"%s\"", t->u.cron.expr);
+		return;
+	case USCH_TRIGGER_INTERVAL:
+		put(o, "interval ");
+		put_duration(o, t->u.interval.period);
+		return;
+	case USCH_TRIGGER_DATE:
+		put(o, "at ");
+		put_rfc3339(o, t->u.date.at, t->u.date.tz);
+		return;
+	case USCH_TRIGGER_CALENDAR:
+		put(o, "every %d %s%s", t->u.cal.n, unit_name[t->u.cal.unit],
+				t->u.cal.n == 1 ? "" : "s");
+		return;
+	case USCH_TRIGGER_AND:
+	case USCH_TRIGGER_OR:
+		put(o, "%s(", t->kind == USCH_TRIGGER_AND ? "and" : "or");
+		for (size_t i = 0; i < t->u.combo.n; i++) {
+			if (i)
+				put(o, ", ");
+			put_trigger(o, t->u.combo.child[i]);
+		}
+		put(o, ")");
+		return;
+	}
+}
+
+size_t usch_trigger_describe(const usch_trigger *t, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	put_trigger(&o, t);
+	return o.pos;
+}

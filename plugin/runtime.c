@@ -1,0 +1,285 @@
+/* runtime.c - the scheduler inside one worker: a timing thread that never
+ * runs job code, a small pool of executor threads that do, and the orderly
+ * stop of both when the worker ends.
+ *
+ * Locking: one mutex guards the queue of due fires and the counters; the
+ * schedule itself is touched only by the timing thread. */
+#include <uwsgi.h>
+#include "adapter.h"
+#include "core/sched.h"
+#include "core/timefmt.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct pending {
+	struct usch_fire fire;
+	struct pending *next;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t timer_cond;	/* wakes the timing thread (stop) */
+	pthread_cond_t work_cond;	/* wakes executors (work or stop) */
+	pthread_cond_t idle_cond;	/* a run ended (the stopper waits on it) */
+	int started;
+	int stopping;
+	int running;			/* runs in progress */
+	int *active;			/* per job: queued + running */
+	struct pending *head, *tail;
+	pthread_t timer;
+	pthread_t *executors;
+	int nexec;
+	struct usch_sched sched;
+} rt = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static int64_t clock_us(clockid_t id) {
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct timespec abs_mono(int64_t us) {
+	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+	return ts;
+}
+
+/* Our threads never take signals: uWSGI's handlers (which may call exit())
+ * must run in the worker's own threads, as uwsgi_setup_thread_req does. */
+static void block_signals(void) {
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+/* Gives an executor the per-thread state the python plugin keeps, so that
+ * Python calls (and later RPC into the app) work from it. Only python's
+ * hook is called: other language plugins index per-core arrays with the
+ * core id, which a thread of ours does not have. */
+static void init_language_thread(int core_id) {
+	for (int i = 0; i < 256; i++) {
+		struct uwsgi_plugin *p = uwsgi.p[i];
+		if (p && p->init_thread && p->name && !strncmp(p->name, "python", 6))
+			p->init_thread(core_id);
+	}
+}
+
+/* Called by the schedule with rt.lock held. */
+static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
+	size_t idx = fire->job->index;
+	if (rt.active[idx] >= 1) {
+		sched_log("job %s: skipped a fire, the previous run is still going (max-running=1)",
+				fire->job->id);
+		return;
+	}
+	struct pending *p = malloc(sizeof(*p));
+	if (!p) {
+		sched_log("job %s: out of memory, fire dropped", fire->job->id);
+		return;
+	}
+	p->fire = *fire;
+	p->next = NULL;
+	if (rt.tail)
+		rt.tail->next = p;
+	else
+		rt.head = p;
+	rt.tail = p;
+	rt.active[idx]++;
+	pthread_cond_signal(&rt.work_cond);
+}
+
+static void *timer_main(void *arg) {
+	block_signals();
+	pthread_mutex_lock(&rt.lock);
+	while (!rt.stopping) {
+		int64_t deadline = usch_sched_run_due(&rt.sched, clock_us(CLOCK_MONOTONIC),
+				clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
+		/* wake at least once a minute to notice wall-clock steps */
+		int64_t cap = clock_us(CLOCK_MONOTONIC) + 60 * 1000000LL;
+		struct timespec ts = abs_mono(deadline < cap ? deadline : cap);
+		pthread_cond_timedwait(&rt.timer_cond, &rt.lock, &ts);
+	}
+	pthread_mutex_unlock(&rt.lock);
+	return NULL;
+}
+
+static void run_fire(const struct usch_fire *f) {
+	const struct usch_job *job = f->job;
+	int64_t start = clock_us(CLOCK_REALTIME);
+	char when[48];
+	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
+	sched_log("job %s: start (worker %d, scheduled %s, lag %.1f ms)", job->id, uwsgi.mywid,
+			when, (start - f->scheduled_us) / 1e3);
+	char *err = NULL;
+	switch (job->kind) {
+	case USCH_TARGET_PYTHON:
+		err = sched_python_call(job->target, job->args_json, job->kwargs_json);
+		break;
+	default:
+		err = uwsgi_str("this target kind is not supported yet");
+		break;
+	}
+	double ms = (clock_us(CLOCK_REALTIME) - start) / 1e3;
+	if (err) {
+		sched_log("job %s: failed after %.1f ms (worker %d):", job->id, ms, uwsgi.mywid);
+		sched_log_block(job->id, err);
+		free(err);
+	}
+	else {
+		sched_log("job %s: done in %.1f ms (worker %d)", job->id, ms, uwsgi.mywid);
+	}
+}
+
+static void *executor_main(void *arg) {
+	block_signals();
+	init_language_thread((int) (intptr_t) arg);
+	pthread_mutex_lock(&rt.lock);
+	for (;;) {
+		while (!rt.stopping && !rt.head)
+			pthread_cond_wait(&rt.work_cond, &rt.lock);
+		if (rt.stopping)
+			break;
+		struct pending *p = rt.head;
+		rt.head = p->next;
+		if (!rt.head)
+			rt.tail = NULL;
+		rt.running++;
+		pthread_mutex_unlock(&rt.lock);
+
+		run_fire(&p->fire);
+
+		pthread_mutex_lock(&rt.lock);
+		rt.running--;
+		rt.active[p->fire.job->index]--;
+		free(p);
+		pthread_cond_broadcast(&rt.idle_cond);
+	}
+	pthread_mutex_unlock(&rt.lock);
+	return NULL;
+}
+
+static int spawn(pthread_t *t, void *(*fn)(void *), void *arg) {
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 512 * 1024);
+	int ret = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+static int init_conds(void) {
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	int ret = pthread_cond_init(&rt.timer_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&rt.work_cond, NULL);
+	pthread_cond_init(&rt.idle_cond, NULL);
+	return ret;
+}
+
+int sched_runtime_start(void) {
+	if (rt.started || !sched_cfg.njobs)
+		return 0;
+	/* a respawned worker is a fresh fork of the master: nothing to inherit */
+	pthread_mutex_init(&rt.lock, NULL);
+	init_conds();
+	rt.active = calloc(sched_cfg.njobs, sizeof(int));
+	rt.nexec = sched_cfg.threads > 0 ? sched_cfg.threads : 1;
+	rt.executors = calloc(rt.nexec, sizeof(pthread_t));
+	if (!rt.active || !rt.executors ||
+	    usch_sched_init(&rt.sched, sched_cfg.jobs, sched_cfg.njobs,
+			    clock_us(CLOCK_MONOTONIC), clock_us(CLOCK_REALTIME)) < 0) {
+		sched_log("worker %d: out of memory, scheduler not started", uwsgi.mywid);
+		return -1;
+	}
+	for (int i = 0; i < rt.nexec; i++) {
+		/* core ids past the request cores: ours are not request threads */
+		if (spawn(&rt.executors[i], executor_main, (void *) (intptr_t) (uwsgi.cores + i))) {
+			sched_log("worker %d: cannot start executor thread: %s", uwsgi.mywid, strerror(errno));
+			rt.nexec = i;
+			break;
+		}
+	}
+	if (spawn(&rt.timer, timer_main, NULL)) {
+		sched_log("worker %d: cannot start the scheduler thread: %s", uwsgi.mywid, strerror(errno));
+		return -1;
+	}
+	rt.started = 1;
+	sched_log("worker %d (pid %d): scheduler thread started, %zu jobs, %d executor threads",
+			uwsgi.mywid, (int) getpid(), sched_cfg.njobs, rt.nexec);
+	return 0;
+}
+
+static struct timespec realtime_in(int64_t us) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t end = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + us;
+	ts.tv_sec = end / 1000000;
+	ts.tv_nsec = (end % 1000000) * 1000;
+	return ts;
+}
+
+/* Joins t unless it is still busy at the deadline (then it is left to the
+ * process's exit). Returns 1 when joined. */
+static int join_until(pthread_t t, const struct timespec *deadline) {
+	if (pthread_timedjoin_np(t, NULL, deadline) == 0)
+		return 1;
+	pthread_detach(t);
+	return 0;
+}
+
+/* Runs in the worker's main thread from uWSGI's atexit hook, before the
+ * language plugins finalise: no new run may start after this returns, and
+ * on graceful paths the runs in progress finish first (bounded).
+ *
+ * exit() may be called from a signal handler that interrupted the main
+ * thread while it held the GIL (brutal paths, a request in progress): a
+ * thread of ours that needs the GIL then cannot finish, so every wait here
+ * is bounded and a GIL held by this thread skips the wait for runs. */
+void sched_runtime_stop(int graceful) {
+	if (!rt.started)
+		return;
+	rt.started = 0;
+	int gil_held = sched_python_gil_held();
+	pthread_mutex_lock(&rt.lock);
+	rt.stopping = 1;
+	while (rt.head) {
+		struct pending *p = rt.head;
+		rt.head = p->next;
+		rt.active[p->fire.job->index]--;
+		free(p);
+	}
+	rt.tail = NULL;
+	pthread_cond_broadcast(&rt.timer_cond);
+	pthread_cond_broadcast(&rt.work_cond);
+	int64_t budget = graceful && !gil_held ? sched_cfg.shutdown_timeout_us : 500000;
+	struct timespec deadline = realtime_in(budget);
+	if (graceful && rt.running) {
+		if (gil_held)
+			sched_log("worker %d: exiting while holding the GIL: not waiting for %d running job(s)",
+					uwsgi.mywid, rt.running);
+		else
+			sched_log("worker %d: waiting up to %.1f s for %d running job(s)", uwsgi.mywid,
+					budget / 1e6, rt.running);
+		while (!gil_held && rt.running &&
+		       pthread_cond_timedwait(&rt.idle_cond, &rt.lock, &deadline) != ETIMEDOUT)
+			;
+		if (!gil_held && rt.running)
+			sched_log("worker %d: shutdown timeout exceeded, %d job(s) still running", uwsgi.mywid,
+					rt.running);
+	}
+	int left = rt.running;
+	pthread_mutex_unlock(&rt.lock);
+	/* idle threads exit at once; a busy one is left to the process exit */
+	if (left)
+		deadline = realtime_in(100000);
+	join_until(rt.timer, &deadline);
+	for (int i = 0; i < rt.nexec; i++)
+		join_until(rt.executors[i], &deadline);
+	if (left)
+		sched_log("worker %d: exiting with %d job(s) still running", uwsgi.mywid, left);
+	else
+		sched_log("worker %d: scheduler stopped", uwsgi.mywid);
+}

@@ -1,0 +1,234 @@
+/* scheduler.c - the uWSGI plugin: options, lifecycle hooks, and the
+ * master-side work done before fork (parsing, validation, the threads
+ * check, the dry-run listing).
+ *
+ * Lifecycle: init (master, before sockets) parses every declaration and
+ * refuses to start on any error; postinit_apps (master, after eager app
+ * loading) checks that Python targets import; post_fork (each worker,
+ * also after respawns) starts the worker's scheduler; atexit (each worker,
+ * before the language plugins finalise) stops it. */
+#include <uwsgi.h>
+#include "adapter.h"
+#include "core/decl.h"
+#include "core/timefmt.h"
+#include "core/trigger.h"
+#include "core/listing.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct sched_config sched_cfg;
+
+/* Declarations in the order given, whatever option declared them. */
+struct decl {
+	const char *option;
+	char *line;
+	struct decl *next;
+};
+
+static struct {
+	struct decl *decls, **tail;
+	char *timezone;
+	char *shutdown_timeout;
+	int list_n;
+	int list_json_n;
+	char *list_from;
+	usch_tz *default_tz;
+} opt = {
+	.tail = &opt.decls,
+};
+
+static void add_decl(char *option, char *value, void *data) {
+	struct decl *d = uwsgi_calloc(sizeof(*d));
+	d->option = data;
+	d->line = value;
+	*opt.tail = d;
+	opt.tail = &d->next;
+}
+
+static struct uwsgi_option sched_options[] = {
+	{"scheduler-cron", required_argument, 0,
+	 "declare a cron job: <expression> <target> [key=value ...]", add_decl, "scheduler-cron", 0},
+	{"scheduler-interval", required_argument, 0,
+	 "declare an interval job: <duration> <target> [key=value ...]", add_decl, "scheduler-interval", 0},
+	{"scheduler-at", required_argument, 0,
+	 "declare a one-shot job: <RFC 3339 instant> <target> [key=value ...]", add_decl, "scheduler-at", 0},
+	{"scheduler-job", required_argument, 0,
+	 "declare a job as a JSON object", add_decl, "scheduler-job", 0},
+	{"scheduler-timezone", required_argument, 0,
+	 "default time zone of cron and date jobs (default: the system's)", uwsgi_opt_set_str, &opt.timezone, 0},
+	{"scheduler-shutdown-timeout", required_argument, 0,
+	 "how long a stopping worker waits for running jobs (default 10s)", uwsgi_opt_set_str, &opt.shutdown_timeout, 0},
+	{"scheduler-threads", required_argument, 0,
+	 "executor threads per worker (default 1)", uwsgi_opt_set_int, &sched_cfg.threads, 0},
+	{"scheduler-list", required_argument, 0,
+	 "print every job with its next N fire times and exit", uwsgi_opt_set_int, &opt.list_n, 0},
+	{"scheduler-list-json", required_argument, 0,
+	 "the same as scheduler-list, as one JSON document", uwsgi_opt_set_int, &opt.list_json_n, 0},
+	{"scheduler-list-from", required_argument, 0,
+	 "base instant of scheduler-list (RFC 3339; default: now)", uwsgi_opt_set_str, &opt.list_from, 0},
+	UWSGI_END_OF_OPTIONS
+};
+
+void sched_log(const char *fmt, ...) {
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	uwsgi_log("[scheduler] %s\n", buf);
+}
+
+void sched_log_block(const char *job_id, const char *text) {
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int) (nl - p) : (int) strlen(p);
+		uwsgi_log("[scheduler] job %s: | %.*s\n", job_id, len, p);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+static int64_t wall_now_us(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...) {
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	uwsgi_log("[scheduler] %s\n", buf);
+	exit(1);
+}
+
+static void load_settings(void) {
+	char err[512];
+	const char *tzname = opt.timezone;
+	opt.default_tz = usch_tz_load(tzname, err, sizeof(err));
+	if (!opt.default_tz)
+		die("scheduler-timezone \"%s\": %s", tzname ? tzname : "", err);
+	sched_cfg.shutdown_timeout_us = 10 * 1000000LL;
+	if (opt.shutdown_timeout &&
+	    usch_duration_parse(opt.shutdown_timeout, &sched_cfg.shutdown_timeout_us, err, sizeof(err)) < 0)
+		die("scheduler-shutdown-timeout \"%s\": %s", opt.shutdown_timeout, err);
+	/* past worker-reload-mercy the master SIGKILLs the worker mid-wait */
+	int64_t mercy = (int64_t) uwsgi.worker_reload_mercy * 1000000LL;
+	if (mercy > 0 && sched_cfg.shutdown_timeout_us >= mercy) {
+		int64_t capped = mercy > 2000000 ? mercy - 1000000 : mercy / 2;
+		sched_log("scheduler-shutdown-timeout %.1fs is not below worker-reload-mercy (%ds): using %.1fs",
+				sched_cfg.shutdown_timeout_us / 1e6, uwsgi.worker_reload_mercy, capped / 1e6);
+		sched_cfg.shutdown_timeout_us = capped;
+	}
+	if (sched_cfg.threads < 0 || sched_cfg.threads > 64)
+		die("scheduler-threads %d: expected 1-64", sched_cfg.threads);
+}
+
+static void parse_declarations(int64_t now_us) {
+	char err[1024];
+	struct usch_decl_env env = {.default_tz = opt.default_tz, .now_us = now_us};
+	size_t n = 0;
+	for (struct decl *d = opt.decls; d; d = d->next)
+		n++;
+	sched_cfg.jobs = uwsgi_calloc(sizeof(struct usch_job *) * (n ? n : 1));
+	for (struct decl *d = opt.decls; d; d = d->next) {
+		struct usch_job *job = usch_decl_parse(d->option, d->line, &env, err, sizeof(err));
+		if (!job)
+			die("%s", err);
+		sched_cfg.jobs[sched_cfg.njobs++] = job;
+	}
+	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
+static int python_plugin_loaded(void) {
+	for (int i = 0; i < 256; i++)
+		if (uwsgi.p[i] && uwsgi.p[i]->name && !strncmp(uwsgi.p[i]->name, "python", 6))
+			return 1;
+	return 0;
+}
+
+static void check_targets(void) {
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		struct usch_job *job = sched_cfg.jobs[i];
+		if (job->kind == USCH_TARGET_PYTHON && !python_plugin_loaded())
+			die("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
+					job->option, job->line, job->target);
+		if (job->kind != USCH_TARGET_PYTHON)
+			die("%s \"%s\": rpc:, signal: and exec: targets are not supported by this build yet",
+					job->option, job->line);
+	}
+}
+
+/* Master, before sockets are bound and before any fork. */
+static int sched_init(void) {
+	int listing = opt.list_n > 0 || opt.list_json_n > 0;
+	if (!opt.decls && !listing)
+		return 0;
+	load_settings();
+	int64_t base = wall_now_us();
+	if (opt.list_from) {
+		char err[256];
+		if (usch_datetime_parse(opt.list_from, opt.default_tz, &base, err, sizeof(err)) < 0)
+			die("scheduler-list-from \"%s\": %s", opt.list_from, err);
+	}
+	parse_declarations(base);
+	if (listing) {
+		int ok = opt.list_json_n > 0 ?
+			usch_list_json(sched_cfg.jobs, sched_cfg.njobs, opt.list_json_n, base, stdout) :
+			usch_list_text(sched_cfg.jobs, sched_cfg.njobs, opt.list_n, base, stdout);
+		fflush(stdout);
+		exit(ok < 0 ? 1 : 0);
+	}
+	check_targets();
+	if (sched_cfg.njobs && !uwsgi.has_threads)
+		die("threads are disabled but %zu job%s declared: add --enable-threads "
+				"(ini: enable-threads = true) or --threads N", sched_cfg.njobs,
+				sched_cfg.njobs == 1 ? " is" : "s are");
+	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker",
+			sched_cfg.njobs, sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6,
+			sched_cfg.threads > 0 ? sched_cfg.threads : 1, sched_cfg.threads > 1 ? "s" : "");
+	return 0;
+}
+
+/* Master, after eager app loading: a Python target that cannot be
+ * imported is a startup error, found before any worker forks. */
+static void sched_postinit_apps(void) {
+	if (uwsgi.lazy || uwsgi.lazy_apps || !sched_python_loaded())
+		return;
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		struct usch_job *job = sched_cfg.jobs[i];
+		if (job->kind != USCH_TARGET_PYTHON)
+			continue;
+		char *why = sched_python_check(job->target);
+		if (why)
+			die("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target, why);
+	}
+}
+
+static void sched_post_fork(void) {
+	if (uwsgi.mywid > 0)
+		sched_runtime_start();
+}
+
+/* Graceful paths (SIGHUP reload, chain reload, max-requests, die-on-term)
+ * clear manage_next_request before exit(); the brutal ones (SIGINT,
+ * SIGQUIT, SIGTERM without die-on-term) leave it set. */
+static void sched_atexit(void) {
+	if (uwsgi.mywid <= 0 || !uwsgi.workers)
+		return;
+	sched_runtime_stop(uwsgi.workers[uwsgi.mywid].manage_next_request == 0);
+}
+
+struct uwsgi_plugin scheduler_plugin = {
+	.name = "scheduler",
+	.options = sched_options,
+	.init = sched_init,
+	.postinit_apps = sched_postinit_apps,
+	.post_fork = sched_post_fork,
+	.atexit = sched_atexit,
+};

@@ -1,0 +1,230 @@
+/* test_sched.c - the per-worker schedule under a fake clock: first fires,
+ * declaration-order ties, coalescing of late fires, wall-clock steps both
+ * ways, intervals immune to them, @start, one-shot dates, paused jobs. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decl.h"
+#include "sched.h"
+#include "trigger.h"
+
+#define SEC 1000000LL
+/* 2026-11-24T09:00:00Z */
+#define W0 (1795510800LL * SEC)
+
+struct fake {
+	int64_t mono, wall;
+	struct usch_sched s;
+	struct usch_job *jobs[8];
+	size_t n;
+	struct usch_fire fires[64];
+	int nfires;
+};
+
+static void record(void *ctx, const struct usch_fire *f) {
+	struct fake *fk = ctx;
+	ck_assert_int_lt(fk->nfires, 64);
+	fk->fires[fk->nfires++] = *f;
+}
+
+static void add(struct fake *fk, const char *option, const char *line) {
+	char err[512];
+	struct usch_decl_env env = {.default_tz = usch_tz_utc(), .now_us = fk->wall};
+	struct usch_job *job = usch_decl_parse(option, line, &env, err, sizeof(err));
+	ck_assert_msg(job != NULL, "%s", err);
+	fk->jobs[fk->n++] = job;
+	ck_assert_int_eq(usch_decl_finish(fk->jobs, fk->n, err, sizeof(err)), 0);
+}
+
+static void start(struct fake *fk) {
+	ck_assert_int_eq(usch_sched_init(&fk->s, fk->jobs, fk->n, fk->mono, fk->wall), 0);
+}
+
+static int64_t run(struct fake *fk) {
+	return usch_sched_run_due(&fk->s, fk->mono, fk->wall, record, fk);
+}
+
+static void advance(struct fake *fk, int64_t us) {
+	fk->mono += us;
+	fk->wall += us;
+}
+
+static void done(struct fake *fk) {
+	usch_sched_free(&fk->s);
+	for (size_t i = 0; i < fk->n; i++)
+		usch_job_free(fk->jobs[i]);
+}
+
+static struct fake *fresh(void) {
+	static struct fake fk;
+	memset(&fk, 0, sizeof(fk));
+	fk.mono = 5000 * SEC;
+	fk.wall = W0;
+	return &fk;
+}
+
+START_TEST(interval_first_fire_one_period_after_start)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "30s app:f");
+	start(fk);
+	ck_assert_int_eq(run(fk), fk->mono + 30 * SEC);
+	advance(fk, 30 * SEC - 1);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 0);
+	advance(fk, 1);
+	ck_assert_int_eq(run(fk), fk->mono + 30 * SEC);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 30 * SEC);
+	ck_assert_int_eq(fk->fires[0].missed, 0);
+	done(fk);
+}
+END_TEST
+
+START_TEST(same_instant_fires_in_declaration_order)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "1s app:a");
+	add(fk, "scheduler-interval", "1s app:b");
+	add(fk, "scheduler-interval", "1s app:c");
+	start(fk);
+	advance(fk, SEC);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 3);
+	ck_assert_str_eq(fk->fires[0].job->id, "app:a");
+	ck_assert_str_eq(fk->fires[1].job->id, "app:b");
+	ck_assert_str_eq(fk->fires[2].job->id, "app:c");
+	done(fk);
+}
+END_TEST
+
+START_TEST(late_fires_coalesce_into_one)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "10s app:f");
+	start(fk);
+	advance(fk, 55 * SEC);
+	int64_t next = run(fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 10 * SEC);
+	ck_assert_int_eq(fk->fires[0].missed, 4);
+	ck_assert_int_eq(next, fk->mono + 5 * SEC);	/* back on the 10 s grid */
+	done(fk);
+}
+END_TEST
+
+START_TEST(cron_follows_the_wall_clock)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "*/15 * * * * * app:f");	/* seconds 0,15,30,45 */
+	fk->wall += 7 * SEC;
+	start(fk);
+	ck_assert_int_eq(run(fk), fk->mono + 8 * SEC);
+	advance(fk, 8 * SEC);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 15 * SEC);
+	done(fk);
+}
+END_TEST
+
+START_TEST(clock_step_forward_is_a_misfire_run_once)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "0 * * * * app:hourly");
+	add(fk, "scheduler-interval", "1m app:elapsed");
+	start(fk);
+	fk->wall += 3 * 3600 * SEC + 30 * SEC;	/* NTP step: 3h30s forward */
+	fk->mono += SEC;
+	int64_t next = run(fk);
+	/* the skipped 10:00 fire runs now, once; the interval did not move */
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_str_eq(fk->fires[0].job->id, "app:hourly");
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 3600 * SEC);
+	ck_assert_int_eq(next, fk->mono + 59 * SEC);
+	done(fk);
+}
+END_TEST
+
+START_TEST(clock_step_back_does_not_repeat_fires)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "*/10 * * * * * app:f");
+	fk->wall += 5 * SEC;
+	start(fk);
+	advance(fk, 5 * SEC);
+	run(fk);			/* fires 09:00:10 */
+	ck_assert_int_eq(fk->nfires, 1);
+	fk->wall -= 60 * SEC;		/* step back a minute */
+	fk->mono += 1;
+	int64_t next = run(fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	/* next is 09:00:20 on the new wall clock: 70 s away, not 08:59:20 */
+	ck_assert_int_eq(next, fk->mono + 70 * SEC);
+	done(fk);
+}
+END_TEST
+
+START_TEST(at_start_and_date_fire_once)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "@start app:boot");
+	add(fk, "scheduler-at", "2026-11-24T09:00:02Z app:once");
+	start(fk);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_str_eq(fk->fires[0].job->id, "app:boot");
+	advance(fk, 2 * SEC);
+	ck_assert_int_eq(run(fk), INT64_MAX);
+	ck_assert_int_eq(fk->nfires, 2);
+	ck_assert_str_eq(fk->fires[1].job->id, "app:once");
+	advance(fk, 3600 * SEC);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 2);
+	done(fk);
+}
+END_TEST
+
+START_TEST(paused_jobs_never_fire)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "1s app:f paused=true");
+	start(fk);
+	ck_assert_int_eq(run(fk), INT64_MAX);
+	advance(fk, 10 * SEC);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 0);
+	done(fk);
+}
+END_TEST
+
+START_TEST(interval_with_start_keeps_its_wall_anchor)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z");
+	start(fk);
+	/* anchored at 08:30: next fire 09:30, 30 min from now */
+	ck_assert_int_eq(run(fk), fk->mono + 1800 * SEC);
+	done(fk);
+}
+END_TEST
+
+int main(void) {
+	Suite *s = suite_create("sched");
+	TCase *tc = tcase_create("sched");
+	tcase_add_test(tc, interval_first_fire_one_period_after_start);
+	tcase_add_test(tc, same_instant_fires_in_declaration_order);
+	tcase_add_test(tc, late_fires_coalesce_into_one);
+	tcase_add_test(tc, cron_follows_the_wall_clock);
+	tcase_add_test(tc, clock_step_forward_is_a_misfire_run_once);
+	tcase_add_test(tc, clock_step_back_does_not_repeat_fires);
+	tcase_add_test(tc, at_start_and_date_fire_once);
+	tcase_add_test(tc, paused_jobs_never_fire);
+	tcase_add_test(tc, interval_with_start_keeps_its_wall_anchor);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,329 @@
+/* test_timerq.c - the timer queue: order, FIFO ties, arbitrary removal, and
+ * 100k random operations checked against a naive linear reference. */
+#include <check.h>
+#include <stdlib.h>
+#include "timerq.h"
+
+struct job {
+	int id;
+	struct usch_timer node;
+};
+
+static struct job *job_of(struct usch_timer *t)
+{
+	return t ? USCH_TIMER_ENTRY(t, struct job, node) : NULL;
+}
+
+START_TEST(empty_queue)
+{
+	struct usch_timerq q;
+	usch_timerq_init(&q);
+	ck_assert_ptr_null(usch_timerq_peek(&q));
+	ck_assert_ptr_null(usch_timerq_pop(&q));
+	ck_assert_uint_eq(usch_timerq_count(&q), 0);
+	usch_timerq_free(&q);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+START_TEST(pops_in_deadline_order)
+{
+	static const int64_t dl[] = { 50, -3, 7, INT64_MAX, 0, INT64_MIN, 12, 7 + 1 };
+	static const int order[] = { 5, 1, 4, 2, 7, 6, 0, 3 };
+	enum { N = sizeof(dl) / sizeof(dl[0]) };
+	struct job jobs[N];
+	struct usch_timerq q;
+
+	usch_timerq_init(&q);
+	for (int i = 0; i < N; i++) {
+		jobs[i].id = i;
+		usch_timer_init(&jobs[i].node);
+		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, dl[i]), 0);
+		ck_assert(usch_timer_is_queued(&jobs[i].node));
+	}
+	ck_assert_uint_eq(usch_timerq_count(&q), N);
+	ck_assert_int_eq(job_of(usch_timerq_peek(&q))->id, 5);
+	for (int i = 0; i < N; i++) {
+		struct job *j = job_of(usch_timerq_pop(&q));
+		ck_assert_int_eq(j->id, order[i]);
+		ck_assert(!usch_timer_is_queued(&j->node));
+	}
+	ck_assert_ptr_null(usch_timerq_pop(&q));
+	usch_timerq_free(&q);
+}
+END_TEST
+
+START_TEST(equal_deadlines_are_fifo)
+{
+	enum { N = 100 };
+	struct job jobs[N];
+	struct usch_timerq q;
+
+	usch_timerq_init(&q);
+	/* Interleave two deadlines so ties are spread through the heap. */
+	for (int i = 0; i < N; i++) {
+		jobs[i].id = i;
+		usch_timer_init(&jobs[i].node);
+		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, i % 2 ? 1000 : 2000), 0);
+	}
+	for (int i = 1; i < N; i += 2)
+		ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, i);
+	for (int i = 0; i < N; i += 2)
+		ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, i);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+START_TEST(reinsert_goes_after_equal_peers)
+{
+	struct job a = { .id = 0 }, b = { .id = 1 };
+	struct usch_timerq q;
+
+	usch_timerq_init(&q);
+	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 10), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &b.node, 10), 0);
+	ck_assert_int_eq(usch_timerq_remove(&q, &a.node), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 10), 0);
+	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 1);
+	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 0);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+START_TEST(insert_twice_and_foreign_remove_fail)
+{
+	struct job a = { .id = 0 }, b = { .id = 1 };
+	struct usch_timerq q, r;
+
+	usch_timerq_init(&q);
+	usch_timerq_init(&r);
+	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 1), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 2), -1);
+	ck_assert_int_eq(usch_timerq_insert(&r, &a.node, 2), -1);
+	ck_assert_int_eq(usch_timerq_remove(&r, &a.node), -1);
+	ck_assert_int_eq(usch_timerq_remove(&q, &b.node), -1);
+	ck_assert_int_eq(a.node.deadline, 1);
+	ck_assert_int_eq(usch_timerq_remove(&q, &a.node), 0);
+	ck_assert_int_eq(usch_timerq_remove(&q, &a.node), -1);
+	ck_assert_uint_eq(usch_timerq_count(&q), 0);
+	usch_timerq_free(&q);
+	usch_timerq_free(&r);
+}
+END_TEST
+
+/* Removing every node position (root, inner, leaf, last) keeps the rest
+ * in order; the replacement node must sift up as well as down. */
+START_TEST(remove_each_position)
+{
+	enum { N = 31 };
+	for (int victim = 0; victim < N; victim++) {
+		struct job jobs[N];
+		struct usch_timerq q;
+		usch_timerq_init(&q);
+		for (int i = 0; i < N; i++) {
+			jobs[i].id = i;
+			usch_timer_init(&jobs[i].node);
+			/* A pattern where a leaf from the far subtree is smaller than
+			 * the removed node's parent. */
+			int64_t d = (i * 7919) % 37;
+			ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, d), 0);
+		}
+		struct usch_timer *target = q.heap[victim];
+		ck_assert_int_eq(usch_timerq_remove(&q, target), 0);
+		ck_assert_uint_eq(usch_timerq_count(&q), N - 1);
+		int64_t prev = INT64_MIN;
+		uint64_t prev_seq = 0;
+		for (int i = 0; i < N - 1; i++) {
+			struct usch_timer *t = usch_timerq_pop(&q);
+			ck_assert_ptr_ne(t, target);
+			ck_assert(t->deadline > prev || (t->deadline == prev && t->seq > prev_seq));
+			prev = t->deadline;
+			prev_seq = t->seq;
+		}
+		usch_timerq_free(&q);
+	}
+}
+END_TEST
+
+START_TEST(remove_sifts_replacement_up)
+{
+	/* Heap by deadline: [0] 1, [1] 100, [2] 2, [3] 101, [4] 102, [5] 3,
+	 * [6] 4. Removing [3] moves the last node (4) under 100: it must rise. */
+	static const int64_t dl[] = { 1, 100, 2, 101, 102, 3, 4 };
+	struct job jobs[7];
+	struct usch_timerq q;
+
+	usch_timerq_init(&q);
+	for (int i = 0; i < 7; i++) {
+		jobs[i].id = i;
+		usch_timer_init(&jobs[i].node);
+		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, dl[i]), 0);
+	}
+	ck_assert_ptr_eq(q.heap[3], &jobs[3].node);
+	ck_assert_int_eq(usch_timerq_remove(&q, &jobs[3].node), 0);
+	static const int order[] = { 0, 2, 5, 6, 1, 4 };
+	for (int i = 0; i < 6; i++)
+		ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, order[i]);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+START_TEST(reserve_then_no_growth)
+{
+	enum { N = 1000 };
+	static struct job jobs[N];
+	struct usch_timerq q;
+
+	usch_timerq_init(&q);
+	ck_assert_int_eq(usch_timerq_reserve(&q, N), 0);
+	struct usch_timer **arr = q.heap;
+	size_t cap = q.cap;
+	ck_assert_uint_ge(cap, N);
+	for (int i = 0; i < N; i++) {
+		usch_timer_init(&jobs[i].node);
+		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, N - i), 0);
+	}
+	ck_assert_ptr_eq(q.heap, arr);
+	ck_assert_uint_eq(q.cap, cap);
+	ck_assert_int_eq(usch_timerq_reserve(&q, 10), 0);
+	ck_assert_uint_eq(q.cap, cap);
+	ck_assert_int_eq(usch_timerq_reserve(&q, SIZE_MAX), -1);
+	ck_assert_uint_eq(usch_timerq_count(&q), N);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+/* Fixed-seed xorshift so failures reproduce on every machine. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rng(void)
+{
+	uint64_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	rng_state = x;
+	return x;
+}
+
+/* The reference: a flat list scanned for (deadline, seq) minimum. */
+struct ref {
+	struct job *items[512];
+	size_t n;
+};
+
+static size_t ref_min(const struct ref *r)
+{
+	size_t best = 0;
+	for (size_t i = 1; i < r->n; i++) {
+		const struct usch_timer *a = &r->items[i]->node, *b = &r->items[best]->node;
+		if (a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq))
+			best = i;
+	}
+	return best;
+}
+
+static void ref_drop(struct ref *r, size_t i)
+{
+	r->items[i] = r->items[--r->n];
+}
+
+static size_t ref_find(const struct ref *r, const struct job *j)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i] == j)
+			return i;
+	return r->n;
+}
+
+START_TEST(random_ops_match_reference)
+{
+	enum { POOL = 512, OPS = 100000 };
+	static struct job jobs[POOL];
+	static struct ref ref;
+	struct usch_timerq q;
+
+	rng_state = 0x9E3779B97F4A7C15ull;
+	ref.n = 0;
+	usch_timerq_init(&q);
+	for (int i = 0; i < POOL; i++) {
+		jobs[i].id = i;
+		usch_timer_init(&jobs[i].node);
+	}
+	for (int op = 0; op < OPS; op++) {
+		uint64_t r = rng();
+		struct job *j = &jobs[(r >> 8) % POOL];
+		/* Small deadline range so ties are frequent. */
+		int64_t d = (int64_t)((r >> 32) % 64) - 16;
+		switch (r % 8) {
+		case 0: case 1: case 2:
+			if (usch_timer_is_queued(&j->node)) {
+				ck_assert_int_eq(usch_timerq_insert(&q, &j->node, d), -1);
+				break;
+			}
+			ck_assert_int_eq(usch_timerq_insert(&q, &j->node, d), 0);
+			ref.items[ref.n++] = j;
+			break;
+		case 3: case 4: {
+			size_t i = ref_find(&ref, j);
+			int want = i < ref.n ? 0 : -1;
+			ck_assert_int_eq(usch_timerq_remove(&q, &j->node), want);
+			if (want == 0)
+				ref_drop(&ref, i);
+			break;
+		}
+		case 5: case 6: {
+			struct job *got = job_of(usch_timerq_pop(&q));
+			if (ref.n == 0) {
+				ck_assert_ptr_null(got);
+				break;
+			}
+			size_t i = ref_min(&ref);
+			ck_assert_ptr_eq(got, ref.items[i]);
+			ref_drop(&ref, i);
+			break;
+		}
+		default: {
+			struct job *got = job_of(usch_timerq_peek(&q));
+			ck_assert_ptr_eq(got, ref.n ? ref.items[ref_min(&ref)] : NULL);
+		}
+		}
+		ck_assert_uint_eq(usch_timerq_count(&q), ref.n);
+	}
+	while (ref.n) {
+		size_t i = ref_min(&ref);
+		ck_assert_ptr_eq(job_of(usch_timerq_pop(&q)), ref.items[i]);
+		ref_drop(&ref, i);
+	}
+	ck_assert_uint_eq(usch_timerq_count(&q), 0);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+static Suite *timerq_suite(void)
+{
+	Suite *s = suite_create("timerq");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, empty_queue);
+	tcase_add_test(tc, pops_in_deadline_order);
+	tcase_add_test(tc, equal_deadlines_are_fifo);
+	tcase_add_test(tc, reinsert_goes_after_equal_peers);
+	tcase_add_test(tc, insert_twice_and_foreign_remove_fail);
+	tcase_add_test(tc, remove_each_position);
+	tcase_add_test(tc, remove_sifts_replacement_up);
+	tcase_add_test(tc, reserve_then_no_growth);
+	tcase_add_test(tc, random_ops_match_reference);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(timerq_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs what the build, the tests and the demo need from Debian's
+# packages: only what is missing, `apt-get update` at most once, sudo only
+# when not root. Idempotent.
+set -eu
+
+PKGS="make gcc pkg-config uwsgi-core uwsgi-src uwsgi-plugin-python3 uwsgi-plugin-psgi
+libjansson-dev check libsubunit-dev python3 python3-pytest python3-croniter python3-apscheduler
+python3-flask python3-django tzdata curl procps
+libcap-dev uuid-dev libpcre3-dev libssl-dev libxml2-dev libyaml-dev zlib1g-dev libyajl-dev"
+
+missing=""
+for p in $PKGS; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+		"install ok installed") ;;
+		*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: everything is installed"
+	exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	SUDO="sudo"
+fi
+echo "deps: installing$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
