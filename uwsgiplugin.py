@@ -9,6 +9,7 @@ GCC_LIST = [
     # the uWSGI adapter
     'plugin/scheduler',
     'plugin/runtime',
+    'plugin/dispatch',
     'plugin/python',
     # the pure core
     'plugin/core/civil',

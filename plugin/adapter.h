@@ -5,12 +5,20 @@
 
 #include <stdint.h>
 #include "core/job.h"
+#include "core/timefmt.h"
+
+enum sched_log_level {
+	SCHED_LOG_ALL = 0,	/* a line at the start and end of every run */
+	SCHED_LOG_ERRORS,	/* failures, skips and misfires only */
+	SCHED_LOG_NONE,		/* nothing per run */
+};
 
 struct sched_config {
 	struct usch_job **jobs;
 	size_t njobs;
 	int64_t shutdown_timeout_us;
 	int threads;		/* executor threads per worker */
+	enum sched_log_level log_level;
 };
 
 extern struct sched_config sched_cfg;
@@ -19,6 +27,15 @@ extern struct sched_config sched_cfg;
 void sched_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A multi-line text (a traceback), one prefixed log line per line. */
 void sched_log_block(const char *job_id, const char *text);
+/* Per-run detail, shown with scheduler-log = all. */
+void sched_log_run(const struct usch_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command's output tail, shown with scheduler-log = all or errors. */
+void sched_log_output(const struct usch_job *job, const char *text);
+
+/* Runs one fire of job on its target (dispatch.c). NULL on success, else
+ * a malloc'd message. */
+char *sched_dispatch(const struct usch_job *job);
+int sched_rpc_exists(const char *name);
 
 int sched_runtime_start(void);
 void sched_runtime_stop(int graceful);

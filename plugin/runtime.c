@@ -11,6 +11,13 @@
 
 extern struct uwsgi_server uwsgi;
 
+/* What an executor is running, for the overrun watchdog. */
+struct slot {
+	const struct usch_job *job;	/* NULL when idle */
+	int64_t started_mono;
+	int warned;
+};
+
 struct pending {
 	struct usch_fire fire;
 	struct pending *next;
@@ -28,6 +35,7 @@ static struct {
 	struct pending *head, *tail;
 	pthread_t timer;
 	pthread_t *executors;
+	struct slot *slots;		/* per executor: the run it is doing */
 	int nexec;
 	struct usch_sched sched;
 } rt = {
@@ -67,15 +75,23 @@ static void init_language_thread(int core_id) {
 
 /* Called by the schedule with rt.lock held. */
 static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
-	size_t idx = fire->job->index;
-	if (rt.active[idx] >= 1) {
-		sched_log("job %s: skipped a fire, the previous run is still going (max-running=1)",
-				fire->job->id);
+	const struct usch_job *job = fire->job;
+	size_t idx = job->index;
+	if (fire->misfired) {
+		if (sched_cfg.log_level != SCHED_LOG_NONE)
+			sched_log("job %s: misfire, %.1f ms late is past misfire-grace (worker %d)", job->id,
+					(clock_us(CLOCK_REALTIME) - fire->scheduled_us) / 1e3, uwsgi.mywid);
+		return;
+	}
+	if (rt.active[idx] >= job->max_running) {
+		if (sched_cfg.log_level != SCHED_LOG_NONE)
+			sched_log("job %s: skipped, %d run%s still going (max-running=%d, worker %d)", job->id,
+					rt.active[idx], rt.active[idx] == 1 ? "" : "s", job->max_running, uwsgi.mywid);
 		return;
 	}
 	struct pending *p = malloc(sizeof(*p));
 	if (!p) {
-		sched_log("job %s: out of memory, fire dropped", fire->job->id);
+		sched_log("job %s: out of memory, fire dropped", job->id);
 		return;
 	}
 	p->fire = *fire;
@@ -89,12 +105,38 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	pthread_cond_signal(&rt.work_cond);
 }
 
+/* Logs, once per run, every run past its timeout; returns the monotonic
+ * instant of the next run that will pass it. rt.lock held. */
+static int64_t watch_overruns(int64_t now) {
+	int64_t soonest = INT64_MAX;
+	for (int i = 0; i < rt.nexec; i++) {
+		struct slot *sl = &rt.slots[i];
+		if (!sl->job || sl->warned || sl->job->timeout_us <= 0)
+			continue;
+		int64_t due = sl->started_mono + sl->job->timeout_us;
+		if (due <= now) {
+			char dur[32];
+			usch_duration_format(sl->job->timeout_us, dur, sizeof(dur));
+			sched_log("job %s: overrunning, still running after its timeout of %s (worker %d)",
+					sl->job->id, dur, uwsgi.mywid);
+			sl->warned = 1;
+		}
+		else if (due < soonest) {
+			soonest = due;
+		}
+	}
+	return soonest;
+}
+
 static void *timer_main(void *arg) {
 	block_signals();
 	pthread_mutex_lock(&rt.lock);
 	while (!rt.stopping) {
 		int64_t deadline = usch_sched_run_due(&rt.sched, clock_us(CLOCK_MONOTONIC),
 				clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
+		int64_t overrun = watch_overruns(clock_us(CLOCK_MONOTONIC));
+		if (overrun < deadline)
+			deadline = overrun;
 		/* wake at least once a minute to notice wall-clock steps */
 		int64_t cap = clock_us(CLOCK_MONOTONIC) + 60 * 1000000LL;
 		struct timespec ts = abs_mono(deadline < cap ? deadline : cap);
@@ -107,33 +149,33 @@ static void *timer_main(void *arg) {
 static void run_fire(const struct usch_fire *f) {
 	const struct usch_job *job = f->job;
 	int64_t start = clock_us(CLOCK_REALTIME);
-	char when[48];
+	char when[USCH_RFC3339_MAX];
 	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
-	sched_log("job %s: start (worker %d, scheduled %s, lag %.1f ms)", job->id, uwsgi.mywid,
-			when, (start - f->scheduled_us) / 1e3);
-	char *err = NULL;
-	switch (job->kind) {
-	case USCH_TARGET_PYTHON:
-		err = sched_python_call(job->target, job->args_json, job->kwargs_json);
-		break;
-	default:
-		err = uwsgi_str("this target kind is not supported yet");
-		break;
-	}
+	if (f->missed)
+		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms, %lld late fire%s coalesced)",
+				uwsgi.mywid, when, (start - f->scheduled_us) / 1e3, (long long) f->missed,
+				f->missed == 1 ? "" : "s");
+	else
+		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms)", uwsgi.mywid, when,
+				(start - f->scheduled_us) / 1e3);
+	char *err = sched_dispatch(job);
 	double ms = (clock_us(CLOCK_REALTIME) - start) / 1e3;
 	if (err) {
-		sched_log("job %s: failed after %.1f ms (worker %d):", job->id, ms, uwsgi.mywid);
-		sched_log_block(job->id, err);
+		if (sched_cfg.log_level != SCHED_LOG_NONE) {
+			sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms):", job->id, uwsgi.mywid, when, ms);
+			sched_log_block(job->id, err);
+		}
 		free(err);
 	}
 	else {
-		sched_log("job %s: done in %.1f ms (worker %d)", job->id, ms, uwsgi.mywid);
+		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
 	}
 }
 
 static void *executor_main(void *arg) {
+	struct slot *slot = arg;
 	block_signals();
-	init_language_thread((int) (intptr_t) arg);
+	init_language_thread(uwsgi.cores + (int) (slot - rt.slots));
 	pthread_mutex_lock(&rt.lock);
 	for (;;) {
 		while (!rt.stopping && !rt.head)
@@ -144,12 +186,25 @@ static void *executor_main(void *arg) {
 		rt.head = p->next;
 		if (!rt.head)
 			rt.tail = NULL;
+		int64_t late = clock_us(CLOCK_REALTIME);
+		if (usch_fire_misfired(p->fire.job, p->fire.scheduled_us, late)) {
+			/* waited for a busy executor past misfire-grace */
+			p->fire.misfired = 1;
+			enqueue_fire(NULL, &p->fire);
+			rt.active[p->fire.job->index]--;
+			free(p);
+			continue;
+		}
 		rt.running++;
+		slot->job = p->fire.job;
+		slot->started_mono = clock_us(CLOCK_MONOTONIC);
+		slot->warned = 0;
 		pthread_mutex_unlock(&rt.lock);
 
 		run_fire(&p->fire);
 
 		pthread_mutex_lock(&rt.lock);
+		slot->job = NULL;
 		rt.running--;
 		rt.active[p->fire.job->index]--;
 		free(p);
@@ -188,7 +243,8 @@ int sched_runtime_start(void) {
 	rt.active = calloc(sched_cfg.njobs, sizeof(int));
 	rt.nexec = sched_cfg.threads > 0 ? sched_cfg.threads : 1;
 	rt.executors = calloc(rt.nexec, sizeof(pthread_t));
-	if (!rt.active || !rt.executors ||
+	rt.slots = calloc(rt.nexec, sizeof(struct slot));
+	if (!rt.active || !rt.executors || !rt.slots ||
 	    usch_sched_init(&rt.sched, sched_cfg.jobs, sched_cfg.njobs,
 			    clock_us(CLOCK_MONOTONIC), clock_us(CLOCK_REALTIME)) < 0) {
 		sched_log("worker %d: out of memory, scheduler not started", uwsgi.mywid);
@@ -196,7 +252,7 @@ int sched_runtime_start(void) {
 	}
 	for (int i = 0; i < rt.nexec; i++) {
 		/* core ids past the request cores: ours are not request threads */
-		if (spawn(&rt.executors[i], executor_main, (void *) (intptr_t) (uwsgi.cores + i))) {
+		if (spawn(&rt.executors[i], executor_main, &rt.slots[i])) {
 			sched_log("worker %d: cannot start executor thread: %s", uwsgi.mywid, strerror(errno));
 			rt.nexec = i;
 			break;

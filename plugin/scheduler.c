@@ -32,6 +32,7 @@ static struct {
 	int list_n;
 	int list_json_n;
 	char *list_from;
+	char *log;
 	usch_tz *default_tz;
 } opt = {
 	.tail = &opt.decls,
@@ -60,6 +61,8 @@ static struct uwsgi_option sched_options[] = {
 	 "how long a stopping worker waits for running jobs (default 10s)", uwsgi_opt_set_str, &opt.shutdown_timeout, 0},
 	{"scheduler-threads", required_argument, 0,
 	 "executor threads per worker (default 1)", uwsgi_opt_set_int, &sched_cfg.threads, 0},
+	{"scheduler-log", required_argument, 0,
+	 "what runs log: all (default), errors or none", uwsgi_opt_set_str, &opt.log, 0},
 	{"scheduler-list", required_argument, 0,
 	 "print every job with its next N fire times and exit", uwsgi_opt_set_int, &opt.list_n, 0},
 	{"scheduler-list-json", required_argument, 0,
@@ -86,6 +89,22 @@ void sched_log_block(const char *job_id, const char *text) {
 		uwsgi_log("[scheduler] job %s: | %.*s\n", job_id, len, p);
 		p += len + (nl ? 1 : 0);
 	}
+}
+
+void sched_log_run(const struct usch_job *job, const char *fmt, ...) {
+	if (sched_cfg.log_level != SCHED_LOG_ALL)
+		return;
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	uwsgi_log("[scheduler] job %s: %s\n", job->id, buf);
+}
+
+void sched_log_output(const struct usch_job *job, const char *text) {
+	if (sched_cfg.log_level != SCHED_LOG_NONE)
+		sched_log_block(job->id, text);
 }
 
 static int64_t wall_now_us(void) {
@@ -124,8 +143,16 @@ static void load_settings(void) {
 				sched_cfg.shutdown_timeout_us / 1e6, uwsgi.worker_reload_mercy, capped / 1e6);
 		sched_cfg.shutdown_timeout_us = capped;
 	}
+	if (!opt.log || !strcmp(opt.log, "all"))
+		sched_cfg.log_level = SCHED_LOG_ALL;
+	else if (!strcmp(opt.log, "errors"))
+		sched_cfg.log_level = SCHED_LOG_ERRORS;
+	else if (!strcmp(opt.log, "none"))
+		sched_cfg.log_level = SCHED_LOG_NONE;
+	else
+		die("scheduler-log \"%s\": expected all, errors or none", opt.log);
 	if (sched_cfg.threads < 0 || sched_cfg.threads > 64)
-		die("scheduler-threads %d: expected 1-64", sched_cfg.threads);
+		die("scheduler-threads \"%d\": expected 1-64", sched_cfg.threads);
 }
 
 static void parse_declarations(int64_t now_us) {
@@ -158,9 +185,6 @@ static void check_targets(void) {
 		if (job->kind == USCH_TARGET_PYTHON && !python_plugin_loaded())
 			die("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
 					job->option, job->line, job->target);
-		if (job->kind != USCH_TARGET_PYTHON)
-			die("%s \"%s\": rpc:, signal: and exec: targets are not supported by this build yet",
-					job->option, job->line);
 	}
 }
 

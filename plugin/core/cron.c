@@ -334,9 +334,6 @@ static int parse_dom_last(struct pctx *p, const char *s, const char *e)
 static int parse_suffix(struct pctx *p, const char *q, const char *e,
 		const char *s, int a)
 {
-	const char *ns;
-	int n;
-
 	if ((*q | 32) == 'w') {
 		if (p->field != F_DOM)
 			return fail(p, "\"W\" is only allowed in day-of-month");
@@ -346,9 +343,12 @@ static int parse_suffix(struct pctx *p, const char *q, const char *e,
 		return 0;
 	}
 	if (*q == '#') {
+		const char *ns = q + 1;
+		int n;
+
 		if (p->field != F_DOW)
 			return fail(p, "\"#\" is only allowed in day-of-week");
-		ns = ++q;
+		q = ns;
 		if (!read_num(&q, e, &n))
 			return fail(p, "expected a number after \"#\" in \"%.*s\"",
 					SPAN(s, e));
@@ -495,7 +495,8 @@ static void store_field(struct usch_cron *c, const struct pctx *p)
 		c->flags |= FL_DOW_STAR;
 	if (*p->text.s == '*' && p->field <= F_HOUR)
 		c->flags |= FL_FOLLOWS;
-	if (!star && p->field == F_YEAR)
+	/* a lone '*' needs no year check; a stepped one still does */
+	if (p->field == F_YEAR && !(p->text.e - p->text.s == 1 && star))
 		c->flags |= FL_YEARS;
 }
 
@@ -753,7 +754,7 @@ static int64_t next_local(const struct usch_cron *c, int64_t w)
 	if (ylimit > 9999)
 		ylimit = 9999;
 	while (y <= ylimit) {
-		uint32_t dm, later;
+		uint32_t dm;
 
 		if ((c->flags & FL_YEARS) && !year_ok(c, y)) {
 			y++;
@@ -762,7 +763,8 @@ static int64_t next_local(const struct usch_cron *c, int64_t w)
 			continue;
 		}
 		if (!(c->mon >> m & 1)) {
-			later = c->mon & (UINT32_C(0xffff) << m);
+			uint32_t later = c->mon & (UINT32_C(0xffff) << m);
+
 			if (later) {
 				m = ctz32(later);
 			} else {

@@ -166,8 +166,11 @@ static int parse_workers(struct ctx *c, const char *v) {
 		}
 		for (long w = a; w <= b; w++)
 			job->workers[w / 64] |= 1ULL << (w % 64);
-		if (*p == ',')
-			p++;
+		if (*p == ',') {
+			if (!*++p)	/* a trailing comma */
+				return fail(c, "workers=%s: expected worker ids (1-%d) like 1,3 or 2-4", v,
+						USCH_MAX_WORKER_ID - 1);
+		}
 		else if (*p)
 			return fail(c, "workers=%s: unexpected \"%c\"", v, *p);
 	}
@@ -234,7 +237,7 @@ static int set_key(struct ctx *c, const char *key, const char *v, int is_json) {
 	else if (!strcmp(key, "jitter"))
 		ret = parse_duration_value(c, key, s, &job->jitter_us, 1);
 	else if (!strcmp(key, "misfire-grace"))
-		ret = parse_duration_value(c, key, s, &job->misfire_grace_us, 1);
+		ret = parse_duration_value(c, key, s, &job->misfire_grace_us, 0);
 	else if (!strcmp(key, "timeout"))
 		ret = parse_duration_value(c, key, s, &job->timeout_us, 0);
 	else if (!strcmp(key, "max-running")) {
@@ -272,12 +275,18 @@ static int set_key(struct ctx *c, const char *key, const char *v, int is_json) {
 }
 
 /* start= and end= need the job's zone, so they are read after tz=. */
-static int set_window_key(struct ctx *c, const char *key, const char *v) {
+static int set_window_key(struct ctx *c, const char *key, const char *v, int is_json) {
 	char why[200];
 	int64_t *dst = !strcmp(key, "start") ? &c->job->start_us : &c->job->end_us;
-	if (usch_datetime_parse(v, c->job->tz, dst, why, sizeof(why)) < 0)
-		return fail(c, "%s=%s: %s", key, v, why);
-	return 0;
+	/* start="2026-11-24 09:00", and every string of a scheduler-job */
+	char *s = unquote(v, is_json);
+	if (!s)
+		return fail(c, "%s=%s: expected a string", key, v);
+	int ret = 0;
+	if (usch_datetime_parse(s, c->job->tz, dst, why, sizeof(why)) < 0)
+		ret = fail(c, "%s=%s: %s", key, s, why);
+	free(s);
+	return ret;
 }
 
 static int parse_target(struct ctx *c, const char *text) {
@@ -303,26 +312,37 @@ static int parse_target(struct ctx *c, const char *text) {
 			return fail(c, "target \"%s\": exec: needs a command", text);
 	}
 	else {
+		const char *written = text;	/* messages quote the target as written */
 		job->kind = USCH_TARGET_PYTHON;
 		if (plen == 6 && !strncmp(text, "python", 6)) {
 			text = rest;
 			colon = strchr(text, ':');
 			if (!colon)
-				return fail(c, "target \"python:%s\": expected python:module:function", text);
+				return fail(c, "target \"%s\": expected python:module:function", written);
 		}
 		rest = text;
-		/* module:attr[.attr...]: identifiers only */
+		/* module:attr[.attr...]: dotted identifiers, one ':' */
+		if (colon == text || !colon[1] || strchr(colon + 1, ':'))
+			return fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
 		for (const char *p = text; *p; p++) {
 			if (p == colon)
 				continue;
 			if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '.'))
-				return fail(c, "target \"%s\": \"%c\" cannot appear in a Python module:function", text, *p);
+				return fail(c, "target \"%s\": \"%c\" cannot appear in a Python module:function", written, *p);
 		}
-		if (colon == text || !colon[1] || strchr(colon + 1, ':'))
-			return fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", text);
+		for (const char *p = text; *p; p++) {
+			int first = p == text || p[-1] == '.' || p[-1] == ':';
+			if (*p == '.' || *p == ':' ? first || !p[1] : first && isdigit((unsigned char) *p))
+				return fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
+		}
 	}
 	job->target = strdup(rest);
 	return job->target ? 0 : fail(c, "out of memory");
+}
+
+/* What the tokens before the target are, for messages. */
+static const char *trigger_noun(const struct ctx *c) {
+	return !strcmp(c->kind, "cron") ? "cron expression" : !strcmp(c->kind, "at") ? "date and time" : "interval";
 }
 
 /* Builds the trigger from c->trig_text according to c->kind. */
@@ -330,9 +350,9 @@ static int build_trigger(struct ctx *c) {
 	struct usch_job *job = c->job;
 	char why[256];
 	const char *text = c->trig_text;
+	int implicit_start = 0;
 	if (!*text)
-		return fail(c, "missing the %s before the target", !strcmp(c->kind, "cron") ? "cron expression" :
-				!strcmp(c->kind, "at") ? "date and time" : "interval");
+		return fail(c, "missing the %s before the target", trigger_noun(c));
 	if (!strcmp(c->kind, "cron")) {
 		job->trigger = usch_trigger_cron(text, job->id, job->tz, why, sizeof(why));
 		if (!job->trigger)
@@ -364,8 +384,10 @@ static int build_trigger(struct ctx *c) {
 					return fail(c, "\"%s\": the count must be 1-100000", text);
 				int64_t anchor = job->start_us != INT64_MIN ? job->start_us : c->env->now_us;
 				job->trigger = usch_trigger_calendar((int) n, cal[i].unit, anchor, job->tz);
-				if (job->start_us == INT64_MIN)
+				if (job->start_us == INT64_MIN) {
 					job->start_us = c->env->now_us + 1;	/* first fire one interval on */
+					implicit_start = 1;
+				}
 				goto built;
 			}
 			return fail(c, "\"%s\": unknown unit \"%s\" (use days, weeks, months or years)", text, end);
@@ -382,13 +404,18 @@ static int build_trigger(struct ctx *c) {
 		if (period <= 0)
 			return fail(c, "\"%s\": the interval must be greater than 0", text);
 		job->anchored = job->start_us != INT64_MIN;
+		/* an unanchored interval runs on each worker's elapsed time, where
+		 * a wall-clock end= would never be reached */
+		if (!job->anchored && job->end_us != INT64_MAX)
+			return fail(c, "end= on an interval needs start= too (without start= the interval "
+					"counts from each worker's start)");
 		job->trigger = usch_trigger_interval(period, job->anchored ? job->start_us : period);
 	}
 built:
 	if (!job->trigger)
 		return fail(c, "out of memory");
 	if (usch_trigger_set_window(job->trigger, job->start_us, job->end_us) < 0)
-		return fail(c, "start= is after end=");
+		return fail(c, implicit_start ? "end= is in the past" : "start= is after end=");
 	return 0;
 }
 
@@ -431,7 +458,7 @@ static int apply_keys(struct ctx *c, struct tok *toks, int from, int n) {
 			if (pass == 0 && is_tz)
 				ret = set_key(c, key, v, toks[i].json);
 			else if (pass == 1 && is_window)
-				ret = set_window_key(c, key, v);
+				ret = set_window_key(c, key, v, toks[i].json);
 			else if (pass == 2 && !is_tz && !is_window)
 				ret = set_key(c, key, v, toks[i].json);
 			free(v);
@@ -477,7 +504,7 @@ static int parse_line(struct ctx *c) {
 		int w = snprintf(c->trig_text + k, sizeof(c->trig_text) - k, "%s%.*s", i ? " " : "",
 				(int) toks[i].len, toks[i].s);
 		if (w < 0 || (size_t) w >= sizeof(c->trig_text) - k)
-			return fail(c, "the %s is too long", c->kind);
+			return fail(c, "the %s is too long", trigger_noun(c));
 		k += w;
 	}
 	/* exec: takes every token up to the first known key= as its command */

@@ -21,10 +21,20 @@ static int64_t deadline_of(const struct usch_entry *e, int64_t now_mono, int64_t
 	return now_mono + (e->next - now_tl);
 }
 
+/* xorshift64*: jitter needs spread, not cryptographic quality */
+static uint64_t next_random(struct usch_sched *s) {
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return s->rng * 0x2545F4914F6CDD1DULL;
+}
+
 static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_mono, int64_t now_wall) {
 	int64_t deadline = deadline_of(e, now_mono, now_wall);
 	if (deadline == INT64_MAX)
 		return;
+	if (e->job->jitter_us > 0)
+		deadline += (int64_t) (next_random(s) % (uint64_t) (e->job->jitter_us + 1));
 	/* cannot fail: the queue was reserved for every entry */
 	usch_timerq_insert(&s->q, &e->timer, deadline);
 }
@@ -47,6 +57,7 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 	usch_timerq_init(&s->q);
 	s->n = 0;
 	s->wall_minus_mono = now_wall - now_mono;
+	s->rng = ((uint64_t) now_wall * 0x9E3779B97F4A7C15ULL) | 1;
 	s->entries = calloc(n ? n : 1, sizeof(*s->entries));
 	if (!s->entries || usch_timerq_reserve(&s->q, n ? n : 1) < 0) {
 		free(s->entries);
@@ -89,22 +100,61 @@ static void rebase_wall(struct usch_sched *s, int64_t now_mono, int64_t now_wall
 	}
 }
 
-/* Next fire after one at `scheduled`: fires already in the past are
- * coalesced into the one just made and counted in missed (exactly up to
- * USCH_MISSED_WALK, a lower bound past it: far behind, jump). */
-static int64_t reschedule(struct usch_entry *e, int64_t scheduled, int64_t now_tl, int64_t *missed) {
+/* The fires due now, from the entry's next one: the first and last of
+ * them, how many, and the next fire after them. Walks at most
+ * USCH_MISSED_WALK fires; past that the count is a lower bound and the
+ * walk jumps to now. */
+struct due {
+	int64_t first, last, count, after;
+};
+
+static struct due collect_due(const struct usch_entry *e, int64_t now_tl) {
 	const struct usch_trigger *t = e->job->trigger;
-	int64_t next = usch_trigger_next(t, scheduled);
-	*missed = 0;
+	struct due d = {.first = e->next, .last = e->next, .count = 1};
+	if (e->job->start_on_boot) {
+		d.after = INT64_MAX;
+		return d;
+	}
+	int64_t next = usch_trigger_next(t, e->next);
 	while (next != INT64_MAX && next <= now_tl) {
-		(*missed)++;
-		if (*missed >= USCH_MISSED_WALK) {
+		if (d.count >= USCH_MISSED_WALK) {
 			next = usch_trigger_next(t, now_tl);
 			break;
 		}
+		d.last = next;
+		d.count++;
 		next = usch_trigger_next(t, next);
 	}
-	return next;
+	d.after = next;
+	return d;
+}
+
+int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t now_us) {
+	return job->misfire_grace_us >= 0 && now_us - scheduled_us > job->misfire_grace_us;
+}
+
+/* Hands the fires of one due entry to fire() as its coalesce policy says
+ * (APScheduler 4's CoalescePolicy): earliest or latest runs once for all
+ * the due fires, all runs each; a fire later than misfire-grace is handed
+ * over marked misfired, for the caller to count and not run. */
+static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int64_t to_wall,
+		usch_fire_fn fire, void *ctx) {
+	const struct usch_job *job = e->job;
+	struct usch_fire f = {.job = job, .missed = d->count - 1};
+	if (job->coalesce == USCH_COALESCE_ALL && d->count > 1) {
+		f.missed = 0;
+		for (int64_t t = d->first, k = 0; t != INT64_MAX && t <= now_tl && k < d->count; k++) {
+			f.scheduled_us = t + to_wall;
+			f.misfired = usch_fire_misfired(job, t, now_tl);
+			fire(ctx, &f);
+			t = usch_trigger_next(job->trigger, t);
+		}
+		return;
+	}
+	int64_t t = job->coalesce == USCH_COALESCE_EARLIEST ? d->first : d->last;
+	f.scheduled_us = t + to_wall;
+	f.misfired = usch_fire_misfired(job, t, now_tl);
+	fire(ctx, &f);
 }
 
 int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall,
@@ -120,15 +170,16 @@ int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_w
 		usch_timerq_pop(&s->q);
 		struct usch_entry *e = USCH_TIMER_ENTRY(t, struct usch_entry, timer);
 		int64_t now_tl = to_timeline(e, now_mono, now_wall);
-		struct usch_fire f = {
-			.job = e->job,
-			.scheduled_us = e->wall ? e->next : e->next - e->shift + offset,
-		};
-		e->last = e->next;
-		e->next = e->job->start_on_boot ? INT64_MAX : reschedule(e, e->last, now_tl, &f.missed);
-		fire(ctx, &f);
+		struct due d = collect_due(e, now_tl);
+		e->last = d.last;
+		e->next = d.after;
+		emit(e, &d, now_tl, e->wall ? 0 : offset - e->shift, fire, ctx);
 		queue_entry(s, e, now_mono, now_wall);
 	}
 	t = usch_timerq_peek(&s->q);
 	return t ? t->deadline : INT64_MAX;
+}
+
+void usch_sched_seed(struct usch_sched *s, uint64_t seed) {
+	s->rng = seed ? seed : 1;
 }

@@ -19,7 +19,8 @@
 struct usch_fire {
 	const struct usch_job *job;
 	int64_t scheduled_us;	/* wall µs of the fire's scheduled instant */
-	int64_t missed;		/* fires skipped since the previous one */
+	int64_t missed;		/* due fires coalesced into this one */
+	int misfired;		/* later than misfire-grace: count it, do not run it */
 };
 
 typedef void (*usch_fire_fn)(void *ctx, const struct usch_fire *fire);
@@ -38,6 +39,7 @@ struct usch_sched {
 	struct usch_entry *entries;
 	size_t n;
 	int64_t wall_minus_mono;
+	uint64_t rng;		/* jitter; seeded from the clock, see usch_sched_seed */
 };
 
 /* Computes every job's first fire. Returns 0, or -1 (out of memory). */
@@ -45,8 +47,17 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 		int64_t now_mono, int64_t now_wall);
 void usch_sched_free(struct usch_sched *s);
 
+/* Fixes the jitter sequence (tests); seed != 0. */
+void usch_sched_seed(struct usch_sched *s, uint64_t seed);
+
+/* True when a fire scheduled at scheduled_us and starting at now_us is
+ * later than the job's misfire-grace (executors busy, clock stepped,
+ * worker started late). */
+int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t now_us);
+
 /* Hands every fire due at now_mono to fire(), in deadline order (ties in
- * declaration order), reschedules, and returns the monotonic deadline of
+ * declaration order) and as each job's coalesce and misfire-grace say,
+ * reschedules, and returns the monotonic deadline of
  * the next fire (INT64_MAX when nothing is left to fire). */
 int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall,
 		usch_fire_fn fire, void *ctx);

@@ -108,6 +108,11 @@ START_TEST(five_six_seven_fields)
 	EXPECT("0 0 0 1 1 ? 1970-2099/50", "1960-01-01 00:00:00",
 			"1970-01-01 00:00:00", "2020-01-01 00:00:00",
 			"2070-01-01 00:00:00", "never");
+	EXPECT("0 0 0 1 1 ? */50", "1960-01-01 00:00:00",
+			"1970-01-01 00:00:00", "2020-01-01 00:00:00",
+			"2070-01-01 00:00:00", "never");
+	EXPECT("0 0 0 1 1 ? 2090/5", "2025-01-01 00:00:00",
+			"2090-01-01 00:00:00", "2095-01-01 00:00:00", "never");
 	EXPECT("0 0 0 1 1 ? *", "2098-06-01 00:00:00",
 			"2099-01-01 00:00:00", "2100-01-01 00:00:00");
 	/* strictly after t, even when t is a fire time */
@@ -399,6 +404,7 @@ static const struct { const char *expr, *msg; } errors[] = {
 	{ "0 0 W * *", "field 3 (day-of-month): \"W\" needs a day before it (e.g. 15W or LW)" },
 	{ "0 5W * * *", "field 2 (hour): \"W\" is only allowed in day-of-month" },
 	{ "0 0 * * 5W", "field 5 (day-of-week): \"W\" is only allowed in day-of-month" },
+	{ "0 0 * * W", "field 5 (day-of-week): \"W\" is only allowed in day-of-month" },
 	{ "0 5L * * *", "field 2 (hour): \"L\" after a value is only allowed in day-of-week (e.g. 5L)" },
 	{ "0 0 5L * *", "field 3 (day-of-month): \"L\" after a value is only allowed in day-of-week (e.g. 5L)" },
 	{ "0 0 5#2 * *", "field 3 (day-of-month): \"#\" is only allowed in day-of-week" },

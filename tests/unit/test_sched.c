@@ -105,10 +105,77 @@ START_TEST(late_fires_coalesce_into_one)
 	start(fk);
 	advance(fk, 55 * SEC);
 	int64_t next = run(fk);
+	/* coalesce=latest (the default): one run, for the latest due fire */
 	ck_assert_int_eq(fk->nfires, 1);
-	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 10 * SEC);
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 50 * SEC);
 	ck_assert_int_eq(fk->fires[0].missed, 4);
+	ck_assert_int_eq(fk->fires[0].misfired, 0);
 	ck_assert_int_eq(next, fk->mono + 5 * SEC);	/* back on the 10 s grid */
+	done(fk);
+}
+END_TEST
+
+START_TEST(coalesce_earliest_and_all)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "10s app:early coalesce=earliest");
+	add(fk, "scheduler-interval", "10s app:each coalesce=all");
+	start(fk);
+	advance(fk, 35 * SEC);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 4);
+	ck_assert_str_eq(fk->fires[0].job->id, "app:early");
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 10 * SEC);
+	ck_assert_int_eq(fk->fires[0].missed, 2);
+	for (int i = 1; i <= 3; i++) {
+		ck_assert_str_eq(fk->fires[i].job->id, "app:each");
+		ck_assert_int_eq(fk->fires[i].scheduled_us, W0 + i * 10 * SEC);
+		ck_assert_int_eq(fk->fires[i].missed, 0);
+	}
+	done(fk);
+}
+END_TEST
+
+START_TEST(misfire_grace_marks_late_fires)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "10s app:strict misfire-grace=2s coalesce=all");
+	start(fk);
+	advance(fk, 31 * SEC);	/* due: 10 (21 s late), 20 (11 s), 30 (1 s) */
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 3);
+	ck_assert_int_eq(fk->fires[0].misfired, 1);
+	ck_assert_int_eq(fk->fires[1].misfired, 1);
+	ck_assert_int_eq(fk->fires[2].misfired, 0);
+	ck_assert(usch_fire_misfired(fk->jobs[0], W0, W0 + 2 * SEC) == 0);
+	ck_assert(usch_fire_misfired(fk->jobs[0], W0, W0 + 2 * SEC + 1) == 1);
+	done(fk);
+}
+END_TEST
+
+START_TEST(jitter_delays_within_bound)
+{
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "10s app:j jitter=3s");
+	start(fk);
+	usch_sched_seed(&fk->s, 42);
+	int64_t seen_min = INT64_MAX, seen_max = INT64_MIN;
+	for (int i = 0; i < 50; i++) {
+		int64_t deadline = run(fk);
+		fk->wall += deadline - fk->mono;
+		fk->mono = deadline;
+		int before = fk->nfires;
+		run(fk);
+		ck_assert_int_eq(fk->nfires, before + 1);
+		int64_t delay = fk->wall - fk->fires[fk->nfires - 1].scheduled_us;
+		ck_assert_int_ge(delay, 0);
+		ck_assert_int_le(delay, 3 * SEC);
+		seen_min = delay < seen_min ? delay : seen_min;
+		seen_max = delay > seen_max ? delay : seen_max;
+		fk->nfires = 0;
+	}
+	ck_assert_int_lt(seen_min, SEC);	/* spread over the range */
+	ck_assert_int_gt(seen_max, 2 * SEC);
 	done(fk);
 }
 END_TEST
@@ -140,7 +207,9 @@ START_TEST(clock_step_forward_is_a_misfire_run_once)
 	/* the skipped 10:00 fire runs now, once; the interval did not move */
 	ck_assert_int_eq(fk->nfires, 1);
 	ck_assert_str_eq(fk->fires[0].job->id, "app:hourly");
-	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 3600 * SEC);
+	/* coalesce=latest: the run is for 12:00, the last fire the step skipped */
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 3 * 3600 * SEC);
+	ck_assert_int_eq(fk->fires[0].missed, 2);
 	ck_assert_int_eq(next, fk->mono + 59 * SEC);
 	done(fk);
 }
@@ -215,6 +284,9 @@ int main(void) {
 	tcase_add_test(tc, interval_first_fire_one_period_after_start);
 	tcase_add_test(tc, same_instant_fires_in_declaration_order);
 	tcase_add_test(tc, late_fires_coalesce_into_one);
+	tcase_add_test(tc, coalesce_earliest_and_all);
+	tcase_add_test(tc, misfire_grace_marks_late_fires);
+	tcase_add_test(tc, jitter_delays_within_bound);
 	tcase_add_test(tc, cron_follows_the_wall_clock);
 	tcase_add_test(tc, clock_step_forward_is_a_misfire_run_once);
 	tcase_add_test(tc, clock_step_back_does_not_repeat_fires);

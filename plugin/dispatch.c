@@ -1,0 +1,200 @@
+/* dispatch.c - running one fire of a job on its target: a Python callable
+ * (python.c), a uWSGI RPC function, a uWSGI signal, or a command.
+ *
+ * Called from an executor thread (runtime.c) without the GIL. Every
+ * outcome comes back as a value: NULL for success or a malloc'd message. */
+#include <uwsgi.h>
+#include <spawn.h>
+#include <jansson.h>
+#include "adapter.h"
+
+extern struct uwsgi_server uwsgi;
+extern char **environ;
+
+#define RPC_MAX_ARGS 64
+#define EXEC_TAIL 2048
+
+/* RPC arguments are strings: JSON strings as they are, anything else as
+ * its JSON text. */
+static char *rpc_call(const struct usch_job *job) {
+	char *argv[RPC_MAX_ARGS];
+	uint16_t argvs[RPC_MAX_ARGS];
+	uint8_t argc = 0;
+	json_t *args = job->args_json ? json_loads(job->args_json, 0, NULL) : NULL;
+	size_t i;
+	json_t *v;
+	json_array_foreach(args, i, v) {
+		if (argc == RPC_MAX_ARGS)
+			break;
+		char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		size_t len = s ? strlen(s) : 0;
+		argv[argc] = s ? s : strdup("");
+		argvs[argc++] = len > 0xffff ? 0xffff : (uint16_t) len;
+	}
+	json_decref(args);
+
+	char *err = NULL;
+	if (!sched_rpc_exists(job->target)) {
+		err = uwsgi_concat3("no RPC function \"", job->target, "\" is registered in this worker");
+	}
+	else {
+		char *out = NULL;
+		uint64_t len = uwsgi_rpc(job->target, argc, argv, argvs, &out);
+		if (len && out)
+			sched_log_run(job, "rpc %s returned %llu bytes", job->target, (unsigned long long) len);
+		free(out);
+	}
+	for (uint8_t k = 0; k < argc; k++)
+		free(argv[k]);
+	return err;
+}
+
+int sched_rpc_exists(const char *name) {
+	int pos = uwsgi.mywid * uwsgi.rpc_max;
+	for (uint64_t i = 0; i < uwsgi.shared->rpc_count[uwsgi.mywid]; i++)
+		if (!strcmp(uwsgi.rpc_table[pos + i].name, name))
+			return 1;
+	return 0;
+}
+
+static char *signal_raise(const struct usch_job *job) {
+	int sig = atoi(job->target);
+	if (!uwsgi_signal_registered((uint8_t) sig))
+		return uwsgi_str("no handler is registered for this uWSGI signal");
+	if (uwsgi_signal_send(uwsgi.signal_socket, (uint8_t) sig) < 0)
+		return uwsgi_concat2("cannot send the signal: ", strerror(errno));
+	return NULL;
+}
+
+static int64_t mono_us(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Keeps the last EXEC_TAIL bytes of the command's output. */
+static void keep_tail(char *tail, size_t *len, const char *buf, size_t n) {
+	if (n >= EXEC_TAIL) {
+		memcpy(tail, buf + n - EXEC_TAIL, EXEC_TAIL);
+		*len = EXEC_TAIL;
+		return;
+	}
+	if (*len + n > EXEC_TAIL) {
+		size_t drop = *len + n - EXEC_TAIL;
+		memmove(tail, tail + drop, *len - drop);
+		*len -= drop;
+	}
+	memcpy(tail + *len, buf, n);
+	*len += n;
+}
+
+static pid_t spawn_shell(const char *cmd, int out_fd) {
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	pid_t pid = -1;
+	char *argv[] = {"/bin/sh", "-c", (char *) cmd, NULL};
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+	/* the worker's sockets and files are not the command's business */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_init(&attr);
+	/* our threads block every signal: the command must not inherit that */
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	if (posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return pid;
+}
+
+/* Runs the command in its own process group, collects the tail of its
+ * output, and kills the group when the job's timeout passes. */
+static char *exec_run(const struct usch_job *job) {
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return uwsgi_concat2("pipe: ", strerror(errno));
+	pid_t pid = spawn_shell(job->target, fds[1]);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return uwsgi_concat2("cannot start /bin/sh: ", strerror(errno));
+	}
+	char tail[EXEC_TAIL + 1], buf[4096];
+	size_t tail_len = 0;
+	int64_t kill_at = job->timeout_us > 0 ? mono_us() + job->timeout_us : INT64_MAX;
+	int killed = 0, open_out = 1, status = 0;
+	for (;;) {
+		if (open_out) {
+			int wait_ms = kill_at == INT64_MAX ? 1000 : (int) ((kill_at - mono_us()) / 1000) + 1;
+			struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+			int r = poll(&pfd, 1, wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms);
+			if (r > 0) {
+				ssize_t n = read(fds[0], buf, sizeof(buf));
+				if (n > 0)
+					keep_tail(tail, &tail_len, buf, (size_t) n);
+				else if (n == 0 || errno != EINTR)
+					open_out = 0;
+			}
+		}
+		else {
+			usleep(20000);
+		}
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid && !open_out)
+			break;
+		if (w == pid) {
+			/* exited; drain what is left without blocking on grandchildren */
+			kill_at = INT64_MAX;
+			open_out = 0;
+			ssize_t n;
+			while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+				keep_tail(tail, &tail_len, buf, (size_t) n);
+			break;
+		}
+		if (mono_us() >= kill_at && killed < 2) {
+			kill(-pid, killed ? SIGKILL : SIGTERM);
+			kill_at = mono_us() + 2000000;	/* SIGKILL if still there in 2 s */
+			killed++;
+		}
+	}
+	close(fds[0]);
+	tail[tail_len] = 0;
+	if (tail_len)
+		sched_log_output(job, tail);
+	char msg[256];
+	if (killed) {
+		char dur[32];
+		usch_duration_format(job->timeout_us, dur, sizeof(dur));
+		snprintf(msg, sizeof(msg), "command killed after its timeout of %s", dur);
+		return uwsgi_str(msg);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return NULL;
+	if (WIFEXITED(status))
+		snprintf(msg, sizeof(msg), "command exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(msg, sizeof(msg), "command killed by signal %d", WTERMSIG(status));
+	return uwsgi_str(msg);
+}
+
+char *sched_dispatch(const struct usch_job *job) {
+	switch (job->kind) {
+	case USCH_TARGET_PYTHON:
+		return sched_python_call(job->target, job->args_json, job->kwargs_json);
+	case USCH_TARGET_RPC:
+		return rpc_call(job);
+	case USCH_TARGET_SIGNAL:
+		return signal_raise(job);
+	case USCH_TARGET_EXEC:
+		return exec_run(job);
+	}
+	return uwsgi_str("unknown target kind");
+}
