@@ -1,5 +1,6 @@
 # uwsgi-scheduler: build, install, test, demo.
-# `make deps` once on a fresh Debian 12, then `make test` / `make demo`.
+# On a fresh Debian 12 `make test` and `make demo` install what they need
+# first (tools/deps.sh: only what is missing, apt-get update at most once).
 
 PYTHON      ?= /usr/bin/python3
 UWSGI       ?= uwsgi
@@ -16,7 +17,8 @@ ADAPTER_HDR := $(wildcard plugin/*.h)
 # pure core; `make test-unit` builds them with ASan+UBSan.
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iplugin/core -Itests/unit
-UNIT_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck) -ljansson -lm -lpthread
+# recursive (=): evaluated after `make deps` has installed check
+UNIT_LIBS    = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck) -ljansson -lm -lpthread
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD       := build
 
@@ -27,7 +29,7 @@ all: $(PLUGIN)
 deps:
 	sh tools/deps.sh
 
-$(PLUGIN): uwsgiplugin.py $(CORE_SRC) $(CORE_HDR) $(ADAPTER_SRC) $(ADAPTER_HDR)
+$(PLUGIN): uwsgiplugin.py $(CORE_SRC) $(CORE_HDR) $(ADAPTER_SRC) $(ADAPTER_HDR) | deps
 	@$(PYTHON) tools/check_layout.py
 	PYTHON=$(PYTHON) $(UWSGI) --build-plugin . >build-plugin.log 2>&1 || (cat build-plugin.log; exit 1)
 	@rm -f build-plugin.log
@@ -38,11 +40,11 @@ install: $(PLUGIN)
 check-layout:
 	$(PYTHON) tools/check_layout.py
 
-$(BUILD)/asan/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/asan/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
 
-$(BUILD)/plain/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/plain/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
 
@@ -52,7 +54,7 @@ $(BUILD)/plain/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR)
 ORACLE_SRC := $(wildcard tests/unit/oracle/*.py)
 ORACLES    := $(patsubst tests/unit/oracle/%.py,$(BUILD)/oracle/%.tsv,$(ORACLE_SRC))
 
-$(BUILD)/oracle/%.tsv: tests/unit/oracle/%.py
+$(BUILD)/oracle/%.tsv: tests/unit/oracle/%.py | deps
 	@mkdir -p $(dir $@)
 	$(PYTHON) $< > $@.tmp && mv $@.tmp $@
 
@@ -72,12 +74,14 @@ test-valgrind: $(UNIT_PLAIN) $(ORACLES)
 test-integration: $(PLUGIN)
 	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider .
 
-test: test-unit test-integration
+test: deps
+	$(MAKE) test-unit
+	$(MAKE) test-integration
 
 demo: install
 	sh examples/wsgi/demo.sh
 
-bench: $(PLUGIN)
+bench: deps
 	sh bench/run.sh
 
 clean:

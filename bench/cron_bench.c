@@ -4,6 +4,12 @@
  * calls (10 batches of 1e5, each from pseudo-random instants in
  * 2025-2035 so that no call reuses the previous answer) in UTC and in
  * Europe/Paris, and prints the median ns per call over the batches.
+ * "Chained" is how the Python peers are measured (bench/cron_peers.py):
+ * each call asks for the fire after the previous answer, from 2026-01-01.
+ *
+ * With expressions as arguments it measures those instead and prints
+ * tab-separated rows (expression, random UTC, random Paris, chained UTC)
+ * for bench/run.sh.
  *
  * Build: cc -std=gnu11 -O2 -Iplugin/core bench/cron_bench.c
  *        plugin/core/cron.c plugin/core/civil.c plugin/core/tz.c */
@@ -68,7 +74,27 @@ static double median_ns(const usch_cron *c, const usch_tz *tz)
 	return (per[BATCHES / 2 - 1] + per[BATCHES / 2]) / 2;
 }
 
-int main(void)
+static double chained_ns(const usch_cron *c, const usch_tz *tz)
+{
+	double per[BATCHES];
+
+	for (int b = 0; b < BATCHES; b++) {
+		int64_t t = 1767225600;	/* 2026-01-01T00:00:00Z */
+		double t0 = now_ns();
+
+		for (int i = 0; i < PER_BATCH; i++) {
+			t = usch_cron_next(c, tz, t);
+			if (t == INT64_MAX)
+				t = 1767225600;
+		}
+		per[b] = (now_ns() - t0) / PER_BATCH;
+		sink = t;
+	}
+	qsort(per, BATCHES, sizeof(per[0]), cmp_double);
+	return (per[BATCHES / 2 - 1] + per[BATCHES / 2]) / 2;
+}
+
+int main(int argc, char **argv)
 {
 	char err[256];
 	usch_tz *paris = usch_tz_load("Europe/Paris", err, sizeof(err));
@@ -84,6 +110,21 @@ int main(void)
 		x ^= x >> 7;
 		x ^= x << 17;
 		instants[i] = 1735689600 + (int64_t)(x % (10 * 365 * 86400u));
+	}
+	if (argc > 1) {
+		printf("#size\t%zu\n", sizeof(struct usch_cron));
+		for (int i = 1; i < argc; i++) {
+			usch_cron c;
+
+			if (usch_cron_parse(&c, argv[i], "bench", err, sizeof(err))) {
+				fprintf(stderr, "cron_bench: %s: %s\n", argv[i], err);
+				return 1;
+			}
+			printf("%s\t%.1f\t%.1f\t%.1f\n", argv[i], median_ns(&c, usch_tz_utc()),
+					median_ns(&c, paris), chained_ns(&c, usch_tz_utc()));
+		}
+		usch_tz_free(paris);
+		return 0;
 	}
 	printf("sizeof(struct usch_cron) = %zu bytes\n", sizeof(struct usch_cron));
 	printf("%-22s %10s %14s\n", "expression", "UTC ns", "Paris ns");

@@ -50,19 +50,35 @@ static const char *kind_text(const struct usch_job *job) {
 	}
 }
 
+static int has_worker(const struct usch_job *job, int w) {
+	return w < USCH_MAX_WORKER_ID && (job->workers[w / 64] & (1ULL << (w % 64)));
+}
+
+/* The ids as workers= takes them, runs as ranges: "1,3-5". Even every
+ * other id (the longest text) fits WORKERS_TEXT_MAX. */
+#define WORKERS_TEXT_MAX 4096
 static void workers_text(const struct usch_job *job, char *buf, size_t len) {
 	size_t k = 0;
 	buf[0] = 0;
-	for (int w = 1; w < USCH_MAX_WORKER_ID && k + 8 < len; w++)
-		if (job->workers[w / 64] & (1ULL << (w % 64)))
+	for (int w = 1; w < USCH_MAX_WORKER_ID && k + 12 < len; w++) {
+		if (!has_worker(job, w))
+			continue;
+		int last = w;
+		while (has_worker(job, last + 1))
+			last++;
+		if (last > w)
+			k += snprintf(buf + k, len - k, "%s%d-%d", k ? "," : "", w, last);
+		else
 			k += snprintf(buf + k, len - k, "%s%d", k ? "," : "", w);
+		w = last;
+	}
 }
 
 int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, FILE *f) {
 	int64_t *next = calloc(n > 0 ? n : 1, sizeof(int64_t));
 	if (!next)
 		return -1;
-	char base[64], trig[512], when[64], utc[64], workers[256];
+	char base[64], trig[1024], when[64], utc[64], workers[WORKERS_TEXT_MAX];
 	usch_rfc3339_format(base_us, usch_tz_utc(), base, sizeof(base));
 	fprintf(f, "%zu job%s, next %d fire%s after %s\n", njobs, njobs == 1 ? "" : "s", n,
 			n == 1 ? "" : "s", base);
@@ -95,7 +111,7 @@ int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t ba
 }
 
 static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int64_t *next) {
-	char trig[512], when[64], workers[256];
+	char trig[1024], when[64], workers[WORKERS_TEXT_MAX];
 	usch_trigger_describe(job->trigger, trig, sizeof(trig));
 	size_t tlen = strlen(job->target) + 16;
 	char *target = malloc(tlen);

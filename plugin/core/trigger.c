@@ -13,6 +13,7 @@
 #include <string.h>
 #include "civil.h"
 #include "cron.h"
+#include "timefmt.h"
 #include "trigger.h"
 
 #define USEC 1000000
@@ -179,26 +180,42 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
 	return t;
 }
 
+static int children_ok(usch_trigger *const *children, size_t n)
+{
+	if (!children || n == 0 || n > SIZE_MAX / sizeof(usch_trigger *))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!children[i])
+			return 0;
+	return 1;
+}
+
+/* Ownership passes in whatever happens, so the caller has one cleanup path
+ * whichever step failed. */
+static void free_children(usch_trigger *const *children, size_t n)
+{
+	for (size_t i = 0; children && i < n; i++)
+		usch_trigger_free(children[i]);
+}
+
 static usch_trigger *combinator(enum usch_trigger_kind kind,
 		usch_trigger *const *children, size_t n)
 {
-	int ok = children && n > 0 && n <= SIZE_MAX / sizeof(usch_trigger *);
-	for (size_t i = 0; ok && i < n; i++)
-		ok = children[i] != NULL;
-	usch_trigger *t = ok ? alloc_trigger(kind, USCH_CLOCK_MONO) : NULL;
+	if (!children_ok(children, n)) {
+		free_children(children, n);
+		errno = EINVAL;
+		return NULL;
+	}
+	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO);
 	usch_trigger **copy = t ? malloc(n * sizeof(*copy)) : NULL;
 	if (!copy) {
-		/* Ownership passed in regardless, so the caller has one cleanup
-		 * path whatever failed. */
-		for (size_t i = 0; children && i < n; i++)
-			usch_trigger_free(children[i]);
 		free(t);
-		if (!ok)
-			errno = EINVAL;
+		free_children(children, n);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		copy[i] = children[i];
+		/* One wall child puts the whole tree on the wall timeline. */
 		if (copy[i]->clock == USCH_CLOCK_WALL)
 			t->clock = USCH_CLOCK_WALL;
 	}
@@ -350,9 +367,10 @@ static int64_t cal_fire(const struct calendar *c, int64_t k)
 	return secs_to_us(at[0], found == 0 ? 0 : c->frac);
 }
 
-/* A k whose fire is surely not after `after`, close below the answer.
- * Two units of slack: a unit spans at least a day, more than any UTC
- * offset change, so local and UTC order agree that far back. */
+/* A k at or below the answer, a few steps under it. units / step alone
+ * lands on the fire in or before after's local month (or day); two more
+ * steps back are a margin of at least two days, more than any UTC offset
+ * change, so local order and instant order cannot disagree there. */
 static int64_t cal_first_k(const struct calendar *c, int64_t after)
 {
 	if (after < c->anchor)
@@ -377,12 +395,11 @@ static int64_t cal_first_k(const struct calendar *c, int64_t after)
 static int64_t calendar_next(const usch_trigger *t, int64_t after)
 {
 	const struct calendar *c = &t->u.cal;
-	int64_t fire;
 
 	/* Fires never decrease with k (each is a later local date), so the
 	 * first one past `after` ends the walk, a few steps from the guess. */
 	for (int64_t k = cal_first_k(c, after);; k++) {
-		fire = cal_fire(c, k);
+		int64_t fire = cal_fire(c, k);
 		if (fire > after || fire == INT64_MAX)
 			return fire;
 	}
@@ -486,40 +503,26 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
-/* Largest units first, zero parts left out: 5400 s -> "1h30m". */
+/* timefmt.c writes the same forms the listing and the parser use. */
 static void put_duration(struct out *o, int64_t us)
 {
-	static const struct { int64_t us; const char *name; } units[] = {
-		{ (int64_t)DAY_SECS * USEC, "d" }, { 3600LL * USEC, "h" },
-		{ 60LL * USEC, "m" }, { USEC, "s" }, { 1000, "ms" }, { 1, "us" },
-	};
+	char buf[32];
 
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		int64_t q = us / units[i].us;
-		if (q)
-			put(o, "%lld%s", (long long)q, units[i].name);
-		us -= q * units[i].us;
-	}
+	if (usch_duration_format(us, buf, sizeof(buf)) < 0)
+		put(o, "%lldus", (long long)us);
+	else
+		put(o, "%s", buf);
 }
 
-/* RFC 3339 in tz with that instant's offset; µs only when non-zero. */
-static void put_rfc3339(struct out *o, int64_t us, const usch_tz *tz)
+/* RFC 3339 covers years 0000-9999 only; past that, the raw count. */
+static void put_instant(struct out *o, int64_t us, const usch_tz *tz)
 {
-	int64_t secs = floor_div(us, USEC);
-	int64_t frac = us - secs * USEC;
-	int32_t off = usch_tz_offset(tz, secs);
-	struct usch_civil c;
+	char buf[USCH_RFC3339_MAX];
 
-	usch_secs_to_civil(secs + off, &c);
-	put(o, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.mon, c.mday, c.hour, c.min, c.sec);
-	if (frac)
-		put(o, ".%06lld", (long long)frac);
-	if (tz == usch_tz_utc() || strcmp(usch_tz_name(tz), "UTC") == 0) {
-		put(o, "Z");
-		return;
-	}
-	int32_t a = off < 0 ? -off : off;
-	put(o, "%c%02d:%02d", off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+	if (usch_rfc3339_format(us, tz, buf, sizeof(buf)) < 0)
+		put(o, "%lldus since the epoch", (long long)us);
+	else
+		put(o, "%s", buf);
 }
 
 static void put_trigger(struct out *o, const usch_trigger *t)
@@ -539,7 +542,7 @@ static void put_trigger(struct out *o, const usch_trigger *t)
 		return;
 	case USCH_TRIGGER_DATE:
 		put(o, "at ");
-		put_rfc3339(o, t->u.date.at, t->u.date.tz);
+		put_instant(o, t->u.date.at, t->u.date.tz);
 		return;
 	case USCH_TRIGGER_CALENDAR:
 		put(o, "every %d %s%s", t->u.cal.n, unit_name[t->u.cal.unit],

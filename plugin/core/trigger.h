@@ -59,7 +59,10 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
 
 /* Fires at anchor + k * period, k = 0, 1, 2 ...: the anchor is the first
  * fire. For "first fire one interval after start" pass start + period.
- * period_us > 0. */
+ * period_us > 0. Pure arithmetic on the timeline next() is given: alone it
+ * is a MONO trigger (the scheduler passes monotonic µs and a monotonic
+ * anchor); inside a WALL combinator it runs on the wall timeline, so its
+ * anchor must then be a wall instant. */
 usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us);
 
 /* Fires once at at_us. tz (NULL = UTC) is only used by describe. */
@@ -77,8 +80,11 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
 
 /* Combinators. They take ownership of the n >= 1 children in every case:
  * on failure the children are freed too. The array itself is copied.
- * AND fires when every child fires at the same instant; OR fires whenever
- * any child fires. */
+ * OR fires whenever any child fires. AND fires when every child fires at
+ * the same instant; the search gives up (INT64_MAX) after
+ * USCH_TRIGGER_AND_MAX_ROUNDS rounds or past the AND's window end, since
+ * children may never agree (every even vs every odd second). Each round
+ * moves past at least one child's fire, so the bound also caps the cost. */
 usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n);
 usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n);
 

@@ -6,6 +6,7 @@ fixture stops whatever is still running with SIGINT (SIGTERM re-execs a
 master without die-on-term) and checks that no process was leaked."""
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,11 +66,14 @@ class Uwsgi:
             f.write(text)
         return path
 
-    def start(self, *args, ini=None, plugins=("python3",), wait_ready=True):
+    def start(self, *args, ini=None, plugins=("python3",), wait_ready=True, after=()):
+        """plugins are loaded before the scheduler plugin, after after it."""
         cmd = [UWSGI]
         for p in plugins:
             cmd += ["--plugin", p]
         cmd += ["--plugin", PLUGIN]
+        for p in after:
+            cmd += ["--plugin", p]
         if ini is not None:
             cmd += ["--ini", self.write("app.ini", ini)]
         cmd += list(args)
@@ -82,12 +86,15 @@ class Uwsgi:
             self.wait_log(r"spawned uWSGI worker|uWSGI worker \d+ cheaped|WSGI app 0", timeout=20)
         return self
 
-    def run(self, *args, timeout=20, plugins=("python3",)):
+    def run(self, *args, timeout=20, plugins=("python3",), after=()):
         """Runs uwsgi to completion (startup errors, dry runs)."""
         cmd = [UWSGI]
         for p in plugins:
             cmd += ["--plugin", p]
-        cmd += ["--plugin", PLUGIN] + list(args)
+        cmd += ["--plugin", PLUGIN]
+        for p in after:
+            cmd += ["--plugin", p]
+        cmd += list(args)
         return subprocess.run(cmd, cwd=self.dir, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
 
@@ -122,10 +129,23 @@ class Uwsgi:
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            stacks = self.stacks()
             os.killpg(self.pgid, signal.SIGKILL)
             self.proc.wait()
-            raise AssertionError("uwsgi did not stop within %ss:\n%s" % (timeout, self.log()[-3000:]))
+            raise AssertionError("uwsgi did not stop within %ss:\n%s\n%s" % (timeout, self.log()[-3000:], stacks))
         return code, time.monotonic() - t0
+
+    def stacks(self):
+        """Every thread's stack of every process still alive (gdb), to
+        tell a hang from a slow stop."""
+        if not shutil.which("gdb"):
+            return "(no gdb to show the stacks)"
+        out = []
+        for pid in self.leftovers():
+            r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 30"],
+                               capture_output=True, text=True, timeout=60)
+            out.append("---- pid %d\n%s" % (pid, r.stdout[-6000:]))
+        return "\n".join(out)
 
     def leftovers(self):
         return pids_of_group(self.pgid) if self.proc else []
