@@ -44,7 +44,9 @@ int sched_python_loaded(void);
 /* True when the calling thread holds the GIL. */
 int sched_python_gil_held(void);
 /* NULL on success, else a malloc'd message (a job's traceback). */
-char *sched_python_call(const char *target, const char *args_json, const char *kwargs_json);
-char *sched_python_check(const char *target);
+/* app: the mountpoint of the app whose interpreter runs it, NULL for the
+ * main one. */
+char *sched_python_call(const char *app, const char *target, const char *args_json, const char *kwargs_json);
+char *sched_python_check(const char *app, const char *target);
 
 #endif

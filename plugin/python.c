@@ -10,6 +10,8 @@
 #include <dlfcn.h>
 #include "adapter.h"
 
+extern struct uwsgi_server uwsgi;
+
 typedef void PyObject;
 
 static const char BOOTSTRAP[] =
@@ -55,10 +57,17 @@ static struct {
 	const char *(*UnicodeAsUTF8)(PyObject *);
 	void (*DecRef)(PyObject *);
 	void (*ErrPrint)(void);
-	int (*GILState_Check)(void);
+	void *(*ThreadStateUncheckedGet)(void);
+	void *(*GILStateGetThisThreadState)(void);
+	void *(*ThreadStateNew)(void *);
+	void (*ThreadStateClear)(void *);
+	void (*ThreadStateDelete)(void *);
+	void *(*ThreadStateSwap)(void *);
+	void *(*ThreadStateGetInterpreter)(void *);
+	void *(*InterpreterStateMain)(void);
+	void (*EvalRestoreThread)(void *);
+	void *(*EvalSaveThread)(void);
 	PyObject *none;
-	PyObject *check_fn;
-	PyObject *call_fn;
 } py;
 
 enum { PY_FILE_INPUT = 257 };	/* Py_file_input, stable across 3.x */
@@ -78,7 +87,16 @@ static int resolve_symbols(void) {
 		{&py.UnicodeAsUTF8, "PyUnicode_AsUTF8"},
 		{&py.DecRef, "Py_DecRef"},
 		{&py.ErrPrint, "PyErr_Print"},
-		{&py.GILState_Check, "PyGILState_Check"},
+		{&py.ThreadStateUncheckedGet, "_PyThreadState_UncheckedGet"},
+		{&py.GILStateGetThisThreadState, "PyGILState_GetThisThreadState"},
+		{&py.ThreadStateNew, "PyThreadState_New"},
+		{&py.ThreadStateClear, "PyThreadState_Clear"},
+		{&py.ThreadStateDelete, "PyThreadState_Delete"},
+		{&py.ThreadStateSwap, "PyThreadState_Swap"},
+		{&py.ThreadStateGetInterpreter, "PyThreadState_GetInterpreter"},
+		{&py.InterpreterStateMain, "PyInterpreterState_Main"},
+		{&py.EvalRestoreThread, "PyEval_RestoreThread"},
+		{&py.EvalSaveThread, "PyEval_SaveThread"},
 		{&py.none, "_Py_NoneStruct"},
 	};
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
@@ -98,63 +116,152 @@ int sched_python_loaded(void) {
 	return resolve_symbols() == 1 && py.IsInitialized();
 }
 
-int sched_python_gil_held(void) {
-	return sched_python_loaded() && py.GILState_Check();
+/* Whether this thread holds the GIL in the main interpreter. Not
+ * PyGILState_Check(): it answers yes to everyone once a sub-interpreter
+ * exists (uWSGI mounts make them). */
+static int holds_gil(void) {
+	void *current = py.ThreadStateUncheckedGet();
+	return current && current == py.GILStateGetThisThreadState();
 }
 
-/* Compiles the bootstrap module once; the caller holds the GIL. */
-static int bootstrap(void) {
-	if (py.call_fn)
-		return 0;
+int sched_python_gil_held(void) {
+	return sched_python_loaded() && holds_gil();
+}
+
+/* The helper module, compiled once per interpreter (the main one and
+ * each app's sub-interpreter). Only touched under the GIL. */
+struct helper {
+	void *interp;		/* PyInterpreterState *, NULL = not yet */
+	PyObject *check_fn;
+	PyObject *call_fn;
+};
+
+#define MAX_INTERPRETERS 64
+static struct helper helpers[MAX_INTERPRETERS];
+
+/* The caller holds the GIL in interp. */
+static struct helper *bootstrap(void *interp) {
+	struct helper *h = NULL;
+	for (int i = 0; i < MAX_INTERPRETERS && !h; i++)
+		if (helpers[i].interp == interp || !helpers[i].interp)
+			h = &helpers[i];
+	if (!h)
+		return NULL;
+	if (h->interp)
+		return h;
 	PyObject *code = py.CompileString(BOOTSTRAP, "<uwsgi-scheduler>", PY_FILE_INPUT);
 	PyObject *mod = code ? py.ImportExecCodeModule("_uwsgi_scheduler", code) : NULL;
 	if (code)
 		py.DecRef(code);
 	if (!mod) {
 		py.ErrPrint();
-		return -1;
+		return NULL;
 	}
-	py.check_fn = py.GetAttrString(mod, "check");
-	py.call_fn = py.GetAttrString(mod, "call");
+	h->check_fn = py.GetAttrString(mod, "check");
+	h->call_fn = py.GetAttrString(mod, "call");
 	py.DecRef(mod);
-	return py.call_fn && py.check_fn ? 0 : -1;
+	if (!h->check_fn || !h->call_fn)
+		return NULL;
+	h->interp = interp;
+	return h;
 }
 
 /* Runs the helper's call(target, args, kwargs) - or check(target) when
- * check is set - under the GIL; returns NULL on success, else a malloc'd
- * message (the traceback for a job, the reason for a check). */
-static char *invoke(int check, const char *target, const char *a, const char *b) {
-	char *msg = NULL;
-	int gil = py.GILState_Ensure();
-	if (bootstrap() < 0) {
-		msg = uwsgi_str("unable to set up the scheduler's Python helper");
-		goto out;
-	}
-	PyObject *ret = check ? py.CallFunction(py.check_fn, "s", target) :
-		py.CallFunction(py.call_fn, "szz", target, a, b);
+ * check is set - with the GIL held in the right interpreter; returns NULL
+ * on success, else a malloc'd message (a traceback, the reason). */
+static char *run_helper(void *interp, int check, const char *target, const char *a, const char *b) {
+	struct helper *h = bootstrap(interp);
+	if (!h)
+		return uwsgi_str("unable to set up the scheduler's Python helper");
+	PyObject *ret = check ? py.CallFunction(h->check_fn, "s", target) :
+		py.CallFunction(h->call_fn, "szz", target, a, b);
 	if (!ret) {
 		py.ErrPrint();
-		msg = uwsgi_str("the scheduler's Python helper failed");
-		goto out;
+		return uwsgi_str("the scheduler's Python helper failed");
 	}
+	char *msg = NULL;
 	if (ret != py.none) {
 		const char *text = py.UnicodeAsUTF8(ret);
 		msg = uwsgi_str(text ? (char *) text : "unknown error");
 	}
 	py.DecRef(ret);
-out:
-	py.GILState_Release(gil);
 	return msg;
 }
 
-char *sched_python_call(const char *target, const char *args_json, const char *kwargs_json) {
-	if (!sched_python_loaded())
-		return uwsgi_str("no Python plugin is loaded");
-	return invoke(0, target, args_json, kwargs_json);
+/* The main thread state of the Python app mounted at `app` in this
+ * process (uwsgi_apps: the worker's, or the master's before fork). */
+static void *app_thread_state(const char *app) {
+	size_t len = strlen(app);
+	for (int i = 0; i < uwsgi_apps_cnt; i++) {
+		struct uwsgi_app *wi = &uwsgi_apps[i];
+		if (wi->modifier1 == 0 && wi->mountpoint_len == len && !memcmp(wi->mountpoint, app, len))
+			return wi->interpreter;
+	}
+	return NULL;
 }
 
-char *sched_python_check(const char *target) {
+/* A thread state of this executor thread in a sub-interpreter, made on
+ * first use: the GILState API only knows the main interpreter. */
+static __thread struct {
+	void *interp;
+	void *ts;
+} sub_states[MAX_INTERPRETERS];
+
+static void *thread_state_in(void *interp) {
+	for (int i = 0; i < MAX_INTERPRETERS; i++) {
+		if (sub_states[i].interp == interp)
+			return sub_states[i].ts;
+		if (!sub_states[i].interp) {
+			void *ts = py.ThreadStateNew(interp);
+			if (!ts)
+				return NULL;
+			sub_states[i].interp = interp;
+			sub_states[i].ts = ts;
+			return ts;
+		}
+	}
+	return NULL;
+}
+
+static char *invoke(const char *app, int check, const char *target, const char *a, const char *b) {
+	void *app_ts = app ? app_thread_state(app) : NULL;
+	if (app && !app_ts)
+		return uwsgi_concat3("no Python app is mounted at \"", (char *) app, "\" in this process");
+	void *interp = app_ts ? py.ThreadStateGetInterpreter(app_ts) : NULL;
+	if (!interp || interp == py.InterpreterStateMain()) {
+		int gil = py.GILState_Ensure();
+		char *msg = run_helper(py.InterpreterStateMain(), check, target, a, b);
+		py.GILState_Release(gil);
+		return msg;
+	}
+	if (holds_gil()) {
+		/* the master before fork, holding the GIL: visit the app's
+		 * interpreter on a temporary thread state */
+		void *ts = py.ThreadStateNew(interp);
+		void *old = py.ThreadStateSwap(ts);
+		char *msg = run_helper(interp, check, target, a, b);
+		py.ThreadStateClear(ts);
+		py.ThreadStateSwap(old);
+		py.ThreadStateDelete(ts);
+		return msg;
+	}
+	void *ts = thread_state_in(interp);
+	if (!ts)
+		return uwsgi_str("cannot create a Python thread state for the app's interpreter");
+	py.EvalRestoreThread(ts);
+	char *msg = run_helper(interp, check, target, a, b);
+	py.EvalSaveThread();
+	return msg;
+}
+
+char *sched_python_call(const char *app, const char *target, const char *args_json, const char *kwargs_json) {
 	if (!sched_python_loaded())
 		return uwsgi_str("no Python plugin is loaded");
-	return invoke(1, target, NULL, NULL);
+	return invoke(app, 0, target, args_json, kwargs_json);
+}
+
+char *sched_python_check(const char *app, const char *target) {
+	if (!sched_python_loaded())
+		return uwsgi_str("no Python plugin is loaded");
+	return invoke(app, 1, target, NULL, NULL);
 }

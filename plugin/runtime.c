@@ -237,6 +237,19 @@ static int init_conds(void) {
 int sched_runtime_start(void) {
 	if (rt.started || !sched_cfg.njobs)
 		return 0;
+	/* this worker's share of the jobs (scope=, workers=) */
+	struct usch_job **mine = calloc(sched_cfg.njobs, sizeof(*mine));
+	size_t nmine = 0;
+	if (!mine)
+		return -1;
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		if (usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid))
+			mine[nmine++] = sched_cfg.jobs[i];
+	if (!nmine) {
+		free(mine);
+		sched_log("worker %d (pid %d): no job runs on this worker", uwsgi.mywid, (int) getpid());
+		return 0;
+	}
 	/* a respawned worker is a fresh fork of the master: nothing to inherit */
 	pthread_mutex_init(&rt.lock, NULL);
 	init_conds();
@@ -245,8 +258,8 @@ int sched_runtime_start(void) {
 	rt.executors = calloc(rt.nexec, sizeof(pthread_t));
 	rt.slots = calloc(rt.nexec, sizeof(struct slot));
 	if (!rt.active || !rt.executors || !rt.slots ||
-	    usch_sched_init(&rt.sched, sched_cfg.jobs, sched_cfg.njobs,
-			    clock_us(CLOCK_MONOTONIC), clock_us(CLOCK_REALTIME)) < 0) {
+	    usch_sched_init(&rt.sched, mine, nmine, clock_us(CLOCK_MONOTONIC), clock_us(CLOCK_REALTIME)) < 0) {
+		free(mine);
 		sched_log("worker %d: out of memory, scheduler not started", uwsgi.mywid);
 		return -1;
 	}
@@ -262,9 +275,10 @@ int sched_runtime_start(void) {
 		sched_log("worker %d: cannot start the scheduler thread: %s", uwsgi.mywid, strerror(errno));
 		return -1;
 	}
+	free(mine);
 	rt.started = 1;
-	sched_log("worker %d (pid %d): scheduler thread started, %zu jobs, %d executor threads",
-			uwsgi.mywid, (int) getpid(), sched_cfg.njobs, rt.nexec);
+	sched_log("worker %d (pid %d): scheduler thread started, %zu job%s, %d executor thread%s",
+			uwsgi.mywid, (int) getpid(), nmine, nmine == 1 ? "" : "s", rt.nexec, rt.nexec == 1 ? "" : "s");
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "core/timefmt.h"
 #include "core/trigger.h"
 #include "core/listing.h"
+#include "core/sched.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -185,6 +186,19 @@ static void check_targets(void) {
 		if (job->kind == USCH_TARGET_PYTHON && !python_plugin_loaded())
 			die("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
 					job->option, job->line, job->target);
+		if (job->scope == USCH_SCOPE_CLUSTER)
+			die("%s \"%s\": scope=cluster (once across a Legion cluster) is not available in this "
+					"release", job->option, job->line);
+		if (job->scope == USCH_SCOPE_ONCE)
+			sched_log("job %s: scope=once runs on worker 1", job->id);
+		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0) {
+			int any = 0;
+			for (int w = 1; w <= uwsgi.numproc && w < USCH_MAX_WORKER_ID; w++)
+				any |= usch_job_runs_on(job, w);
+			if (!any)
+				die("%s \"%s\": workers= names no worker of this instance (workers = %d)",
+						job->option, job->line, uwsgi.numproc);
+		}
 	}
 }
 
@@ -228,7 +242,7 @@ static void sched_postinit_apps(void) {
 		struct usch_job *job = sched_cfg.jobs[i];
 		if (job->kind != USCH_TARGET_PYTHON)
 			continue;
-		char *why = sched_python_check(job->target);
+		char *why = sched_python_check(job->app, job->target);
 		if (why)
 			die("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target, why);
 	}

@@ -183,3 +183,16 @@ int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_w
 void usch_sched_seed(struct usch_sched *s, uint64_t seed) {
 	s->rng = seed ? seed : 1;
 }
+
+int usch_job_runs_on(const struct usch_job *job, int wid) {
+	switch (job->scope) {
+	case USCH_SCOPE_ALL:
+		return 1;
+	case USCH_SCOPE_WORKERS:
+		return wid > 0 && wid < USCH_MAX_WORKER_ID && (job->workers[wid / 64] >> (wid % 64)) & 1;
+	case USCH_SCOPE_ONCE:
+		return wid == 1;
+	default:
+		return 0;
+	}
+}

@@ -619,6 +619,48 @@ END_TEST
 
 /* ----------------------------------------------------- usch_decl_finish */
 
+START_TEST(json_job_combinators)
+{
+	/* OR: 09:00 every day, or every Monday at 12:00 */
+	struct usch_job *job = ok("scheduler-job",
+			"{\"or\": [{\"cron\": \"0 9 * * *\"}, {\"cron\": \"0 12 * * mon\"}], \"target\": \"app:f\"}");
+	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_OR);
+	ck_assert_int_eq(job->anchored, 1);
+	/* W0 is Tuesday 2026-11-24T09:00Z */
+	ck_assert_int_eq(next(job, W0), T("2026-11-25T09:00:00Z"));
+	ck_assert_int_eq(next(job, T("2026-11-29T09:00:00Z")), T("2026-11-30T09:00:00Z"));
+	ck_assert_int_eq(next(job, T("2026-11-30T09:00:00Z")), T("2026-11-30T12:00:00Z"));
+	usch_job_free(job);
+
+	/* AND: every 6 hours from 2026-11-24T00:00Z, but only on weekdays at 12:xx */
+	job = ok("scheduler-job",
+			"{\"and\": [{\"interval\": \"6h\"}, {\"cron\": \"0 12 * * mon-fri\"}], "
+			"\"target\": \"app:g\", \"start\": \"2026-11-24T00:00:00Z\"}");
+	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_AND);
+	ck_assert_int_eq(next(job, W0), T("2026-11-24T12:00:00Z"));
+	ck_assert_int_eq(next(job, T("2026-11-27T12:00:00Z")), T("2026-11-30T12:00:00Z"));
+	usch_job_free(job);
+
+	/* every: the calendar form as a JSON key */
+	job = ok("scheduler-job", "{\"every\": \"1 month\", \"target\": \"app:h\", "
+			"\"start\": \"2026-01-31T08:00:00Z\"}");
+	ck_assert_int_eq(next(job, T("2026-02-01T00:00:00Z")), T("2026-02-28T08:00:00Z"));
+	ck_assert_int_eq(next(job, T("2026-02-28T08:00:00Z")), T("2026-03-31T08:00:00Z"));
+	usch_job_free(job);
+
+	bad("scheduler-job", "{\"and\": [], \"target\": \"app:f\"}",
+			"\"and\" needs an array of one or more triggers");
+	bad("scheduler-job", "{\"or\": \"0 9 * * *\", \"target\": \"app:f\"}",
+			"\"or\" must be an array of triggers");
+	bad("scheduler-job", "{\"or\": [{\"cron\": \"0 9 * * *\", \"at\": \"2027-01-01\"}], \"target\": \"app:f\"}",
+			"\"or\" element 1: expected an object with one of \"cron\", \"interval\", \"every\" or \"at\"");
+	bad("scheduler-job", "{\"and\": [{\"cron\": \"0 9 * * *\"}, {\"cron\": \"0 25 * * *\"}], \"target\": \"app:f\"}",
+			"field 2 (hour): 25 is out of range 0-23");
+	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"or\": [{\"cron\": \"0 9 * * *\"}], \"target\": \"app:f\"}",
+			"\"cron\" and \"or\" both given: one trigger per job");
+}
+END_TEST
+
 START_TEST(finish_numbers_jobs_and_finds_duplicates)
 {
 	struct usch_job *jobs[3];
@@ -880,8 +922,8 @@ START_TEST(errors_json_job)
 			"\"cron\" and \"interval\" both given: one trigger per job");
 	bad("scheduler-job", "{\"at\": \"2026-12-01\", \"target\": \"app:f\", \"cron\": \"0 9 * * *\"}",
 			"\"at\" and \"cron\" both given: one trigger per job");
-	bad("scheduler-job", "{\"target\": \"app:f\"}", "needs one of \"cron\", \"interval\" or \"at\"");
-	bad("scheduler-job", "{}", "needs one of \"cron\", \"interval\" or \"at\"");
+	bad("scheduler-job", "{\"target\": \"app:f\"}", "needs one of \"cron\", \"interval\", \"every\", \"at\", \"and\" or \"or\"");
+	bad("scheduler-job", "{}", "needs one of \"cron\", \"interval\", \"every\", \"at\", \"and\" or \"or\"");
 	bad("scheduler-job", "{\"cron\": \"0 9 * * *\"}", "needs a \"target\"");
 	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"foo\": 1}", "unknown key \"foo\"");
 	/* errors from the line parser are reported against the JSON */
@@ -949,6 +991,7 @@ int main(void) {
 	tcase_add_test(tc, json_job_cron);
 	tcase_add_test(tc, json_job_interval_and_at);
 	tcase_add_test(tc, json_job_rebuilt_line_grows);
+	tcase_add_test(tc, json_job_combinators);
 	tcase_add_test(tc, finish_numbers_jobs_and_finds_duplicates);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
