@@ -40,11 +40,11 @@ install: $(PLUGIN)
 check-layout:
 	$(PYTHON) tools/check_layout.py
 
-$(BUILD)/asan/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) | deps
+$(BUILD)/asan/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(CORE_HDR) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
 
-$(BUILD)/plain/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) | deps
+$(BUILD)/plain/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(CORE_HDR) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
 

@@ -73,13 +73,18 @@ static struct uwsgi_option sched_options[] = {
 	UWSGI_END_OF_OPTIONS
 };
 
-void sched_log(const char *fmt, ...) {
+/* One log line: "[scheduler] " + prefix + the formatted text. */
+static void vlog(const char *prefix, const char *fmt, va_list ap) {
 	char buf[4096];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	uwsgi_log("[scheduler] %s%s\n", prefix, buf);
+}
+
+void sched_log(const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog("", fmt, ap);
 	va_end(ap);
-	uwsgi_log("[scheduler] %s\n", buf);
 }
 
 void sched_log_block(const char *job_id, const char *text) {
@@ -95,12 +100,12 @@ void sched_log_block(const char *job_id, const char *text) {
 void sched_log_run(const struct usch_job *job, const char *fmt, ...) {
 	if (sched_cfg.log_level != SCHED_LOG_ALL)
 		return;
-	char buf[2048];
+	char prefix[512];
+	snprintf(prefix, sizeof(prefix), "job %s: ", job->id);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog(prefix, fmt, ap);
 	va_end(ap);
-	uwsgi_log("[scheduler] job %s: %s\n", job->id, buf);
 }
 
 void sched_log_output(const struct usch_job *job, const char *text) {
@@ -117,12 +122,10 @@ static int64_t wall_now_us(void) {
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void die(const char *fmt, ...) {
-	char buf[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog("", fmt, ap);
 	va_end(ap);
-	uwsgi_log("[scheduler] %s\n", buf);
 	exit(1);
 }
 

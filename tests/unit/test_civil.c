@@ -1,6 +1,7 @@
 /* test_civil.c - calendar arithmetic against a day-by-day walk and
  * against glibc's gmtime_r/timegm (both zone-free). */
 #include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <time.h>
 
@@ -157,9 +158,5 @@ static Suite *civil_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(civil_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(civil_suite());
 }

@@ -3,6 +3,7 @@
  * zoneinfo oracle (oracle/cron_dst.py) and standard expressions against
  * croniter (oracle/cron_croniter.py). Times in messages are UTC. */
 #include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,20 +509,6 @@ START_TEST(dst_examples)
 }
 END_TEST
 
-static FILE *open_oracle(const char *name)
-{
-	const char *dir = getenv("USCH_ORACLE_DIR");
-	char path[1024];
-	FILE *f;
-
-	ck_assert_msg(dir != NULL, "USCH_ORACLE_DIR is not set (make builds %s)",
-			name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	return f;
-}
-
 /* Splits a TSV line in place; returns the number of columns. */
 static int split_tabs(char *line, char **col, int max)
 {
@@ -540,7 +527,7 @@ static int split_tabs(char *line, char **col, int max)
 
 START_TEST(dst_oracle)
 {
-	FILE *f = open_oracle("cron_dst.tsv");
+	FILE *f = unit_oracle_open("cron_dst.tsv");
 	char line[1 << 17], *col[5], err[256], zone[64] = "";
 	usch_tz *tz = NULL;
 	int rows = 0, zones = 0, transitions = 0;
@@ -595,7 +582,7 @@ END_TEST
 
 START_TEST(croniter_oracle)
 {
-	FILE *f = open_oracle("cron_croniter.tsv");
+	FILE *f = unit_oracle_open("cron_croniter.tsv");
 	char line[1024], *col[3], prev[256] = "";
 	int rows = 0, exprs = 0;
 	usch_cron c;
@@ -660,11 +647,5 @@ static Suite *cron_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cron_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(cron_suite());
 }

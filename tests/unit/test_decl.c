@@ -2,6 +2,7 @@
  * scheduler-cron / -interval / -at / -job, every target kind, every key
  * with its parsed value, and every error message word for word. */
 #include <check.h>
+#include "unit.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1005,9 +1006,5 @@ int main(void) {
 	tcase_add_test(te, errors_json_job);
 	tcase_add_test(te, errors_truncate_safely);
 	suite_add_tcase(s, te);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

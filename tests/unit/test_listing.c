@@ -2,6 +2,7 @@
  * from the base or their start=, cron across a DST change, past dates,
  * paused jobs, @start) and the text and JSON documents, read back. */
 #include <check.h>
+#include "unit.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,9 +410,5 @@ int main(void) {
 	tcase_add_test(td, text_document);
 	tcase_add_test(td, workers_are_listed_whole);
 	suite_add_tcase(s, td);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

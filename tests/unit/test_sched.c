@@ -2,6 +2,7 @@
  * declaration-order ties, coalescing of late fires, wall-clock steps both
  * ways, intervals immune to them, @start, one-shot dates, paused jobs. */
 #include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 #include "decl.h"
@@ -294,9 +295,5 @@ int main(void) {
 	tcase_add_test(tc, paused_jobs_never_fire);
 	tcase_add_test(tc, interval_with_start_keeps_its_wall_anchor);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

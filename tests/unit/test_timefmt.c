@@ -1,6 +1,7 @@
 /* test_timefmt.c - durations and RFC 3339 date-times: accepted forms,
  * canonical output, round trips, DST gaps and folds, and error messages. */
 #include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,9 +349,5 @@ static Suite *timefmt_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(timefmt_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(timefmt_suite());
 }

@@ -1,6 +1,7 @@
 /* test_timerq.c - the timer queue: order, FIFO ties, arbitrary removal, and
  * 100k random operations checked against a naive linear reference. */
 #include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include "timerq.h"
 
@@ -321,9 +322,5 @@ static Suite *timerq_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(timerq_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(timerq_suite());
 }

@@ -4,6 +4,7 @@
  * years, DST gaps and folds), cron wrapping, AND/OR, windows on each kind,
  * clocks, describe strings and concurrent next() calls. */
 #include <check.h>
+#include "unit.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,39 +22,14 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-#define MAX_ZONES 16
-static struct { char name[64]; usch_tz *tz; } zones[MAX_ZONES];
-static int nzones;
 
-static const usch_tz *zone(const char *name)
-{
-	if (strcmp(name, "UTC") == 0)
-		return usch_tz_utc();
-	for (int i = 0; i < nzones; i++)
-		if (strcmp(zones[i].name, name) == 0)
-			return zones[i].tz;
-	char err[256];
-	usch_tz *tz = usch_tz_load(name, err, sizeof err);
-	ck_assert_msg(tz != NULL, "%s: %s", name, err);
-	ck_assert_int_lt(nzones, MAX_ZONES);
-	snprintf(zones[nzones].name, sizeof zones[nzones].name, "%s", name);
-	zones[nzones++].tz = tz;
-	return tz;
-}
-
-static void free_zones(void)
-{
-	for (int i = 0; i < nzones; i++)
-		usch_tz_free(zones[i].tz);
-	nzones = 0;
-}
 
 /* Wall time in zone -> µs, for times that exist once. */
 static int64_t wall(const char *zname, int y, int mo, int d, int h, int mi, int s)
 {
 	struct usch_civil c = { y, mo, d, h, mi, s };
 	int64_t at[2];
-	int n = usch_tz_from_local(zone(zname), usch_civil_to_secs(&c), at);
+	int n = usch_tz_from_local(unit_zone(zname), usch_civil_to_secs(&c), at);
 	ck_assert_int_eq(n, 1);
 	return at[0] * SEC;
 }
@@ -87,7 +63,7 @@ static usch_trigger *date(int64_t at)
 
 static usch_trigger *calendar(int n, enum usch_cal_unit u, int64_t a, const char *z)
 {
-	usch_trigger *t = usch_trigger_calendar(n, u, a, zone(z));
+	usch_trigger *t = usch_trigger_calendar(n, u, a, unit_zone(z));
 	ck_assert_ptr_nonnull(t);
 	return t;
 }
@@ -95,7 +71,7 @@ static usch_trigger *calendar(int n, enum usch_cal_unit u, int64_t a, const char
 static usch_trigger *cron(const char *expr, const char *z)
 {
 	char err[256] = "";
-	usch_trigger *t = usch_trigger_cron(expr, "job", zone(z), err, sizeof err);
+	usch_trigger *t = usch_trigger_cron(expr, "job", unit_zone(z), err, sizeof err);
 	ck_assert_msg(t != NULL, "%s: %s", expr, err);
 	return t;
 }
@@ -331,11 +307,8 @@ static enum usch_cal_unit unit_of(const char *s)
 
 START_TEST(calendar_oracle)
 {
-	const char *dir = getenv("USCH_ORACLE_DIR");
-	char path[512], line[512];
-	snprintf(path, sizeof path, "%s/cal_intervals.tsv", dir ? dir : "build/oracle");
-	FILE *f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot open %s (make build/oracle/cal_intervals.tsv)", path);
+	char line[512];
+	FILE *f = unit_oracle_open("cal_intervals.tsv");
 
 	int rows = 0, failures = 0, cases = 0;
 	char last[64] = "";
@@ -427,7 +400,7 @@ START_TEST(calendar_huge_instants)
 	int64_t got = usch_trigger_next(t, far);
 	ck_assert_int_gt(got, far);
 	ck_assert_int_lt(got - far, 32 * DAY);
-	ck_assert_int_eq(usch_tz_to_local(zone("Europe/Paris"), got / SEC) % 86400, 9 * 3600 + 3600);
+	ck_assert_int_eq(usch_tz_to_local(unit_zone("Europe/Paris"), got / SEC) % 86400, 9 * 3600 + 3600);
 	usch_trigger_free(t);
 
 	t = calendar(1000000, USCH_CAL_YEARS, utc(2024, 1, 1, 0, 0, 0), "UTC");
@@ -694,10 +667,10 @@ START_TEST(describe_kinds)
 	ck_assert_str_eq(describe(t), "interval 2w1d");
 	usch_trigger_free(t);
 
-	t = usch_trigger_date(utc(2026, 11, 24, 8, 0, 0), zone("Europe/Paris"));
+	t = usch_trigger_date(utc(2026, 11, 24, 8, 0, 0), unit_zone("Europe/Paris"));
 	ck_assert_str_eq(describe(t), "at 2026-11-24T09:00:00+01:00");
 	usch_trigger_free(t);
-	t = usch_trigger_date(utc(2026, 7, 4, 16, 0, 0) + 250000, zone("America/New_York"));
+	t = usch_trigger_date(utc(2026, 7, 4, 16, 0, 0) + 250000, unit_zone("America/New_York"));
 	ck_assert_str_eq(describe(t), "at 2026-07-04T12:00:00.250-04:00");
 	usch_trigger_free(t);
 	t = usch_trigger_date(utc(1969, 12, 31, 23, 59, 59) + 1, NULL);
@@ -706,7 +679,7 @@ START_TEST(describe_kinds)
 	t = usch_trigger_date(utc(10000, 1, 1, 0, 0, 0), NULL);
 	ck_assert_str_eq(describe(t), "at 253402300800000000us since the epoch");
 	usch_trigger_free(t);
-	t = usch_trigger_date(utc(2024, 8, 1, 0, 0, 0), zone("Asia/Kolkata"));
+	t = usch_trigger_date(utc(2024, 8, 1, 0, 0, 0), unit_zone("Asia/Kolkata"));
 	ck_assert_str_eq(describe(t), "at 2024-08-01T05:30:00+05:30");
 	usch_trigger_free(t);
 
@@ -825,10 +798,7 @@ static Suite *trigger_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(trigger_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	free_zones();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	int status = unit_run(trigger_suite());
+	unit_free_zones();
+	return status;
 }

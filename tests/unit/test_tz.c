@@ -2,6 +2,7 @@
  * build/oracle/tz_transitions.tsv), synthetic TZif files for the footer
  * forms and the corrupt cases, TZ environment forms and error messages. */
 #include <check.h>
+#include "unit.h"
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,40 +16,8 @@
 
 /* ---- oracle --------------------------------------------------------------- */
 
-#define MAX_ZONES 64
-static struct { char name[64]; usch_tz *tz; } zones[MAX_ZONES];
-static int nzones;
 
-static usch_tz *zone(const char *name)
-{
-	for (int i = 0; i < nzones; i++)
-		if (strcmp(zones[i].name, name) == 0)
-			return zones[i].tz;
-	char err[256];
-	usch_tz *tz = usch_tz_load(name, err, sizeof err);
-	ck_assert_msg(tz != NULL, "%s: %s", name, err);
-	ck_assert_int_lt(nzones, MAX_ZONES);
-	snprintf(zones[nzones].name, sizeof zones[nzones].name, "%s", name);
-	zones[nzones++].tz = tz;
-	return tz;
-}
 
-static void free_zones(void)
-{
-	for (int i = 0; i < nzones; i++)
-		usch_tz_free(zones[i].tz);
-	nzones = 0;
-}
-
-static FILE *open_oracle(void)
-{
-	const char *dir = getenv("USCH_ORACLE_DIR");
-	char path[512];
-	snprintf(path, sizeof path, "%s/tz_transitions.tsv", dir ? dir : "build/oracle");
-	FILE *f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot open %s (run make build/oracle/tz_transitions.tsv)", path);
-	return f;
-}
 
 static int failures;
 #define EXPECT(cond, ...) do { if (!(cond)) { if (failures++ < 25) \
@@ -58,7 +27,7 @@ static int failures;
  * was not empty. */
 START_TEST(oracle_records)
 {
-	FILE *f = open_oracle();
+	FILE *f = unit_oracle_open("tz_transitions.tsv");
 	char line[512], kind[4], name[64];
 	long long a, b, c, d;
 	int counts[128] = {0};
@@ -66,7 +35,7 @@ START_TEST(oracle_records)
 	while (fgets(line, sizeof line, f)) {
 		int n = sscanf(line, "%3s %63s %lld %lld %lld %lld", kind, name, &a, &b, &c, &d);
 		ck_assert_int_ge(n, 3);
-		usch_tz *tz = zone(name);
+		usch_tz *tz = unit_zone(name);
 		counts[(unsigned char)kind[0]]++;
 		switch (kind[0]) {
 		case 'O':
@@ -98,7 +67,7 @@ START_TEST(oracle_records)
 		}
 	}
 	fclose(f);
-	free_zones();
+	unit_free_zones();
 	ck_assert_int_gt(counts['T'], 1000);
 	ck_assert_int_gt(counts['O'], 5000);
 	ck_assert_int_gt(counts['L'], 5000);
@@ -111,7 +80,7 @@ END_TEST
  * oracle's T list exactly: nothing missing, nothing extra. */
 START_TEST(oracle_transition_lists)
 {
-	FILE *f = open_oracle();
+	FILE *f = unit_oracle_open("tz_transitions.tsv");
 	char line[512], kind[4], name[64], cur[64] = "";
 	long long a, b, c;
 	int64_t t = 0, end = 0;
@@ -123,13 +92,13 @@ START_TEST(oracle_transition_lists)
 		if (kind[0] == 'R') {
 			/* the previous zone must have no transition left in range */
 			if (cur[0])
-				EXPECT(usch_tz_next_transition(zone(cur), t) >= end,
+				EXPECT(usch_tz_next_transition(unit_zone(cur), t) >= end,
 					"%s: extra transition after %lld\n", cur, (long long)t);
 			snprintf(cur, sizeof cur, "%s", name);
 			t = a;
 			end = b;
 		} else if (kind[0] == 'T') {
-			int64_t got = usch_tz_next_transition(zone(name), t);
+			int64_t got = usch_tz_next_transition(unit_zone(name), t);
 			EXPECT(got == a, "%s: next(%lld) = %lld, want %lld\n", name,
 				(long long)t, (long long)got, a);
 			t = a;
@@ -137,9 +106,9 @@ START_TEST(oracle_transition_lists)
 		}
 	}
 	if (cur[0])
-		EXPECT(usch_tz_next_transition(zone(cur), t) >= end, "%s: extra\n", cur);
+		EXPECT(usch_tz_next_transition(unit_zone(cur), t) >= end, "%s: extra\n", cur);
 	fclose(f);
-	free_zones();
+	unit_free_zones();
 	ck_assert_int_gt(checked, 1000);
 	ck_assert_msg(failures == 0, "%d mismatches", failures);
 }
@@ -706,9 +675,5 @@ static Suite *tz_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tz_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(tz_suite());
 }

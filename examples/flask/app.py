@@ -1,0 +1,65 @@
+"""A small Flask app with two scheduled jobs (see app.ini):
+
+- refresh_cache, in every worker every 10 s: recomputes the numbers the
+  page shows and keeps them in a module-level dict, so requests never pay
+  for the query. Each worker has its own copy (its own process).
+- purge_sessions, every minute on worker 1 only (scope=once): deletes the
+  expired rows of the sessions table in sessions.db and logs how many.
+
+The jobs live in this module and the ini loads it with `module = app:app`:
+the scheduler imports targets by module name, so `app:refresh_cache` is
+this very module and the dict it fills is the one the view reads. (With
+`wsgi-file = app.py` uWSGI would load the file under another name and the
+job would fill a second copy the view never sees.)
+"""
+import os
+import sqlite3
+import time
+import uuid
+
+from flask import Flask, jsonify
+
+DB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sessions.db")
+SESSION_TTL = 30  # seconds: short, so the demo has something to purge
+
+app = Flask(__name__)
+
+# the in-process cache: one per worker, filled by refresh_cache
+CACHE = {"refreshed_at": None, "refreshed_by_pid": None, "refreshes": 0, "stats": None}
+
+
+def db():
+    conn = sqlite3.connect(DB, timeout=10)
+    conn.execute("CREATE TABLE IF NOT EXISTS sessions ("
+                 " id TEXT PRIMARY KEY, created_at REAL NOT NULL, expires_at REAL NOT NULL)")
+    return conn
+
+
+@app.route("/")
+def index():
+    # every visit opens a session that expires SESSION_TTL seconds later
+    now = time.time()
+    with db() as conn:
+        conn.execute("INSERT INTO sessions VALUES (?, ?, ?)", (uuid.uuid4().hex, now, now + SESSION_TTL))
+    return jsonify(worker_pid=os.getpid(), cache=dict(CACHE))
+
+
+def refresh_cache():
+    """scheduler-interval = 10s app:refresh_cache (every worker)."""
+    now = time.time()
+    with db() as conn:
+        total, live = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(expires_at > ?), 0) FROM sessions", (now,)).fetchone()
+    CACHE.update(stats={"sessions": total, "live_sessions": live},
+                 refreshed_at=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)),
+                 refreshed_by_pid=os.getpid(),
+                 refreshes=CACHE["refreshes"] + 1)
+    print("cache refreshed in worker pid %d: %d sessions, %d live"
+          % (os.getpid(), total, live), flush=True)
+
+
+def purge_sessions():
+    """scheduler-cron = * * * * * app:purge_sessions scope=once (worker 1)."""
+    with db() as conn:
+        purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (time.time(),)).rowcount
+    print("purged %d expired sessions (worker pid %d)" % (purged, os.getpid()), flush=True)

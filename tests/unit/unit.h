@@ -1,0 +1,63 @@
+/* unit.h - what the Check programs share: a main that runs one suite,
+ * the oracle files the Makefile writes, and a cache of loaded zones. */
+#ifndef USCH_UNIT_H
+#define USCH_UNIT_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tz.h"
+
+/* Runs the suite; the exit status of the program. */
+static inline int unit_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* $USCH_ORACLE_DIR/name (default build/oracle), written by the oracle
+ * script tests/unit/oracle/<name without .tsv>.py. */
+static inline FILE *unit_oracle_open(const char *name)
+{
+	const char *dir = getenv("USCH_ORACLE_DIR");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/oracle", name);
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s (make build/oracle/%s)", path, name);
+	return f;
+}
+
+/* Zones by name, loaded once per program and freed by unit_free_zones. */
+#define UNIT_MAX_ZONES 64
+static struct {
+	char name[64];
+	usch_tz *tz;
+} unit_zones[UNIT_MAX_ZONES];
+static int unit_nzones;
+
+static inline usch_tz *unit_zone(const char *name)
+{
+	for (int i = 0; i < unit_nzones; i++)
+		if (strcmp(unit_zones[i].name, name) == 0)
+			return unit_zones[i].tz;
+	char err[256];
+	usch_tz *tz = usch_tz_load(name, err, sizeof err);
+	ck_assert_msg(tz != NULL, "%s: %s", name, err);
+	ck_assert_int_lt(unit_nzones, UNIT_MAX_ZONES);
+	snprintf(unit_zones[unit_nzones].name, sizeof unit_zones[unit_nzones].name, "%s", name);
+	unit_zones[unit_nzones++].tz = tz;
+	return tz;
+}
+
+static inline void unit_free_zones(void)
+{
+	for (int i = 0; i < unit_nzones; i++)
+		usch_tz_free(unit_zones[i].tz);
+	unit_nzones = 0;
+}
+
+#endif
