@@ -214,12 +214,20 @@ static void *executor_main(void *arg) {
 	return NULL;
 }
 
-static int spawn(pthread_t *t, void *(*fn)(void *), void *arg) {
+/* Threads start with every signal blocked (inherited from here), so
+ * none can land on them before they block signals themselves. */
+static int spawn(pthread_t *t, const char *name, void *(*fn)(void *), void *arg) {
 	pthread_attr_t attr;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 512 * 1024);
 	int ret = pthread_create(t, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ret)
+		pthread_setname_np(*t, name);	/* shows in top -H, ps -L, gdb */
 	return ret;
 }
 
@@ -265,13 +273,13 @@ int sched_runtime_start(void) {
 	}
 	for (int i = 0; i < rt.nexec; i++) {
 		/* core ids past the request cores: ours are not request threads */
-		if (spawn(&rt.executors[i], executor_main, &rt.slots[i])) {
+		if (spawn(&rt.executors[i], "sched-exec", executor_main, &rt.slots[i])) {
 			sched_log("worker %d: cannot start executor thread: %s", uwsgi.mywid, strerror(errno));
 			rt.nexec = i;
 			break;
 		}
 	}
-	if (spawn(&rt.timer, timer_main, NULL)) {
+	if (spawn(&rt.timer, "sched-timer", timer_main, NULL)) {
 		sched_log("worker %d: cannot start the scheduler thread: %s", uwsgi.mywid, strerror(errno));
 		return -1;
 	}

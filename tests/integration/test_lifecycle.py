@@ -53,6 +53,17 @@ def events(u, kind=None):
     return rows
 
 
+def thread_names(pid):
+    names = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
 def ini(u, *extra, workers=3):
     lines = ["[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true",
              "workers = %d" % workers, "wsgi-file = app.py", "enable-threads = true",
@@ -79,7 +90,12 @@ def test_one_scheduler_thread_per_worker(uwsgi):
         tids = {tid for _, p, tid, _ in events(u, "tick") if p == pid}
         assert len(tids) == 1, tids
         assert u.count(r"\[scheduler\] worker \d+ \(pid %d\): scheduler thread started" % pid) == 1
+        names = thread_names(pid)
+        assert names.count("sched-timer") == 1, names
+        assert names.count("sched-exec") == 1, names
     assert u.count(r"scheduler thread started") == 3
+    # the master runs no scheduler
+    assert "sched-timer" not in thread_names(u.proc.pid)
     code, took = u.stop()
     assert_nothing_fatal(u.log())
     assert took < 10
@@ -116,6 +132,7 @@ def test_killed_worker_is_respawned_with_its_scheduler(uwsgi):
     wait_for(lambda: any(pid == new_pid for _, pid, _, _ in events(u, "tick")), 20,
              what="ticks from the respawned worker")
     assert u.count(r"scheduler thread started") == 3
+    assert thread_names(new_pid).count("sched-timer") == 1
     u.stop()
 
 
@@ -292,3 +309,69 @@ def test_sigterm_without_die_on_term_reloads_brutally(uwsgi):
     assert time.monotonic() - t0 < 15
     assert_nothing_fatal(u.log())
     u.stop()
+
+
+def test_scheduler_threads_and_worker_scopes(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    u.start(ini=ini(u, "scheduler-threads = 3",
+                    "scheduler-interval = 300ms jobs:tick scope=workers workers=2-3",
+                    "scheduler-interval = 300ms jobs:slow args=[0] scope=once id=once",
+                    workers=3))
+    pids = pids_with_ticks(u, 2)
+    wait_for(lambda: events(u, "end"), 20, what="the scope=once job")
+    time.sleep(1.0)
+    workers = u.worker_pids()  # in spawn order: worker 1, 2, 3
+    assert pids == set(workers[1:3])
+    assert {pid for _, pid, _, _ in events(u, "start")} == {workers[0]}
+    assert u.count(r"job once: scope=once runs on worker 1") == 1
+    for pid in workers[1:]:
+        names = thread_names(pid)
+        assert names.count("sched-exec") == 3 and names.count("sched-timer") == 1, names
+    u.stop()
+    assert_nothing_fatal(u.log())
+
+
+def test_workers_scope_naming_no_worker_is_refused(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    r = u.run("--http-socket", "127.0.0.1:%d" % u.port, "--master", "--workers", "2", "--enable-threads",
+              "--wsgi-file", "app.py", "--scheduler-interval", "1s jobs:tick scope=workers workers=5")
+    assert r.returncode != 0
+    assert ('[scheduler] scheduler-interval "1s jobs:tick scope=workers workers=5": '
+            'workers= names no worker of this instance (workers = 2)') in r.stdout + r.stderr
+    assert "spawned uWSGI worker" not in r.stdout + r.stderr
+
+
+def test_options_from_env_yaml_and_json(uwsgi):
+    # scheduler-* are ordinary uWSGI options: every config source works
+    y = uwsgi()
+    setup_app(y)
+    y.write("app.yaml", "uwsgi:\n  http-socket: 127.0.0.1:%d\n  master: true\n  workers: 1\n"
+                        "  wsgi-file: app.py\n  enable-threads: true\n"
+                        "  scheduler-interval: 300ms jobs:tick\n" % y.port)
+    y.start("--yaml", "app.yaml")
+    pids_with_ticks(y, 1)
+    y.stop()
+
+    j = uwsgi()
+    setup_app(j)
+    j.write("app.json", '{"uwsgi": {"http-socket": "127.0.0.1:%d", "master": true, "workers": 1, '
+                        '"wsgi-file": "app.py", "enable-threads": true, '
+                        '"scheduler-cron": "* * * * * * jobs:tick"}}' % j.port)
+    j.start("--json", "app.json")
+    pids_with_ticks(j, 1)
+    j.stop()
+
+    e = uwsgi()
+    setup_app(e)
+    os.environ["UWSGI_SCHEDULER_INTERVAL"] = "300ms jobs:tick"
+    try:
+        e.start("--http-socket", "127.0.0.1:%d" % e.port, "--master", "--workers", "1",
+                "--wsgi-file", "app.py", "--enable-threads")
+    finally:
+        del os.environ["UWSGI_SCHEDULER_INTERVAL"]
+    pids_with_ticks(e, 1)
+    e.stop()
+    for u in (y, j, e):
+        assert_nothing_fatal(u.log())
