@@ -10,6 +10,7 @@ GCC_LIST = [
     'plugin/scheduler',
     'plugin/runtime',
     'plugin/dispatch',
+    'plugin/mainthread',
     'plugin/python',
     # the pure core
     'plugin/core/civil',

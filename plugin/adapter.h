@@ -7,6 +7,8 @@
 #include "core/job.h"
 #include "core/timefmt.h"
 
+struct uwsgi_plugin;
+
 enum sched_log_level {
 	SCHED_LOG_ALL = 0,	/* a line at the start and end of every run */
 	SCHED_LOG_ERRORS,	/* failures, skips and misfires only */
@@ -19,6 +21,7 @@ struct sched_config {
 	int64_t shutdown_timeout_us;
 	int threads;		/* executor threads per worker */
 	enum sched_log_level log_level;
+	int rpc_signal;		/* uWSGI signal for RPC in request threads */
 };
 
 extern struct sched_config sched_cfg;
@@ -35,7 +38,14 @@ void sched_log_output(const struct usch_job *job, const char *text);
 /* Runs one fire of job on its target (dispatch.c). NULL on success, else
  * a malloc'd message. */
 char *sched_dispatch(const struct usch_job *job);
-int sched_rpc_exists(const char *name);
+/* RPC functions of languages with per-core interpreters, run by the
+ * worker's request thread (mainthread.c). */
+int sched_mainthread_setup(int signum, char *err, size_t errlen);
+char *sched_mainthread_rpc(const char *name, uint8_t argc, char **argv, uint16_t *argvs, uint64_t *len);
+void sched_mainthread_abort(void);
+
+/* The plugin that registered RPC function name in this worker, or NULL. */
+struct uwsgi_plugin *sched_rpc_owner(const char *name);
 
 int sched_runtime_start(void);
 void sched_runtime_stop(int graceful);

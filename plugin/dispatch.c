@@ -34,27 +34,36 @@ static char *rpc_call(const struct usch_job *job) {
 	json_decref(args);
 
 	char *err = NULL;
-	if (!sched_rpc_exists(job->target)) {
+	struct uwsgi_plugin *owner = sched_rpc_owner(job->target);
+	if (!owner) {
 		err = uwsgi_concat3("no RPC function \"", job->target, "\" is registered in this worker");
 	}
-	else {
+	else if (owner->name && !strncmp(owner->name, "python", 6)) {
+		/* Python's own thread state for us was made by init_thread */
 		char *out = NULL;
 		uint64_t len = uwsgi_rpc(job->target, argc, argv, argvs, &out);
 		if (len && out)
 			sched_log_run(job, "rpc %s returned %llu bytes", job->target, (unsigned long long) len);
 		free(out);
 	}
+	else {
+		/* other languages: in the worker's own request thread */
+		uint64_t len = 0;
+		err = sched_mainthread_rpc(job->target, argc, argv, argvs, &len);
+		if (!err && len)
+			sched_log_run(job, "rpc %s returned %llu bytes", job->target, (unsigned long long) len);
+	}
 	for (uint8_t k = 0; k < argc; k++)
 		free(argv[k]);
 	return err;
 }
 
-int sched_rpc_exists(const char *name) {
+struct uwsgi_plugin *sched_rpc_owner(const char *name) {
 	int pos = uwsgi.mywid * uwsgi.rpc_max;
 	for (uint64_t i = 0; i < uwsgi.shared->rpc_count[uwsgi.mywid]; i++)
 		if (!strcmp(uwsgi.rpc_table[pos + i].name, name))
-			return 1;
-	return 0;
+			return uwsgi.rpc_table[pos + i].plugin;
+	return NULL;
 }
 
 static char *signal_raise(const struct usch_job *job) {

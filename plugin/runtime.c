@@ -320,6 +320,7 @@ void sched_runtime_stop(int graceful) {
 	if (!rt.started)
 		return;
 	rt.started = 0;
+	sched_mainthread_abort();
 	int gil_held = sched_python_gil_held();
 	pthread_mutex_lock(&rt.lock);
 	rt.stopping = 1;

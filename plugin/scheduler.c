@@ -17,7 +17,9 @@
 
 extern struct uwsgi_server uwsgi;
 
-struct sched_config sched_cfg;
+struct sched_config sched_cfg = {
+	.rpc_signal = 254,
+};
 
 /* Declarations in the order given, whatever option declared them. */
 struct decl {
@@ -62,6 +64,9 @@ static struct uwsgi_option sched_options[] = {
 	 "how long a stopping worker waits for running jobs (default 10s)", uwsgi_opt_set_str, &opt.shutdown_timeout, 0},
 	{"scheduler-threads", required_argument, 0,
 	 "executor threads per worker (default 1)", uwsgi_opt_set_int, &sched_cfg.threads, 0},
+	{"scheduler-rpc-signal", required_argument, 0,
+	 "uWSGI signal that runs rpc: jobs of Perl/Ruby/Lua apps in the worker (default 254)",
+	 uwsgi_opt_set_int, &sched_cfg.rpc_signal, 0},
 	{"scheduler-log", required_argument, 0,
 	 "what runs log: all (default), errors or none", uwsgi_opt_set_str, &opt.log, 0},
 	{"scheduler-list", required_argument, 0,
@@ -155,6 +160,8 @@ static void load_settings(void) {
 		sched_cfg.log_level = SCHED_LOG_NONE;
 	else
 		die("scheduler-log \"%s\": expected all, errors or none", opt.log);
+	if (sched_cfg.rpc_signal < 0 || sched_cfg.rpc_signal > 255)
+		die("scheduler-rpc-signal \"%d\": expected a uWSGI signal number 0-255", sched_cfg.rpc_signal);
 	if (sched_cfg.threads < 0 || sched_cfg.threads > 64)
 		die("scheduler-threads \"%d\": expected 1-64", sched_cfg.threads);
 }
@@ -238,7 +245,7 @@ static int sched_init(void) {
 
 /* Master, after eager app loading: a Python target that cannot be
  * imported is a startup error, found before any worker forks. */
-static void sched_postinit_apps(void) {
+static void check_python_targets(void) {
 	if (uwsgi.lazy || uwsgi.lazy_apps || !sched_python_loaded())
 		return;
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
@@ -249,6 +256,24 @@ static void sched_postinit_apps(void) {
 		if (why)
 			die("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target, why);
 	}
+}
+
+/* rpc: jobs may target Perl/Ruby/Lua functions (known only once the
+ * apps register them): set up their way into the request threads. Python
+ * ones do not need it, so a failure here is a warning. */
+static void setup_rpc_signal(void) {
+	int any = 0;
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		any |= sched_cfg.jobs[i]->kind == USCH_TARGET_RPC;
+	if (!any)
+		return;
+	char err[256];
+	if (sched_mainthread_setup(sched_cfg.rpc_signal, err, sizeof(err)) < 0)
+		sched_log("rpc: jobs can call Python RPC functions only: %s", err);
+}
+static void sched_postinit_apps(void) {
+	check_python_targets();
+	setup_rpc_signal();
 }
 
 static void sched_post_fork(void) {

@@ -9,7 +9,16 @@ import os
 import time
 
 import uwsgi
-from uwsgidecorators import signal
+
+try:
+    from uwsgidecorators import signal  # Debian: apt install python3-uwsgidecorators
+except ImportError:
+    def signal(num, target=""):
+        """What uwsgidecorators' @signal does (it ships apart from uwsgi)."""
+        def register(func):
+            uwsgi.register_signal(num, target, func)
+            return func
+        return register
 
 # what the page shows: each worker's own copy, changed by the two handlers
 STATE = {"digests_sent": 0, "last_digest": None, "flags_reloaded_at": None}

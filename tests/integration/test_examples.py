@@ -1,0 +1,252 @@
+"""The runnable examples (examples/flask, examples/django, examples/rpc),
+started from a copy of their own directory and ini.
+
+Each test copies the example into its directory and changes only what a
+test must: the `plugins =` line goes (the harness loads python3 and the
+freshly built plugin, so `make install` is not needed), the port becomes a
+free one, and the slow schedules (every minute, daily) are shortened to
+every 2 seconds. Every rewrite must match a line of the real ini, so an
+example and its test cannot drift apart silently."""
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, assert_nothing_fatal, wait_for
+
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def copy_example(u, name, rewrites=()):
+    """Copies examples/<name> into u.dir and returns its app.ini, adapted."""
+    shutil.copytree(os.path.join(EXAMPLES, name), u.dir, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db", "*.sqlite3", "*.log"))
+    with open(os.path.join(u.dir, "app.ini")) as f:
+        text = f.read()
+    text, n = re.subn(r"(?m)^plugins\s*=.*\n", "", text)
+    assert n == 1, "no plugins = line in examples/%s/app.ini" % name
+    text, n = re.subn(r"(?m)^http-socket\s*=\s*127\.0\.0\.1:\d+$", "http-socket = 127.0.0.1:%d" % u.port, text)
+    assert n == 1, "no http-socket = 127.0.0.1:PORT line in examples/%s/app.ini" % name
+    for old, new in rewrites:
+        assert old in text, "examples/%s/app.ini no longer contains %r" % (name, old)
+        text = text.replace(old, new)
+    return text
+
+
+def get(u, path="/", timeout=10):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (u.port, path), timeout=timeout) as r:
+        assert r.status == 200
+        return r.read().decode()
+
+
+def get_from_each_worker(u, parse, workers=2, timeout=15):
+    """GET / until every worker has answered; returns {pid: parsed body}.
+    A request that stays incomplete holds one worker (it waits for the
+    rest of the headers), so the next one goes to another worker."""
+    seen = {}
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers and time.monotonic() < deadline:
+        held = socket.create_connection(("127.0.0.1", u.port), timeout=10)
+        try:
+            held.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n")
+            time.sleep(0.3)  # let a worker take it
+            pid, body = parse(get(u))
+            seen[pid] = body
+            held.sendall(b"\r\n")
+            raw = b""
+            while True:
+                chunk = held.recv(65536)
+                if not chunk:
+                    break
+                raw += chunk
+        finally:
+            held.close()
+        head, _, rest = raw.decode().partition("\r\n\r\n")
+        assert head.split()[1] == "200", head
+        pid, body = parse(rest)
+        seen[pid] = body
+    assert len(seen) >= workers, "only workers %s answered:\n%s" % (sorted(seen), u.log()[-3000:])
+    return seen
+
+
+def worker_pid(u, wid):
+    m = re.search(r"spawned uWSGI worker %d \(pid: (\d+)" % wid, u.log())
+    assert m, u.log()[-3000:]
+    return int(m.group(1))
+
+
+def pids_logging(u, pattern):
+    """The pids a job printed with `pattern` (one group: the pid)."""
+    return [int(p) for p in re.findall(pattern, u.log())]
+
+
+# ---------------------------------------------------------------- flask
+
+def test_flask_example(uwsgi):
+    u = uwsgi()
+    ini = copy_example(u, "flask", [
+        ("scheduler-interval = 10s app:refresh_cache", "scheduler-interval = 1s app:refresh_cache"),
+        ("scheduler-cron = * * * * * app:purge_sessions scope=once",
+         "scheduler-cron = */2 * * * * * app:purge_sessions scope=once"),
+    ])
+    # 4 expired sessions for the purge, 1 that must survive it
+    now = time.time()
+    with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
+        conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, created_at REAL NOT NULL, expires_at REAL NOT NULL)")
+        conn.executemany("INSERT INTO sessions VALUES (?, ?, ?)",
+                         [("old%d" % i, now - 3600, now - 60) for i in range(4)] + [("live", now, now + 3600)])
+    conn.close()
+    u.start(ini=ini)
+    w1, w2 = worker_pid(u, 1), worker_pid(u, 2)
+
+    # (a) every worker refreshes its own cache, and the page shows it
+    wait_for(lambda: {w1, w2} <= set(pids_logging(u, r"cache refreshed in worker pid (\d+)")), 15,
+             what="a cache refresh in both workers:\n%s" % u.log()[-3000:])
+
+    def parse(body):
+        doc = json.loads(body)
+        return doc["worker_pid"], doc
+
+    pages = get_from_each_worker(u, parse)
+    assert set(pages) == {w1, w2}
+    for pid, doc in pages.items():
+        cache = doc["cache"]
+        assert cache["refreshed_by_pid"] == pid, doc
+        assert cache["refreshes"] >= 1 and cache["refreshed_at"], doc
+        assert cache["stats"]["sessions"] >= 1, doc
+
+    # (b) the purge runs on worker 1 only, and deletes the 4 expired rows once
+    purges = lambda: [(int(n), int(p)) for n, p in
+                      re.findall(r"purged (\d+) expired sessions \(worker pid (\d+)\)", u.log())]
+    wait_for(lambda: len(purges()) >= 3, 15, what="3 purges:\n%s" % u.log()[-3000:])
+    assert {p for _, p in purges()} == {w1}
+    assert sum(n for n, _ in purges()) == 4
+    assert "job app:purge_sessions: scope=once runs on worker 1" in u.log()
+    assert not re.search(r"job app:purge_sessions: start \(worker 2", u.log())
+    with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
+        ids = {row[0] for row in conn.execute("SELECT id FROM sessions")}
+    conn.close()
+    assert "live" in ids and not any(i.startswith("old") for i in ids), ids
+    assert_nothing_fatal(u.log())
+
+
+# --------------------------------------------------------------- django
+
+def test_django_example(uwsgi):
+    u = uwsgi()
+    ini = copy_example(u, "django", [
+        ("scheduler-cron = 0 3 * * * shop.jobs:purge_sessions tz=Europe/Paris scope=once",
+         "scheduler-cron = */2 * * * * * shop.jobs:purge_sessions tz=Europe/Paris scope=once"),
+        ('"cron": "*/15 8-19 * * mon-sat"', '"cron": "*/2 * * * * *"'),
+    ])
+    u.start(ini=ini)
+    w1, w2 = worker_pid(u, 1), worker_pid(u, 2)
+    # the master migrated before forking: the tables exist; 3 expired sessions
+    with sqlite3.connect(os.path.join(u.dir, "db.sqlite3"), timeout=10) as conn:
+        conn.executemany("INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)",
+                         [("expired%d" % i, "e30:", "2000-01-01 00:00:00") for i in range(3)])
+    conn.close()
+
+    # @start: one warm-up in each worker, at once
+    wait_for(lambda: {w1, w2} <= set(pids_logging(u, r"cache warmed in worker pid (\d+): 3 featured products")),
+             15, what="a warm-up in both workers:\n%s" % u.log()[-3000:])
+    assert u.count(r"job warm-cache-at-start: ok \(worker [12],") == 2
+
+    def parse(body):
+        doc = json.loads(body)
+        return doc["worker_pid"], doc
+
+    pages = get_from_each_worker(u, parse)
+    assert set(pages) == {w1, w2}
+    for pid, doc in pages.items():
+        assert doc["source"] == "cache", doc
+        assert doc["warmed_by_pid"] == pid, doc
+        assert [p["name"] for p in doc["products"]] == ["Espresso cup", "French press", "Grinder"], doc
+
+    # the daily purge (here every 2 s) on worker 1 only; 3 expired sessions
+    # go, the sessions the requests above opened stay
+    purges = lambda: [(int(n), int(p)) for n, p in
+                      re.findall(r"purged (\d+) expired sessions \(worker pid (\d+)\)", u.log())]
+    wait_for(lambda: sum(n for n, _ in purges()) >= 3 and len(purges()) >= 2, 15,
+             what="the expired sessions purged:\n%s" % u.log()[-3000:])
+    assert {p for _, p in purges()} == {w1}
+    assert sum(n for n, _ in purges()) == 3
+    with sqlite3.connect(os.path.join(u.dir, "db.sqlite3"), timeout=10) as conn:
+        keys = [row[0] for row in conn.execute("SELECT session_key FROM django_session")]
+    conn.close()
+    assert len(keys) >= 2 and not any(k.startswith("expired") for k in keys), keys
+
+    # the scheduler-job = {JSON} job, with its kwargs, on worker 1 only
+    wait_for(lambda: u.count(r"low stock \(< 5\): Kettle=2, French press=3 \(worker pid %d\)" % w1) >= 1, 10,
+             what="the low stock report:\n%s" % u.log()[-3000:])
+    assert set(pids_logging(u, r"low stock \(< 5\): .* \(worker pid (\d+)\)")) == {w1}
+    assert not re.search(r"job (shop\.jobs:purge_sessions|low-stock-report): start \(worker 2", u.log())
+    assert "Traceback" not in u.log(), u.log()[-3000:]
+    assert_nothing_fatal(u.log())
+
+
+# ------------------------------------------------------------------ rpc
+
+def test_rpc_example(uwsgi):
+    u = uwsgi()
+    ini = copy_example(u, "rpc", [
+        ("scheduler-cron = */30 * * * * * rpc:send_digest", "scheduler-cron = */2 * * * * * rpc:send_digest"),
+        ("scheduler-interval = 20s signal:17", "scheduler-interval = 2s signal:17"),
+    ])
+    u.start(ini=ini)
+    w1, w2 = worker_pid(u, 1), worker_pid(u, 2)
+
+    # rpc: runs where the job fires, worker 1, with the JSON args as strings
+    wait_for(lambda: len(pids_logging(u, r"rpc send_digest\('daily', 50\) in worker pid (\d+)")) >= 2, 15,
+             what="2 RPC calls:\n%s" % u.log()[-3000:])
+    assert set(pids_logging(u, r"rpc send_digest\('daily', 50\) in worker pid (\d+)")) == {w1}
+    assert "rpc send_digest returned 4 bytes" in u.log()
+
+    # signal: raised once per fire (by worker 1), handled by every worker
+    wait_for(lambda: {w1, w2} <= set(pids_logging(u, r"signal 17: feature flags reloaded in worker pid (\d+)")),
+             15, what="signal 17 handled by both workers:\n%s" % u.log()[-3000:])
+    assert not re.search(r"job (signal:17|rpc:send_digest): start \(worker 2", u.log())
+    assert not re.search(r"job (signal:17|rpc:send_digest): failed", u.log()), u.log()[-3000:]
+
+    def parse(body):
+        lines = body.splitlines()
+        pid = int(lines[0].split()[-1])
+        return pid, dict(line.split(": ", 1) for line in lines[1:])
+
+    pages = get_from_each_worker(u, parse)
+    assert int(pages[w1]["digests_sent"]) >= 2, pages
+    assert pages[w2]["digests_sent"] == "0", pages
+    assert pages[w1]["flags_reloaded_at"] != "None" and pages[w2]["flags_reloaded_at"] != "None", pages
+    assert_nothing_fatal(u.log())
+
+
+# ---------------------------------------------- the inis as users run them
+
+@pytest.mark.parametrize("name,ids", [
+    ("flask", ["app:refresh_cache", "app:purge_sessions"]),
+    ("django", ["warm-cache-at-start", "warm-cache", "shop.jobs:purge_sessions", "low-stock-report"]),
+    ("rpc", ["rpc:send_digest", "signal:17"]),
+])
+def test_example_ini_as_shipped(uwsgi, name, ids):
+    """The unmodified schedules parse (dry run), and the README shows the
+    one command that runs the example."""
+    u = uwsgi()
+    path = u.write("shipped.ini", copy_example(u, name))
+    r = u.run("--ini", path, "--scheduler-list", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    listed = re.findall(r"(?m)^(\S+)\n  trigger", r.stdout)
+    assert listed == ids, r.stdout + r.stderr
+    with open(os.path.join(EXAMPLES, name, "README.md")) as f:
+        readme = f.read()
+    assert "uwsgi --ini examples/%s/app.ini" % name in readme
+    with open(os.path.join(EXAMPLES, name, "app.ini")) as f:
+        shipped = f.read()
+    assert re.search(r"(?m)^plugins = python3,scheduler$", shipped)
+    for option in ("master = true", "workers = 2", "enable-threads = true", "chdir = %d"):
+        assert re.search(r"(?m)^%s$" % re.escape(option), shipped), option
