@@ -62,9 +62,10 @@ static void block_signals(void) {
 }
 
 /* Gives an executor the per-thread state the python plugin keeps, so that
- * Python calls (and later RPC into the app) work from it. Only python's
- * hook is called: other language plugins index per-core arrays with the
- * core id, which a thread of ours does not have. */
+ * Python calls and Python RPC functions work from it. Only python's hook
+ * is called: other language plugins index per-core interpreters with the
+ * core id, which a thread of ours does not have (their RPC functions run
+ * in the worker's request thread instead, see mainthread.c). */
 static void init_language_thread(int core_id) {
 	for (int i = 0; i < 256; i++) {
 		struct uwsgi_plugin *p = uwsgi.p[i];
