@@ -200,6 +200,9 @@ static void *executor_main(void *arg) {
 		slot->job = p->fire.job;
 		slot->started_mono = clock_us(CLOCK_MONOTONIC);
 		slot->warned = 0;
+		/* the timing thread sets its next wake-up by this run's timeout */
+		if (slot->job->timeout_us > 0)
+			pthread_cond_signal(&rt.timer_cond);
 		pthread_mutex_unlock(&rt.lock);
 
 		run_fire(&p->fire);
@@ -263,7 +266,7 @@ int sched_runtime_start(void) {
 	pthread_mutex_init(&rt.lock, NULL);
 	init_conds();
 	rt.active = calloc(sched_cfg.njobs, sizeof(int));
-	rt.nexec = sched_cfg.threads > 0 ? sched_cfg.threads : 1;
+	rt.nexec = sched_cfg.threads;
 	rt.executors = calloc(rt.nexec, sizeof(pthread_t));
 	rt.slots = calloc(rt.nexec, sizeof(struct slot));
 	if (!rt.active || !rt.executors || !rt.slots ||

@@ -36,6 +36,7 @@ static struct {
 	int list_json_n;
 	char *list_from;
 	char *log;
+	char *threads;
 	usch_tz *default_tz;
 } opt = {
 	.tail = &opt.decls,
@@ -63,7 +64,7 @@ static struct uwsgi_option sched_options[] = {
 	{"scheduler-shutdown-timeout", required_argument, 0,
 	 "how long a stopping worker waits for running jobs (default 10s)", uwsgi_opt_set_str, &opt.shutdown_timeout, 0},
 	{"scheduler-threads", required_argument, 0,
-	 "executor threads per worker (default 1)", uwsgi_opt_set_int, &sched_cfg.threads, 0},
+	 "executor threads per worker (default 1)", uwsgi_opt_set_str, &opt.threads, 0},
 	{"scheduler-rpc-signal", required_argument, 0,
 	 "uWSGI signal that runs rpc: jobs of Perl/Ruby/Lua apps in the worker (default 254)",
 	 uwsgi_opt_set_int, &sched_cfg.rpc_signal, 0},
@@ -162,8 +163,15 @@ static void load_settings(void) {
 		die("scheduler-log \"%s\": expected all, errors or none", opt.log);
 	if (sched_cfg.rpc_signal < 0 || sched_cfg.rpc_signal > 255)
 		die("scheduler-rpc-signal \"%d\": expected a uWSGI signal number 0-255", sched_cfg.rpc_signal);
-	if (sched_cfg.threads < 0 || sched_cfg.threads > 64)
-		die("scheduler-threads \"%d\": expected 1-64", sched_cfg.threads);
+	sched_cfg.threads = 1;
+	if (opt.threads) {
+		/* not uwsgi_opt_set_int: it reads "abc" as 0 */
+		char *end;
+		long n = strtol(opt.threads, &end, 10);
+		if (end == opt.threads || *end || n < 1 || n > 64)
+			die("scheduler-threads \"%s\": expected a number of threads, 1-64", opt.threads);
+		sched_cfg.threads = (int) n;
+	}
 }
 
 static void parse_declarations(int64_t now_us) {
@@ -239,7 +247,7 @@ static int sched_init(void) {
 				sched_cfg.njobs == 1 ? " is" : "s are");
 	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker",
 			sched_cfg.njobs, sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6,
-			sched_cfg.threads > 0 ? sched_cfg.threads : 1, sched_cfg.threads > 1 ? "s" : "");
+			sched_cfg.threads, sched_cfg.threads > 1 ? "s" : "");
 	return 0;
 }
 
