@@ -285,8 +285,11 @@ static void sched_postinit_apps(void) {
 }
 
 static void sched_post_fork(void) {
-	if (uwsgi.mywid > 0)
-		sched_runtime_start();
+	if (uwsgi.mywid <= 0)
+		return;
+	/* resolve the Python API here, once, before our threads can race on it */
+	sched_python_loaded();
+	sched_runtime_start();
 }
 
 /* Graceful paths (SIGHUP reload, chain reload, max-requests, die-on-term)
