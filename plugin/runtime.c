@@ -18,6 +18,11 @@ struct slot {
 	int warned;
 };
 
+/* Per job, in this worker: what happened to its fires. */
+struct counts {
+	uint64_t runs, failures, skipped, misfired;
+};
+
 struct pending {
 	struct usch_fire fire;
 	struct pending *next;
@@ -32,6 +37,7 @@ static struct {
 	int stopping;
 	int running;			/* runs in progress */
 	int *active;			/* per job: queued + running */
+	struct counts *counts;		/* per job */
 	struct pending *head, *tail;
 	pthread_t timer;
 	pthread_t *executors;
@@ -79,12 +85,14 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
 	if (fire->misfired) {
+		rt.counts[idx].misfired++;
 		if (sched_cfg.log_level != SCHED_LOG_NONE)
 			sched_log("job %s: misfire, %.1f ms late is past misfire-grace (worker %d)", job->id,
 					(clock_us(CLOCK_REALTIME) - fire->scheduled_us) / 1e3, uwsgi.mywid);
 		return;
 	}
 	if (rt.active[idx] >= job->max_running) {
+		rt.counts[idx].skipped++;
 		if (sched_cfg.log_level != SCHED_LOG_NONE)
 			sched_log("job %s: skipped, %d run%s still going (max-running=%d, worker %d)", job->id,
 					rt.active[idx], rt.active[idx] == 1 ? "" : "s", job->max_running, uwsgi.mywid);
@@ -147,7 +155,8 @@ static void *timer_main(void *arg) {
 	return NULL;
 }
 
-static void run_fire(const struct usch_fire *f) {
+/* Runs one fire and logs it; returns 0, or -1 when the run failed. */
+static int run_fire(const struct usch_fire *f) {
 	const struct usch_job *job = f->job;
 	int64_t start = clock_us(CLOCK_REALTIME);
 	char when[USCH_RFC3339_MAX];
@@ -161,16 +170,21 @@ static void run_fire(const struct usch_fire *f) {
 				(start - f->scheduled_us) / 1e3);
 	char *err = sched_dispatch(job);
 	double ms = (clock_us(CLOCK_REALTIME) - start) / 1e3;
-	if (err) {
-		if (sched_cfg.log_level != SCHED_LOG_NONE) {
-			sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms):", job->id, uwsgi.mywid, when, ms);
-			sched_log_block(job->id, err);
-		}
-		free(err);
-	}
-	else {
+	if (!err) {
 		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
+		return 0;
 	}
+	if (sched_cfg.log_level != SCHED_LOG_NONE) {
+		pthread_mutex_lock(&rt.lock);
+		struct counts c = rt.counts[job->index];
+		pthread_mutex_unlock(&rt.lock);
+		sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms; failure %llu of %llu runs here):",
+				job->id, uwsgi.mywid, when, ms, (unsigned long long) c.failures + 1,
+				(unsigned long long) c.runs + 1);
+		sched_log_block(job->id, err);
+	}
+	free(err);
+	return -1;
 }
 
 static void *executor_main(void *arg) {
@@ -205,9 +219,11 @@ static void *executor_main(void *arg) {
 			pthread_cond_signal(&rt.timer_cond);
 		pthread_mutex_unlock(&rt.lock);
 
-		run_fire(&p->fire);
+		int failed = run_fire(&p->fire) < 0;
 
 		pthread_mutex_lock(&rt.lock);
+		rt.counts[p->fire.job->index].runs++;
+		rt.counts[p->fire.job->index].failures += failed;
 		slot->job = NULL;
 		rt.running--;
 		rt.active[p->fire.job->index]--;
@@ -266,10 +282,11 @@ int sched_runtime_start(void) {
 	pthread_mutex_init(&rt.lock, NULL);
 	init_conds();
 	rt.active = calloc(sched_cfg.njobs, sizeof(int));
+	rt.counts = calloc(sched_cfg.njobs, sizeof(struct counts));
 	rt.nexec = sched_cfg.threads;
 	rt.executors = calloc(rt.nexec, sizeof(pthread_t));
 	rt.slots = calloc(rt.nexec, sizeof(struct slot));
-	if (!rt.active || !rt.executors || !rt.slots ||
+	if (!rt.active || !rt.counts || !rt.executors || !rt.slots ||
 	    usch_sched_init(&rt.sched, mine, nmine, clock_us(CLOCK_MONOTONIC), clock_us(CLOCK_REALTIME)) < 0) {
 		free(mine);
 		sched_log("worker %d: out of memory, scheduler not started", uwsgi.mywid);
@@ -292,6 +309,22 @@ int sched_runtime_start(void) {
 	sched_log("worker %d (pid %d): scheduler thread started, %zu job%s, %d executor thread%s",
 			uwsgi.mywid, (int) getpid(), nmine, nmine == 1 ? "" : "s", rt.nexec, rt.nexec == 1 ? "" : "s");
 	return 0;
+}
+
+/* One line per job that did anything in this worker, when it stops. */
+static void log_counts(void) {
+	if (sched_cfg.log_level == SCHED_LOG_NONE)
+		return;
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		pthread_mutex_lock(&rt.lock);
+		struct counts c = rt.counts[i];
+		pthread_mutex_unlock(&rt.lock);
+		if (c.runs || c.skipped || c.misfired)
+			sched_log("worker %d: job %s: %llu runs, %llu failed, %llu skipped, %llu misfired",
+					uwsgi.mywid, sched_cfg.jobs[i]->id, (unsigned long long) c.runs,
+					(unsigned long long) c.failures, (unsigned long long) c.skipped,
+					(unsigned long long) c.misfired);
+	}
 }
 
 static struct timespec realtime_in(int64_t us) {
@@ -361,6 +394,7 @@ void sched_runtime_stop(int graceful) {
 	join_until(rt.timer, &deadline);
 	for (int i = 0; i < rt.nexec; i++)
 		join_until(rt.executors[i], &deadline);
+	log_counts();
 	if (left)
 		sched_log("worker %d: exiting with %d job(s) still running", uwsgi.mywid, left);
 	else

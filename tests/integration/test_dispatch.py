@@ -240,7 +240,13 @@ def test_exception_is_logged_with_traceback_and_worker_lives_on(uwsgi):
     assert len(pids) == 2, "a worker was respawned:\n" + log[-3000:]
     assert {r["pid"] for r in rows} == set(pids)
     assert "Respawned uWSGI worker" not in log
-    assert re.search(r"^\[scheduler\] job boom: failed \(worker \d+, scheduled \S+, [\d.]+ ms\):$", log, re.M)
+    assert re.search(r"^\[scheduler\] job boom: failed \(worker \d+, scheduled \S+, [\d.]+ ms; "
+                     r"failure 1 of 1 runs here\):$", log, re.M)
+    # failures are counted per worker, and summed up when the worker stops
+    assert re.search(r"^\[scheduler\] job boom: failed \(worker \d+, scheduled \S+, [\d.]+ ms; "
+                     r"failure 3 of 3 runs here\):$", log, re.M)
+    assert len(re.findall(r"^\[scheduler\] worker \d+: job boom: (\d+) runs, \1 failed, 0 skipped, 0 misfired$",
+                          log, re.M)) == 2
     prefix = "[scheduler] job boom: | "
     assert log.count(prefix + "Traceback (most recent call last):") >= 6
     assert log.count(prefix + "ValueError: kaboom 42") >= 6
@@ -561,6 +567,32 @@ def test_signal_target_reaches_every_worker(uwsgi):
     assert {r["pid"] for r in rows} == set(u.worker_pids())
     assert u.count(r"^\[scheduler\] job sig: ok ") >= 4
     assert u.count(r"^\[scheduler\] job unreg: \| no handler is registered for this uWSGI signal$") >= 2
+
+
+DECORATED_APP = '''
+import os, json, time
+from uwsgidecorators import signal
+
+@signal(19, target="workers")
+def refresh(signum):
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.jsonl"), "a") as f:
+        f.write(json.dumps({"kind": "decorated", "signum": signum, "pid": os.getpid()}) + "\\n")
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+'''
+
+
+def test_signal_target_runs_a_uwsgidecorators_handler(uwsgi):
+    u = uwsgi()
+    setup_app(u, DECORATED_APP)
+    u.start(ini=ini(u, "scheduler-interval = 500ms signal:19 scope=once id=deco"))
+    rows = wait_events(u, "decorated", 2, per_pid=True)
+    stop_clean(u)
+    assert {r["signum"] for r in rows} == {19}
+    assert {r["pid"] for r in rows} == set(u.worker_pids())
+    assert u.count(r"^\[scheduler\] job deco: failed") == 0
 
 
 def test_signal_target_to_one_worker_of_the_pool(uwsgi):

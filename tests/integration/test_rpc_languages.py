@@ -80,3 +80,30 @@ def test_rpc_signal_taken_by_the_app_is_reported(uwsgi):
     wait_for(lambda: len(calls(v)) >= 2, 20, what="calls with scheduler-rpc-signal = 200")
     v.stop()
     assert_nothing_fatal(v.log())
+
+
+def test_psgi_example_runs(uwsgi, tmp_path):
+    import shutil
+    import urllib.request
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       "examples", "psgi")
+    u = uwsgi()
+    for name in ("app.psgi", "app.ini"):
+        shutil.copy(os.path.join(src, name), u.dir)
+    with open(os.path.join(u.dir, "app.ini")) as f:
+        text = f.read()
+    assert "plugins = psgi,scheduler\n" in text and "127.0.0.1:9094" in text
+    text = text.replace("plugins = psgi,scheduler\n", "").replace("127.0.0.1:9094", "127.0.0.1:%d" % u.port)
+    text = text.replace("scheduler-interval = 10s rpc:refresh_cache", "scheduler-interval = 1s rpc:refresh_cache")
+    u.write("app.ini", text)
+    u.start("--ini", os.path.join(u.dir, "app.ini"), plugins=("psgi",))
+    u.wait_log(r"refresh_cache\(boot\) in worker pid \d+", count=2)
+    u.wait_log(r"refresh_cache\(timer\) in worker pid \d+", count=4)
+    pids = {int(p) for p in re.findall(r"refresh_cache\(timer\) in worker pid (\d+)", u.log())}
+    assert pids == set(u.worker_pids())
+    body = urllib.request.urlopen("http://127.0.0.1:%d/" % u.port, timeout=10).read().decode()
+    m = re.match(r"worker (\d+): cache refreshed (\d+) times", body)
+    assert m and int(m.group(1)) in pids and int(m.group(2)) >= 1, body
+    assert u.count(r"job \S+: failed") == 0
+    u.stop()
+    assert_nothing_fatal(u.log())
