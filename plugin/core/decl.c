@@ -309,6 +309,8 @@ static int parse_target(struct ctx *c, const char *text) {
 	}
 	else if (plen == 4 && !strncmp(text, "exec", 4)) {
 		job->kind = USCH_TARGET_EXEC;
+		while (isspace((unsigned char) *rest))	/* "exec: cmd" */
+			rest++;
 		if (!*rest)
 			return fail(c, "target \"%s\": exec: needs a command", text);
 	}
@@ -376,7 +378,15 @@ static int calendar_trigger(struct ctx *c, const char *text, usch_trigger **out)
 			fail(c, "out of memory");
 		return 1;
 	}
-	fail(c, "\"%s\": unknown unit \"%s\" (use days, weeks, months or years)", text, end);
+	/* "30 s" is a duration with a space: leave it to interval_trigger */
+	char compact[64];
+	int64_t ignored;
+	char why[128];
+	snprintf(compact, sizeof(compact), "%ld%s", n, end);
+	if (usch_duration_parse(compact, &ignored, why, sizeof(why)) == 0)
+		return 0;
+	fail(c, "\"%s\": unknown unit \"%s\" (use us, ms, s, m, h, d, w, or days, weeks, months, years)",
+			text, end);
 	return 1;
 }
 

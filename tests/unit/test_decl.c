@@ -226,6 +226,17 @@ START_TEST(interval_durations)
 	ck_assert_int_eq(next(job, 0), 5400 * SEC);
 	ck_assert_int_eq(next(job, 5400 * SEC), 10800 * SEC);
 	usch_job_free(job);
+
+	job = ok("scheduler-interval", "1m exec: backup --all timeout=1m");
+	ck_assert_str_eq(job->target, "backup --all");
+	ck_assert_int_eq(job->timeout_us, 60 * SEC);
+	usch_job_free(job);
+
+	/* a space between number and unit, as in "2 weeks" */
+	job = ok("scheduler-interval", "30 s app:f");
+	ck_assert_str_eq(describe(job), "interval 30s");
+	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_INTERVAL);
+	usch_job_free(job);
 }
 END_TEST
 
@@ -868,7 +879,8 @@ START_TEST(errors_triggers)
 	bad("scheduler-interval", "100001 years app:f", "\"100001 years\": the count must be 1-100000");
 	bad("scheduler-interval", "-1 days app:f", "\"-1 days\": the count must be 1-100000");
 	bad("scheduler-interval", "2 fortnights app:f",
-			"\"2 fortnights\": unknown unit \"fortnights\" (use days, weeks, months or years)");
+			"\"2 fortnights\": unknown unit \"fortnights\" (use us, ms, s, m, h, d, w, or days, weeks, "
+			"months, years)");
 	bad("scheduler-at", "2026-13-01T00:00:00Z app:f", "\"2026-13-01T00:00:00Z\": month 13 is out of range 1-12");
 	bad("scheduler-at", "tomorrow app:f", "\"tomorrow\": not a date-time " DT_HINT);
 	bad("scheduler-at", "2026-12-01 10:00 UTC app:f",
