@@ -17,9 +17,7 @@
 
 extern struct uwsgi_server uwsgi;
 
-struct sched_config sched_cfg = {
-	.rpc_signal = 254,
-};
+struct sched_config sched_cfg;
 
 /* Declarations in the order given, whatever option declared them. */
 struct decl {
@@ -32,11 +30,12 @@ static struct {
 	struct decl *decls, **tail;
 	char *timezone;
 	char *shutdown_timeout;
-	int list_n;
-	int list_json_n;
 	char *list_from;
 	char *log;
 	char *threads;
+	char *rpc_signal;
+	char *list;
+	char *list_json;
 	usch_tz *default_tz;
 } opt = {
 	.tail = &opt.decls,
@@ -67,13 +66,13 @@ static struct uwsgi_option sched_options[] = {
 	 "executor threads per worker (default 1)", uwsgi_opt_set_str, &opt.threads, 0},
 	{"scheduler-rpc-signal", required_argument, 0,
 	 "uWSGI signal that runs rpc: jobs of Perl/Ruby/Lua apps in the worker (default 254)",
-	 uwsgi_opt_set_int, &sched_cfg.rpc_signal, 0},
+	 uwsgi_opt_set_str, &opt.rpc_signal, 0},
 	{"scheduler-log", required_argument, 0,
 	 "what runs log: all (default), errors or none", uwsgi_opt_set_str, &opt.log, 0},
 	{"scheduler-list", required_argument, 0,
-	 "print every job with its next N fire times and exit", uwsgi_opt_set_int, &opt.list_n, 0},
+	 "print every job with its next N fire times and exit", uwsgi_opt_set_str, &opt.list, 0},
 	{"scheduler-list-json", required_argument, 0,
-	 "the same as scheduler-list, as one JSON document", uwsgi_opt_set_int, &opt.list_json_n, 0},
+	 "the same as scheduler-list, as one JSON document", uwsgi_opt_set_str, &opt.list_json, 0},
 	{"scheduler-list-from", required_argument, 0,
 	 "base instant of scheduler-list (RFC 3339; default: now)", uwsgi_opt_set_str, &opt.list_from, 0},
 	UWSGI_END_OF_OPTIONS
@@ -135,6 +134,18 @@ static void die(const char *fmt, ...) {
 	exit(1);
 }
 
+/* A whole number option in [min, max], or dflt when not given. Not
+ * uwsgi_opt_set_int, which reads "abc" as 0. */
+static int int_option(const char *name, const char *text, long min, long max, int dflt, const char *what) {
+	if (!text)
+		return dflt;
+	char *end;
+	long n = strtol(text, &end, 10);
+	if (end == text || *end || n < min || n > max)
+		die("%s \"%s\": expected %s, %ld-%ld", name, text, what, min, max);
+	return (int) n;
+}
+
 static void load_settings(void) {
 	char err[512];
 	const char *tzname = opt.timezone;
@@ -161,17 +172,9 @@ static void load_settings(void) {
 		sched_cfg.log_level = SCHED_LOG_NONE;
 	else
 		die("scheduler-log \"%s\": expected all, errors or none", opt.log);
-	if (sched_cfg.rpc_signal < 0 || sched_cfg.rpc_signal > 255)
-		die("scheduler-rpc-signal \"%d\": expected a uWSGI signal number 0-255", sched_cfg.rpc_signal);
-	sched_cfg.threads = 1;
-	if (opt.threads) {
-		/* not uwsgi_opt_set_int: it reads "abc" as 0 */
-		char *end;
-		long n = strtol(opt.threads, &end, 10);
-		if (end == opt.threads || *end || n < 1 || n > 64)
-			die("scheduler-threads \"%s\": expected a number of threads, 1-64", opt.threads);
-		sched_cfg.threads = (int) n;
-	}
+	sched_cfg.rpc_signal = int_option("scheduler-rpc-signal", opt.rpc_signal, 0, 255, 254,
+			"a uWSGI signal number");
+	sched_cfg.threads = int_option("scheduler-threads", opt.threads, 1, 64, 1, "a number of threads");
 }
 
 static void parse_declarations(int64_t now_us) {
@@ -222,7 +225,9 @@ static void check_targets(void) {
 
 /* Master, before sockets are bound and before any fork. */
 static int sched_init(void) {
-	int listing = opt.list_n > 0 || opt.list_json_n > 0;
+	int list_n = int_option("scheduler-list", opt.list, 1, 10000, 0, "a number of fire times");
+	int list_json_n = int_option("scheduler-list-json", opt.list_json, 1, 10000, 0, "a number of fire times");
+	int listing = list_n > 0 || list_json_n > 0;
 	if (!opt.decls && !listing)
 		return 0;
 	load_settings();
@@ -234,9 +239,9 @@ static int sched_init(void) {
 	}
 	parse_declarations(base);
 	if (listing) {
-		int ok = opt.list_json_n > 0 ?
-			usch_list_json(sched_cfg.jobs, sched_cfg.njobs, opt.list_json_n, base, stdout) :
-			usch_list_text(sched_cfg.jobs, sched_cfg.njobs, opt.list_n, base, stdout);
+		int ok = list_json_n > 0 ?
+			usch_list_json(sched_cfg.jobs, sched_cfg.njobs, list_json_n, base, stdout) :
+			usch_list_text(sched_cfg.jobs, sched_cfg.njobs, list_n, base, stdout);
 		fflush(stdout);
 		exit(ok < 0 ? 1 : 0);
 	}

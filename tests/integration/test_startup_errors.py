@@ -149,3 +149,15 @@ def test_unimportable_target_with_lazy_apps_fails_each_fire(uwsgi):
     code, took = u.stop()
     assert_nothing_fatal(u.log())
     assert len(u.worker_pids()) == 2 and "Respawned" not in u.log()
+
+
+def test_numeric_options_that_are_not_numbers(uwsgi):
+    # uWSGI's own int options read "abc" as 0; ours say what is wrong
+    out = refused(uwsgi, "--scheduler-rpc-signal", "300", "--scheduler-interval", "1s rpc:f")
+    assert '[scheduler] scheduler-rpc-signal "300": expected a uWSGI signal number, 0-255' in lines(out)
+    out = refused(uwsgi, "--scheduler-rpc-signal", "x", "--scheduler-interval", "1s rpc:f")
+    assert '[scheduler] scheduler-rpc-signal "x": expected a uWSGI signal number, 0-255' in lines(out)
+    out = refused(uwsgi, "--scheduler-list", "abc", "--scheduler-interval", "1s jobs:f")
+    assert '[scheduler] scheduler-list "abc": expected a number of fire times, 1-10000' in lines(out)
+    out = refused(uwsgi, "--scheduler-list-json", "0", "--scheduler-interval", "1s jobs:f")
+    assert '[scheduler] scheduler-list-json "0": expected a number of fire times, 1-10000' in lines(out)
