@@ -120,10 +120,30 @@ class Uwsgi:
     def send(self, sig):
         os.kill(self.proc.pid, sig)
 
+    def settle(self, timeout=5):
+        """Waits until every spawned worker has got past its start-up.
+
+        uWSGI 2.0.21 installs a worker's own SIGINT handler only after the
+        plugins' post_fork hooks: a signal sent in between runs the
+        master's handler in the worker and the worker never exits (until
+        worker-reload-mercy). The scheduler's start line comes from
+        post_fork, so waiting for it (and a little more) closes that
+        window for tests that stop uwsgi right after a (re)spawn."""
+        if "[scheduler]" not in self.log():
+            return
+        spawns = len(self.worker_pids())
+        try:
+            wait_for(lambda: self.count(r"scheduler thread started|no job runs on this worker") >= spawns,
+                     timeout, what="workers to start")
+        except AssertionError:
+            return
+        time.sleep(0.3)
+
     def stop(self, sig=signal.SIGINT, timeout=20):
         """Stops the master and returns (exit code, seconds it took)."""
         if self.proc is None or self.proc.poll() is not None:
             return (self.proc.returncode if self.proc else None), 0.0
+        self.settle()
         t0 = time.monotonic()
         os.kill(self.proc.pid, sig)
         try:
