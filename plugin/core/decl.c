@@ -102,15 +102,22 @@ static int tokenize(struct ctx *c, struct tok *toks, int *ntok) {
 			p++;
 		}
 		t->len = p - t->s;
-		if (eq && eq[1] && strchr("[{\"", eq[1]) && key_end(t)) {
+		/* JSON after key= ([, { or "), or a quoted command: exec:"..." */
+		const char *json = NULL;
+		if (eq && eq[1] && strchr("[{\"", eq[1]) && key_end(t))
+			json = eq + 1;
+		else if (t->len > 5 && !strncmp(t->s, "exec:\"", 6))
+			json = t->s + 5;
+		if (json) {
+			int name_len = (int) (json - t->s - 1);
 			json_error_t jerr;
-			json_t *v = json_loads(eq + 1, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
+			json_t *v = json_loads(json, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
 			if (!v)
-				return fail(c, "\"%.*s\": invalid JSON: %s", (int) (eq - t->s), t->s, jerr.text);
+				return fail(c, "\"%.*s\": invalid JSON: %s", name_len, t->s, jerr.text);
 			json_decref(v);
-			p = eq + 1 + jerr.position;
+			p = json + jerr.position;
 			if (*p && !isspace((unsigned char) *p))
-				return fail(c, "\"%.*s\": unexpected text after the JSON value", (int) (eq - t->s), t->s);
+				return fail(c, "\"%.*s\": unexpected text after the JSON value", name_len, t->s);
 			t->len = p - t->s;
 			t->json = 1;
 		}
@@ -311,6 +318,15 @@ static int parse_target(struct ctx *c, const char *text) {
 		job->kind = USCH_TARGET_EXEC;
 		while (isspace((unsigned char) *rest))	/* "exec: cmd" */
 			rest++;
+		if (*rest == '"') {
+			char *cmd = unquote(rest, 1);
+			if (!cmd || !*cmd) {
+				free(cmd);
+				return fail(c, "target \"%s\": exec: needs a command", text);
+			}
+			job->target = cmd;
+			return 0;
+		}
 		if (!*rest)
 			return fail(c, "target \"%s\": exec: needs a command", text);
 	}
@@ -619,9 +635,10 @@ static int parse_line(struct ctx *c) {
 			return fail(c, "the %s is too long", trigger_noun(c));
 		k += w;
 	}
-	/* exec: takes every token up to the first known key= as its command */
+	/* exec: takes every token up to the first known key= as its command,
+	 * unless the command is quoted (exec:"... key=value ...") */
 	int end = t + 1;
-	if (toks[t].len >= 5 && !strncmp(toks[t].s, "exec:", 5)) {
+	if (toks[t].len >= 5 && !strncmp(toks[t].s, "exec:", 5) && !toks[t].json) {
 		while (end < n) {
 			const char *eq = key_end(&toks[end]);
 			if (eq && is_known_key(toks[end].s, eq - toks[end].s))

@@ -232,6 +232,15 @@ START_TEST(interval_durations)
 	ck_assert_int_eq(job->timeout_us, 60 * SEC);
 	usch_job_free(job);
 
+	/* a quoted command may hold words shaped like keys */
+	job = ok("scheduler-interval", "1m exec:\"backup --mode=full timeout=3\" timeout=2m id=bk");
+	ck_assert_str_eq(job->target, "backup --mode=full timeout=3");
+	ck_assert_int_eq(job->timeout_us, 120 * SEC);
+	ck_assert_str_eq(job->id, "bk");
+	usch_job_free(job);
+	bad("scheduler-interval", "1m exec:\"unterminated", "\"exec\": invalid JSON: premature end of input near '\"unterminated'");
+	bad("scheduler-interval", "1m exec:\"\"", "target \"exec:\"\"\": exec: needs a command");
+
 	/* a space between number and unit, as in "2 weeks" */
 	job = ok("scheduler-interval", "30 s app:f");
 	ck_assert_str_eq(describe(job), "interval 30s");
