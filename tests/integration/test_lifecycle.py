@@ -375,3 +375,33 @@ def test_options_from_env_yaml_and_json(uwsgi):
     e.stop()
     for u in (y, j, e):
         assert_nothing_fatal(u.log())
+
+
+def test_cheaper_spawned_and_cheaped_workers(uwsgi):
+    # cheaper: workers come and go with the load; each one that comes runs
+    # its scheduler, each one that goes stops it cleanly
+    import threading
+    u = uwsgi()
+    setup_app(u)
+    u.write("app.py", APP.replace("time.sleep(30)", "time.sleep(3)"))
+    u.start(ini=ini(u, "cheaper = 1", "cheaper-initial = 1", "cheaper-overload = 1",
+                    "scheduler-interval = 300ms jobs:tick", workers=3))
+    pids_with_ticks(u, 1)
+    assert u.count(r"scheduler thread started") == 1
+
+    def hang():
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/hang" % u.port, timeout=15).read()
+        except Exception:
+            pass
+    load = [threading.Thread(target=hang) for _ in range(3)]
+    for t in load:
+        t.start()
+    u.wait_log(r"scheduler thread started", count=2, timeout=20)
+    for t in load:
+        t.join()
+    pids_with_ticks(u, 2)
+    u.wait_log(r"uWSGI worker \d+ cheaped", timeout=30)
+    assert u.count(r"worker \d+: scheduler stopped") >= 1
+    assert_nothing_fatal(u.log())
+    u.stop()
