@@ -4,6 +4,7 @@
 #define SCHED_ADAPTER_H
 
 #include <stdint.h>
+#include <time.h>
 #include "core/job.h"
 #include "core/timefmt.h"
 
@@ -46,6 +47,11 @@ void sched_mainthread_abort(void);
 
 /* The plugin that registered RPC function name in this worker, or NULL. */
 struct uwsgi_plugin *sched_rpc_owner(const char *name);
+
+/* A clock's reading in µs (CLOCK_MONOTONIC, CLOCK_REALTIME). */
+int64_t sched_clock_us(clockid_t id);
+/* Whether p is uWSGI's python plugin (python, python3, python311...). */
+int sched_is_python_plugin(const struct uwsgi_plugin *p);
 
 int sched_runtime_start(void);
 void sched_runtime_stop(int graceful);

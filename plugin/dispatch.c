@@ -38,7 +38,7 @@ static char *rpc_call(const struct usch_job *job) {
 	if (!owner) {
 		err = uwsgi_concat3("no RPC function \"", job->target, "\" is registered in this worker");
 	}
-	else if (owner->name && !strncmp(owner->name, "python", 6)) {
+	else if (sched_is_python_plugin(owner)) {
 		/* Python's own thread state for us was made by init_thread */
 		char *out = NULL;
 		uint64_t len = uwsgi_rpc(job->target, argc, argv, argvs, &out);
@@ -73,12 +73,6 @@ static char *signal_raise(const struct usch_job *job) {
 	if (uwsgi_signal_send(uwsgi.signal_socket, (uint8_t) sig) < 0)
 		return uwsgi_concat2("cannot send the signal: ", strerror(errno));
 	return NULL;
-}
-
-static int64_t mono_us(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Keeps the last EXEC_TAIL bytes of the command's output. */
@@ -138,11 +132,11 @@ static char *exec_run(const struct usch_job *job) {
 	}
 	char tail[EXEC_TAIL + 1], buf[4096];
 	size_t tail_len = 0;
-	int64_t kill_at = job->timeout_us > 0 ? mono_us() + job->timeout_us : INT64_MAX;
+	int64_t kill_at = job->timeout_us > 0 ? sched_clock_us(CLOCK_MONOTONIC) + job->timeout_us : INT64_MAX;
 	int killed = 0, open_out = 1, status = 0;
 	for (;;) {
 		if (open_out) {
-			int wait_ms = kill_at == INT64_MAX ? 1000 : (int) ((kill_at - mono_us()) / 1000) + 1;
+			int wait_ms = kill_at == INT64_MAX ? 1000 : (int) ((kill_at - sched_clock_us(CLOCK_MONOTONIC)) / 1000) + 1;
 			struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
 			int r = poll(&pfd, 1, wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms);
 			if (r > 0) {
@@ -168,9 +162,9 @@ static char *exec_run(const struct usch_job *job) {
 				keep_tail(tail, &tail_len, buf, (size_t) n);
 			break;
 		}
-		if (mono_us() >= kill_at && killed < 2) {
+		if (sched_clock_us(CLOCK_MONOTONIC) >= kill_at && killed < 2) {
 			kill(-pid, killed ? SIGKILL : SIGTERM);
-			kill_at = mono_us() + 2000000;	/* SIGKILL if still there in 2 s */
+			kill_at = sched_clock_us(CLOCK_MONOTONIC) + 2000000;	/* SIGKILL if still there in 2 s */
 			killed++;
 		}
 	}

@@ -48,13 +48,18 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static int64_t clock_us(clockid_t id) {
+int64_t sched_clock_us(clockid_t id) {
 	struct timespec ts;
 	clock_gettime(id, &ts);
 	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static struct timespec abs_mono(int64_t us) {
+int sched_is_python_plugin(const struct uwsgi_plugin *p) {
+	return p && p->name && !strncmp(p->name, "python", 6);
+}
+
+/* An absolute deadline (µs on some clock) for the pthread timed waits. */
+static struct timespec timespec_at(int64_t us) {
 	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
 	return ts;
 }
@@ -75,7 +80,7 @@ static void block_signals(void) {
 static void init_language_thread(int core_id) {
 	for (int i = 0; i < 256; i++) {
 		struct uwsgi_plugin *p = uwsgi.p[i];
-		if (p && p->init_thread && p->name && !strncmp(p->name, "python", 6))
+		if (p && p->init_thread && sched_is_python_plugin(p))
 			p->init_thread(core_id);
 	}
 }
@@ -88,7 +93,7 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 		rt.counts[idx].misfired++;
 		if (sched_cfg.log_level != SCHED_LOG_NONE)
 			sched_log("job %s: misfire, %.1f ms late is past misfire-grace (worker %d)", job->id,
-					(clock_us(CLOCK_REALTIME) - fire->scheduled_us) / 1e3, uwsgi.mywid);
+					(sched_clock_us(CLOCK_REALTIME) - fire->scheduled_us) / 1e3, uwsgi.mywid);
 		return;
 	}
 	if (rt.active[idx] >= job->max_running) {
@@ -141,14 +146,15 @@ static void *timer_main(void *arg) {
 	block_signals();
 	pthread_mutex_lock(&rt.lock);
 	while (!rt.stopping) {
-		int64_t deadline = usch_sched_run_due(&rt.sched, clock_us(CLOCK_MONOTONIC),
-				clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
-		int64_t overrun = watch_overruns(clock_us(CLOCK_MONOTONIC));
+		int64_t deadline = usch_sched_run_due(&rt.sched, sched_clock_us(CLOCK_MONOTONIC),
+				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
+		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
+		int64_t overrun = watch_overruns(now);
 		if (overrun < deadline)
 			deadline = overrun;
 		/* wake at least once a minute to notice wall-clock steps */
-		int64_t cap = clock_us(CLOCK_MONOTONIC) + 60 * 1000000LL;
-		struct timespec ts = abs_mono(deadline < cap ? deadline : cap);
+		int64_t cap = now + 60 * 1000000LL;
+		struct timespec ts = timespec_at(deadline < cap ? deadline : cap);
 		pthread_cond_timedwait(&rt.timer_cond, &rt.lock, &ts);
 	}
 	pthread_mutex_unlock(&rt.lock);
@@ -158,7 +164,7 @@ static void *timer_main(void *arg) {
 /* Runs one fire and logs it; returns 0, or -1 when the run failed. */
 static int run_fire(const struct usch_fire *f) {
 	const struct usch_job *job = f->job;
-	int64_t start = clock_us(CLOCK_REALTIME);
+	int64_t start = sched_clock_us(CLOCK_REALTIME);
 	char when[USCH_RFC3339_MAX];
 	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
 	if (f->missed)
@@ -169,7 +175,7 @@ static int run_fire(const struct usch_fire *f) {
 		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms)", uwsgi.mywid, when,
 				(start - f->scheduled_us) / 1e3);
 	char *err = sched_dispatch(job);
-	double ms = (clock_us(CLOCK_REALTIME) - start) / 1e3;
+	double ms = (sched_clock_us(CLOCK_REALTIME) - start) / 1e3;
 	if (!err) {
 		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
 		return 0;
@@ -201,7 +207,7 @@ static void *executor_main(void *arg) {
 		rt.head = p->next;
 		if (!rt.head)
 			rt.tail = NULL;
-		int64_t late = clock_us(CLOCK_REALTIME);
+		int64_t late = sched_clock_us(CLOCK_REALTIME);
 		if (usch_fire_misfired(p->fire.job, p->fire.scheduled_us, late)) {
 			/* waited for a busy executor past misfire-grace */
 			p->fire.misfired = 1;
@@ -212,7 +218,7 @@ static void *executor_main(void *arg) {
 		}
 		rt.running++;
 		slot->job = p->fire.job;
-		slot->started_mono = clock_us(CLOCK_MONOTONIC);
+		slot->started_mono = sched_clock_us(CLOCK_MONOTONIC);
 		slot->warned = 0;
 		/* the timing thread sets its next wake-up by this run's timeout */
 		if (slot->job->timeout_us > 0)
@@ -287,7 +293,8 @@ int sched_runtime_start(void) {
 	rt.executors = calloc(rt.nexec, sizeof(pthread_t));
 	rt.slots = calloc(rt.nexec, sizeof(struct slot));
 	if (!rt.active || !rt.counts || !rt.executors || !rt.slots ||
-	    usch_sched_init(&rt.sched, mine, nmine, clock_us(CLOCK_MONOTONIC), clock_us(CLOCK_REALTIME)) < 0) {
+	    usch_sched_init(&rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
+			    sched_clock_us(CLOCK_REALTIME)) < 0) {
 		free(mine);
 		sched_log("worker %d: out of memory, scheduler not started", uwsgi.mywid);
 		return -1;
@@ -328,12 +335,7 @@ static void log_counts(void) {
 }
 
 static struct timespec realtime_in(int64_t us) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t end = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + us;
-	ts.tv_sec = end / 1000000;
-	ts.tv_nsec = (end % 1000000) * 1000;
-	return ts;
+	return timespec_at(sched_clock_us(CLOCK_REALTIME) + us);
 }
 
 /* Joins t unless it is still busy at the deadline (then it is left to the

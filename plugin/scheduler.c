@@ -118,12 +118,6 @@ void sched_log_output(const struct usch_job *job, const char *text) {
 		sched_log_block(job->id, text);
 }
 
-static int64_t wall_now_us(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void die(const char *fmt, ...) {
@@ -196,7 +190,7 @@ static void parse_declarations(int64_t now_us) {
 
 static int python_plugin_loaded(void) {
 	for (int i = 0; i < 256; i++)
-		if (uwsgi.p[i] && uwsgi.p[i]->name && !strncmp(uwsgi.p[i]->name, "python", 6))
+		if (sched_is_python_plugin(uwsgi.p[i]))
 			return 1;
 	return 0;
 }
@@ -231,7 +225,7 @@ static int sched_init(void) {
 	if (!opt.decls && !listing)
 		return 0;
 	load_settings();
-	int64_t base = wall_now_us();
+	int64_t base = sched_clock_us(CLOCK_REALTIME);
 	if (opt.list_from) {
 		char err[256];
 		if (usch_datetime_parse(opt.list_from, opt.default_tz, &base, err, sizeof(err)) < 0)

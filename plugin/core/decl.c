@@ -50,6 +50,15 @@ static int fail(struct ctx *c, const char *fmt, ...) {
 	return -1;
 }
 
+/* "id, args, ..." from KEYS, for messages. */
+static const char *known_keys(char *buf, size_t len) {
+	size_t k = 0;
+	buf[0] = 0;
+	for (int i = 0; KEYS[i] && k < len; i++)
+		k += snprintf(buf + k, len - k, "%s%s", i ? ", " : "", KEYS[i]);
+	return buf;
+}
+
 static int is_known_key(const char *s, size_t len) {
 	for (int i = 0; KEYS[i]; i++)
 		if (strlen(KEYS[i]) == len && !strncmp(KEYS[i], s, len))
@@ -575,10 +584,11 @@ static int apply_keys(struct ctx *c, struct tok *toks, int from, int n) {
 			if (!eq)
 				return fail(c, "\"%.*s\": expected key=value after the target", (int) toks[i].len, toks[i].s);
 			size_t klen = eq - toks[i].s;
-			if (!is_known_key(toks[i].s, klen))
-				return fail(c, "unknown key \"%.*s\" (known: id, args, kwargs, tz, jitter, misfire-grace, "
-						"coalesce, max-running, timeout, start, end, paused, scope, workers, app)",
-						(int) klen, toks[i].s);
+			if (!is_known_key(toks[i].s, klen)) {
+				char known[256];
+				return fail(c, "unknown key \"%.*s\" (known: %s)", (int) klen, toks[i].s,
+						known_keys(known, sizeof(known)));
+			}
 			snprintf(key, sizeof(key), "%.*s", (int) klen, toks[i].s);
 			char *v = strndup(eq + 1, toks[i].s + toks[i].len - eq - 1);
 			int is_tz = !strcmp(key, "tz"), is_window = !strcmp(key, "start") || !strcmp(key, "end");
