@@ -66,17 +66,18 @@ class Uwsgi:
             f.write(text)
         return path
 
-    def start(self, *args, ini=None, plugins=("python3",), wait_ready=True, after=()):
-        """plugins are loaded before the scheduler plugin, after after it."""
+    @staticmethod
+    def command(args, plugins, after):
+        """uwsgi with plugins loaded before the scheduler plugin, after after it."""
         cmd = [UWSGI]
-        for p in plugins:
+        for p in list(plugins) + [PLUGIN] + list(after):
             cmd += ["--plugin", p]
-        cmd += ["--plugin", PLUGIN]
-        for p in after:
-            cmd += ["--plugin", p]
+        return cmd + list(args)
+
+    def start(self, *args, ini=None, plugins=("python3",), wait_ready=True, after=()):
         if ini is not None:
-            cmd += ["--ini", self.write("app.ini", ini)]
-        cmd += list(args)
+            args = ("--ini", self.write("app.ini", ini)) + args
+        cmd = self.command(args, plugins, after)
         self.cmd = cmd
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self.logf, stderr=subprocess.STDOUT,
@@ -88,14 +89,7 @@ class Uwsgi:
 
     def run(self, *args, timeout=20, plugins=("python3",), after=()):
         """Runs uwsgi to completion (startup errors, dry runs)."""
-        cmd = [UWSGI]
-        for p in plugins:
-            cmd += ["--plugin", p]
-        cmd += ["--plugin", PLUGIN]
-        for p in after:
-            cmd += ["--plugin", p]
-        cmd += list(args)
-        return subprocess.run(cmd, cwd=self.dir, capture_output=True, text=True, timeout=timeout,
+        return subprocess.run(self.command(args, plugins, after), cwd=self.dir, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
 
     def log(self):
