@@ -13,6 +13,7 @@ GCC_LIST = [
     'plugin/mainthread',
     'plugin/python',
     # the pure core
+    'plugin/core/err',
     'plugin/core/civil',
     'plugin/core/tz',
     'plugin/core/timefmt',
