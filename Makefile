@@ -22,7 +22,7 @@ UNIT_LIBS    = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck) -lja
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD       := build
 
-.PHONY: all deps install test test-unit test-valgrind test-integration demo bench clean check-layout
+.PHONY: all deps install test test-unit test-valgrind test-integration demo bench clean check-layout readme-keys
 
 all: $(PLUGIN)
 
@@ -39,6 +39,14 @@ install: $(PLUGIN)
 
 check-layout:
 	$(PYTHON) tools/check_layout.py
+
+# The README's key table comes from the key table (a unit test checks it).
+$(BUILD)/keys_md: tools/keys_md.c $(CORE_SRC) $(CORE_HDR) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+
+readme-keys: $(BUILD)/keys_md
+	$(PYTHON) tools/readme_keys.py $(BUILD)/keys_md
 
 $(BUILD)/asan/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(CORE_HDR) | deps
 	@mkdir -p $(dir $@)

@@ -7,11 +7,14 @@ LDFLAGS = []
 LIBS = ['-ljansson', '-lpthread', '-ldl', '-lm']
 GCC_LIST = [
     # the uWSGI adapter
-    'plugin/scheduler',
+    'plugin/plugin',
+    'plugin/config',
     'plugin/runtime',
     'plugin/dispatch',
     'plugin/mainthread',
     'plugin/python',
+    'plugin/log',
+    'plugin/common',
     # the pure core
     'plugin/core/err',
     'plugin/core/civil',
@@ -21,6 +24,15 @@ GCC_LIST = [
     'plugin/core/trigger',
     'plugin/core/timerq',
     'plugin/core/sched',
+    'plugin/core/workers',
+    'plugin/core/idset',
+    'plugin/core/job',
     'plugin/core/decl',
+    'plugin/core/decl_line',
+    'plugin/core/decl_target',
+    'plugin/core/decl_ctx',
+    'plugin/core/decl_keys',
+    'plugin/core/decl_json',
+    'plugin/core/decl_trigger',
     'plugin/core/listing',
 ]

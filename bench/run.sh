@@ -1,18 +1,22 @@
 #!/bin/sh
 # make bench: next-fire cost of our cron engine against croniter and
 # APScheduler 3's CronTrigger, measured in the same run on the same
-# expressions; ratios are what count (the machine is noisy).
+# expressions, and declaration parsing at scale against uWSGI's own option
+# reading; ratios are what count (the machine is noisy).
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
 CC=${CC:-cc}
 N=${BENCH_N:-20000}
 mkdir -p build/bench
-$CC -std=gnu11 -O2 -Iplugin/core -o build/bench/cron_bench bench/cron_bench.c \
-	plugin/core/cron.c plugin/core/civil.c plugin/core/tz.c
+$CC -std=gnu11 -O2 -Iplugin/core -o build/bench/cron_bench bench/cron_bench.c plugin/core/*.c -ljansson -lm
 
 set -- "*/5 * * * *" "0 * * * *" "30 2 * * *" "0 9 * * mon-fri" "*/15 9-17 * * 1-5" \
 	"0 0 1 * *" "15 3 1,15 * *" "0 9-17 * * 1-5" "0 0 L * *" "0 12 * * fri#2"
 build/bench/cron_bench "$@" > build/bench/ours.tsv
 $PY bench/cron_peers.py "$N" "$@" > build/bench/peers.tsv
 $PY bench/report.py build/bench/ours.tsv build/bench/peers.tsv
+
+echo
+make -s scheduler_plugin.so
+$PY bench/decl_bench.py scheduler_plugin.so

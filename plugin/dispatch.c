@@ -1,64 +1,25 @@
 /* dispatch.c - running one fire of a job on its target: a Python callable
- * (python.c), a uWSGI RPC function, a uWSGI signal, or a command.
+ * (python.c), a uWSGI RPC function (mainthread.c for Perl, Ruby and Lua),
+ * a uWSGI signal, or a command.
  *
  * Called from an executor thread (runtime.c) without the GIL. Every
  * outcome comes back as a value: NULL for success or a malloc'd message. */
 #include <uwsgi.h>
 #include <spawn.h>
-#include <jansson.h>
-#include "adapter.h"
+#include "dispatch.h"
+#include "python.h"
+#include "mainthread.h"
+#include "log.h"
+#include "common.h"
+#include "core/timefmt.h"
 
 extern struct uwsgi_server uwsgi;
 extern char **environ;
 
-#define RPC_MAX_ARGS 64
 #define EXEC_TAIL 2048
 
-/* RPC arguments are strings: JSON strings as they are, anything else as
- * its JSON text. */
-static char *rpc_call(const struct usch_job *job) {
-	char *argv[RPC_MAX_ARGS];
-	uint16_t argvs[RPC_MAX_ARGS];
-	uint8_t argc = 0;
-	json_t *args = job->args_json ? json_loads(job->args_json, 0, NULL) : NULL;
-	size_t i;
-	json_t *v;
-	json_array_foreach(args, i, v) {
-		if (argc == RPC_MAX_ARGS)
-			break;
-		char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		size_t len = s ? strlen(s) : 0;
-		argv[argc] = s ? s : strdup("");
-		argvs[argc++] = len > 0xffff ? 0xffff : (uint16_t) len;
-	}
-	json_decref(args);
-
-	char *err = NULL;
-	struct uwsgi_plugin *owner = sched_rpc_owner(job->target);
-	if (!owner) {
-		err = uwsgi_concat3("no RPC function \"", job->target, "\" is registered in this worker");
-	}
-	else if (sched_is_python_plugin(owner)) {
-		/* Python's own thread state for us was made by init_thread */
-		char *out = NULL;
-		uint64_t len = uwsgi_rpc(job->target, argc, argv, argvs, &out);
-		if (len && out)
-			sched_log_run(job, "rpc %s returned %llu bytes", job->target, (unsigned long long) len);
-		free(out);
-	}
-	else {
-		/* other languages: in the worker's own request thread */
-		uint64_t len = 0;
-		err = sched_mainthread_rpc(job->target, argc, argv, argvs, &len);
-		if (!err && len)
-			sched_log_run(job, "rpc %s returned %llu bytes", job->target, (unsigned long long) len);
-	}
-	for (uint8_t k = 0; k < argc; k++)
-		free(argv[k]);
-	return err;
-}
-
-struct uwsgi_plugin *sched_rpc_owner(const char *name) {
+/* The plugin that registered RPC function name in this worker, or NULL. */
+static struct uwsgi_plugin *rpc_owner(const char *name) {
 	int pos = uwsgi.mywid * uwsgi.rpc_max;
 	for (uint64_t i = 0; i < uwsgi.shared->rpc_count[uwsgi.mywid]; i++)
 		if (!strcmp(uwsgi.rpc_table[pos + i].name, name))
@@ -66,11 +27,34 @@ struct uwsgi_plugin *sched_rpc_owner(const char *name) {
 	return NULL;
 }
 
+/* The arguments were made at declaration (job->rpc). */
+static char *rpc_call(const struct usch_job *job) {
+	const struct usch_rpc_args *a = &job->rpc;
+	struct uwsgi_plugin *owner = rpc_owner(job->target);
+	if (!owner)
+		return uwsgi_concat3("no RPC function \"", job->target, "\" is registered in this worker");
+	uint64_t len = 0;
+	char *err = NULL;
+	if (sched_is_python_plugin(owner)) {
+		/* Python's own thread state for us was made by init_thread */
+		char *out = NULL;
+		len = uwsgi_rpc(job->target, a->argc, a->argv, a->argvs, &out);
+		free(out);
+	}
+	else {
+		/* other languages: in the worker's own request thread */
+		err = sched_mainthread_rpc(job->target, a->argc, a->argv, a->argvs, &len);
+	}
+	if (!err && len)
+		sched_log_run(job, "rpc %s returned %llu bytes", job->target, (unsigned long long) len);
+	return err;
+}
+
 static char *signal_raise(const struct usch_job *job) {
-	int sig = atoi(job->target);
-	if (!uwsgi_signal_registered((uint8_t) sig))
+	uint8_t sig = (uint8_t) job->signum;
+	if (!uwsgi_signal_registered(sig))
 		return uwsgi_str("no handler is registered for this uWSGI signal");
-	if (uwsgi_signal_send(uwsgi.signal_socket, (uint8_t) sig) < 0)
+	if (uwsgi_signal_send(uwsgi.signal_socket, sig) < 0)
 		return uwsgi_concat2("cannot send the signal: ", strerror(errno));
 	return NULL;
 }

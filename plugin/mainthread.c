@@ -9,7 +9,7 @@
  * modifier1 slot to receive it. Needs --master (uWSGI routes signals
  * through it). */
 #include <uwsgi.h>
-#include "adapter.h"
+#include "mainthread.h"
 
 extern struct uwsgi_server uwsgi;
 extern struct uwsgi_plugin unconfigured_plugin;
@@ -164,8 +164,4 @@ void sched_mainthread_abort(void) {
 	mt.aborted = 1;
 	pthread_cond_broadcast(&mt.cond);
 	pthread_mutex_unlock(&mt.lock);
-}
-
-int sched_mainthread_signal(void) {
-	return mt.signum;
 }

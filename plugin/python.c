@@ -8,7 +8,7 @@
  * compiled from BOOTSTRAP below: the C side only passes strings. */
 #include <uwsgi.h>
 #include <dlfcn.h>
-#include "adapter.h"
+#include "python.h"
 
 extern struct uwsgi_server uwsgi;
 

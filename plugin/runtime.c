@@ -2,10 +2,19 @@
  * runs job code, a small pool of executor threads that do, and the orderly
  * stop of both when the worker ends.
  *
- * Locking: one mutex guards the queue of due fires and the counters; the
- * schedule itself is touched only by the timing thread. */
+ * Locking: one mutex guards the queue of due fires, the counters and the
+ * notes; the schedule itself is touched only by the timing thread. No
+ * line is logged with the mutex held (a slow log would stall the timing
+ * thread and every executor): what happens under it is noted, and the
+ * notes are logged once it is released. */
 #include <uwsgi.h>
-#include "adapter.h"
+#include "runtime.h"
+#include "dispatch.h"
+#include "python.h"
+#include "mainthread.h"
+#include "config.h"
+#include "log.h"
+#include "common.h"
 #include "core/sched.h"
 #include "core/timefmt.h"
 
@@ -28,6 +37,22 @@ struct pending {
 	struct pending *next;
 };
 
+/* Something to log once rt.lock is released. */
+enum note_kind {
+	NOTE_MISFIRE,		/* value: µs late */
+	NOTE_SKIP,		/* value: runs still going */
+	NOTE_OVERRUN,
+	NOTE_DROPPED,		/* out of memory */
+};
+
+struct note {
+	const struct usch_job *job;
+	enum note_kind kind;
+	int64_t value;
+};
+
+#define MAX_NOTES 64
+
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t timer_cond;	/* wakes the timing thread (stop) */
@@ -44,25 +69,12 @@ static struct {
 	struct slot *slots;		/* per executor: the run it is doing */
 	int nexec;
 	struct usch_sched sched;
+	struct note notes[MAX_NOTES];
+	int nnotes;
+	uint64_t notes_lost;		/* past MAX_NOTES before a flush */
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
-
-int64_t sched_clock_us(clockid_t id) {
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int sched_is_python_plugin(const struct uwsgi_plugin *p) {
-	return p && p->name && !strncmp(p->name, "python", 6);
-}
-
-/* An absolute deadline (µs on some clock) for the pthread timed waits. */
-static struct timespec timespec_at(int64_t us) {
-	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
-	return ts;
-}
 
 /* Our threads never take signals: uWSGI's handlers (which may call exit())
  * must run in the worker's own threads, as uwsgi_setup_thread_req does. */
@@ -85,27 +97,72 @@ static void init_language_thread(int core_id) {
 	}
 }
 
+/* rt.lock held. */
+static void note(const struct usch_job *job, enum note_kind kind, int64_t value) {
+	if (rt.nnotes == MAX_NOTES) {
+		rt.notes_lost++;
+		return;
+	}
+	rt.notes[rt.nnotes++] = (struct note){.job = job, .kind = kind, .value = value};
+}
+
+static void log_note(const struct note *n) {
+	const struct usch_job *job = n->job;
+	char dur[32];
+	switch (n->kind) {
+	case NOTE_MISFIRE:
+		sched_log_event(job, "misfire, %.1f ms late is past misfire-grace (worker %d)", n->value / 1e3,
+				uwsgi.mywid);
+		return;
+	case NOTE_SKIP:
+		sched_log_event(job, "skipped, %lld run%s still going (max-running=%d, worker %d)",
+				(long long) n->value, n->value == 1 ? "" : "s", job->max_running, uwsgi.mywid);
+		return;
+	case NOTE_OVERRUN:
+		usch_duration_format(job->timeout_us, dur, sizeof(dur));
+		sched_log("job %s: overrunning, still running after its timeout of %s (worker %d)", job->id, dur,
+				uwsgi.mywid);
+		return;
+	case NOTE_DROPPED:
+		sched_log("job %s: out of memory, fire dropped", job->id);
+		return;
+	}
+}
+
+/* Logs what was noted. Called without rt.lock. */
+static void flush_notes(void) {
+	struct note notes[MAX_NOTES];
+	pthread_mutex_lock(&rt.lock);
+	int n = rt.nnotes;
+	uint64_t lost = rt.notes_lost;
+	memcpy(notes, rt.notes, sizeof(notes[0]) * (size_t) n);
+	rt.nnotes = 0;
+	rt.notes_lost = 0;
+	pthread_mutex_unlock(&rt.lock);
+	for (int i = 0; i < n; i++)
+		log_note(&notes[i]);
+	if (lost)
+		sched_log("worker %d: %llu more skip/misfire lines not logged (counted in the totals)", uwsgi.mywid,
+				(unsigned long long) lost);
+}
+
 /* Called by the schedule with rt.lock held. */
 static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
 	if (fire->misfired) {
 		rt.counts[idx].misfired++;
-		if (sched_cfg.log_level != SCHED_LOG_NONE)
-			sched_log("job %s: misfire, %.1f ms late is past misfire-grace (worker %d)", job->id,
-					(sched_clock_us(CLOCK_REALTIME) - fire->scheduled_us) / 1e3, uwsgi.mywid);
+		note(job, NOTE_MISFIRE, sched_clock_us(CLOCK_REALTIME) - fire->scheduled_us);
 		return;
 	}
 	if (rt.active[idx] >= job->max_running) {
 		rt.counts[idx].skipped++;
-		if (sched_cfg.log_level != SCHED_LOG_NONE)
-			sched_log("job %s: skipped, %d run%s still going (max-running=%d, worker %d)", job->id,
-					rt.active[idx], rt.active[idx] == 1 ? "" : "s", job->max_running, uwsgi.mywid);
+		note(job, NOTE_SKIP, rt.active[idx]);
 		return;
 	}
 	struct pending *p = malloc(sizeof(*p));
 	if (!p) {
-		sched_log("job %s: out of memory, fire dropped", job->id);
+		note(job, NOTE_DROPPED, 0);
 		return;
 	}
 	p->fire = *fire;
@@ -129,10 +186,7 @@ static int64_t watch_overruns(int64_t now) {
 			continue;
 		int64_t due = sl->started_mono + sl->job->timeout_us;
 		if (due <= now) {
-			char dur[32];
-			usch_duration_format(sl->job->timeout_us, dur, sizeof(dur));
-			sched_log("job %s: overrunning, still running after its timeout of %s (worker %d)",
-					sl->job->id, dur, uwsgi.mywid);
+			note(sl->job, NOTE_OVERRUN, 0);
 			sl->warned = 1;
 		}
 		else if (due < soonest) {
@@ -152,9 +206,16 @@ static void *timer_main(void *arg) {
 		int64_t overrun = watch_overruns(now);
 		if (overrun < deadline)
 			deadline = overrun;
+		if (rt.nnotes || rt.notes_lost) {
+			/* log them unlocked, then look again: time has passed */
+			pthread_mutex_unlock(&rt.lock);
+			flush_notes();
+			pthread_mutex_lock(&rt.lock);
+			continue;
+		}
 		/* wake at least once a minute to notice wall-clock steps */
 		int64_t cap = now + 60 * 1000000LL;
-		struct timespec ts = timespec_at(deadline < cap ? deadline : cap);
+		struct timespec ts = sched_timespec_at(deadline < cap ? deadline : cap);
 		pthread_cond_timedwait(&rt.timer_cond, &rt.lock, &ts);
 	}
 	pthread_mutex_unlock(&rt.lock);
@@ -180,7 +241,7 @@ static int run_fire(const struct usch_fire *f) {
 		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
 		return 0;
 	}
-	if (sched_cfg.log_level != SCHED_LOG_NONE) {
+	if (sched_log_level() != SCHED_LOG_NONE) {
 		pthread_mutex_lock(&rt.lock);
 		struct counts c = rt.counts[job->index];
 		pthread_mutex_unlock(&rt.lock);
@@ -214,6 +275,9 @@ static void *executor_main(void *arg) {
 			enqueue_fire(NULL, &p->fire);
 			rt.active[p->fire.job->index]--;
 			free(p);
+			pthread_mutex_unlock(&rt.lock);
+			flush_notes();
+			pthread_mutex_lock(&rt.lock);
 			continue;
 		}
 		rt.running++;
@@ -268,50 +332,88 @@ static int init_conds(void) {
 	return ret;
 }
 
-int sched_runtime_start(void) {
+/* Undoes a start that failed half-way: the threads already started are
+ * told to stop and joined (none has run anything yet), and everything
+ * allocated is freed. */
+static void release(int nstarted) {
+	pthread_mutex_lock(&rt.lock);
+	rt.stopping = 1;
+	pthread_cond_broadcast(&rt.work_cond);
+	pthread_mutex_unlock(&rt.lock);
+	for (int i = 0; i < nstarted; i++)
+		pthread_join(rt.executors[i], NULL);
+	usch_sched_free(&rt.sched);
+	free(rt.active);
+	free(rt.counts);
+	free(rt.executors);
+	free(rt.slots);
+	rt.active = NULL;
+	rt.counts = NULL;
+	rt.executors = NULL;
+	rt.slots = NULL;
+	rt.nexec = 0;
+	rt.stopping = 0;
+}
+
+/* This worker's share of the jobs (scope=, workers=), or NULL when out of
+ * memory. */
+static struct usch_job **my_jobs(size_t *n) {
+	struct usch_job **mine = calloc(sched_cfg.njobs ? sched_cfg.njobs : 1, sizeof(*mine));
+	*n = 0;
+	for (size_t i = 0; mine && i < sched_cfg.njobs; i++)
+		if (usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid))
+			mine[(*n)++] = sched_cfg.jobs[i];
+	return mine;
+}
+
+static int start_threads(char *err, size_t errlen) {
+	int started = 0;
+	for (; started < rt.nexec; started++)
+		if (spawn(&rt.executors[started], "sched-exec", executor_main, &rt.slots[started]))
+			break;
+	if (started < rt.nexec || spawn(&rt.timer, "sched-timer", timer_main, NULL)) {
+		snprintf(err, errlen, "cannot start the %s thread: %s", started < rt.nexec ? "executor" : "timing",
+				strerror(errno));
+		release(started);
+		return -1;
+	}
+	return 0;
+}
+
+int sched_runtime_start(char *err, size_t errlen) {
 	if (rt.started || !sched_cfg.njobs)
 		return 0;
-	/* this worker's share of the jobs (scope=, workers=) */
-	struct usch_job **mine = calloc(sched_cfg.njobs, sizeof(*mine));
-	size_t nmine = 0;
-	if (!mine)
+	size_t nmine;
+	struct usch_job **mine = my_jobs(&nmine);
+	if (!mine) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	for (size_t i = 0; i < sched_cfg.njobs; i++)
-		if (usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid))
-			mine[nmine++] = sched_cfg.jobs[i];
+	}
 	if (!nmine) {
 		free(mine);
 		sched_log("worker %d (pid %d): no job runs on this worker", uwsgi.mywid, (int) getpid());
 		return 0;
 	}
-	/* a respawned worker is a fresh fork of the master: nothing to inherit */
-	pthread_mutex_init(&rt.lock, NULL);
+	/* rt.lock is statically initialised (the master never takes it, so a
+	 * fork inherits it unlocked); the timing thread's condition waits on
+	 * the monotonic clock, which needs an attribute */
 	init_conds();
 	rt.active = calloc(sched_cfg.njobs, sizeof(int));
 	rt.counts = calloc(sched_cfg.njobs, sizeof(struct counts));
 	rt.nexec = sched_cfg.threads;
-	rt.executors = calloc(rt.nexec, sizeof(pthread_t));
-	rt.slots = calloc(rt.nexec, sizeof(struct slot));
-	if (!rt.active || !rt.counts || !rt.executors || !rt.slots ||
-	    usch_sched_init(&rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
-			    sched_clock_us(CLOCK_REALTIME)) < 0) {
-		free(mine);
-		sched_log("worker %d: out of memory, scheduler not started", uwsgi.mywid);
-		return -1;
-	}
-	for (int i = 0; i < rt.nexec; i++) {
-		/* core ids past the request cores: ours are not request threads */
-		if (spawn(&rt.executors[i], "sched-exec", executor_main, &rt.slots[i])) {
-			sched_log("worker %d: cannot start executor thread: %s", uwsgi.mywid, strerror(errno));
-			rt.nexec = i;
-			break;
-		}
-	}
-	if (spawn(&rt.timer, "sched-timer", timer_main, NULL)) {
-		sched_log("worker %d: cannot start the scheduler thread: %s", uwsgi.mywid, strerror(errno));
-		return -1;
-	}
+	rt.executors = calloc((size_t) rt.nexec, sizeof(pthread_t));
+	rt.slots = calloc((size_t) rt.nexec, sizeof(struct slot));
+	int ok = rt.active && rt.counts && rt.executors && rt.slots &&
+		usch_sched_init(&rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
+				sched_clock_us(CLOCK_REALTIME)) == 0;
 	free(mine);
+	if (!ok) {
+		snprintf(err, errlen, "out of memory");
+		release(0);
+		return -1;
+	}
+	if (start_threads(err, errlen) < 0)
+		return -1;
 	rt.started = 1;
 	sched_log("worker %d (pid %d): scheduler thread started, %zu job%s, %d executor thread%s",
 			uwsgi.mywid, (int) getpid(), nmine, nmine == 1 ? "" : "s", rt.nexec, rt.nexec == 1 ? "" : "s");
@@ -320,7 +422,7 @@ int sched_runtime_start(void) {
 
 /* One line per job that did anything in this worker, when it stops. */
 static void log_counts(void) {
-	if (sched_cfg.log_level == SCHED_LOG_NONE)
+	if (sched_log_level() == SCHED_LOG_NONE)
 		return;
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		pthread_mutex_lock(&rt.lock);
@@ -335,7 +437,7 @@ static void log_counts(void) {
 }
 
 static struct timespec realtime_in(int64_t us) {
-	return timespec_at(sched_clock_us(CLOCK_REALTIME) + us);
+	return sched_timespec_at(sched_clock_us(CLOCK_REALTIME) + us);
 }
 
 /* Joins t unless it is still busy at the deadline (then it is left to the
@@ -372,30 +474,32 @@ void sched_runtime_stop(int graceful) {
 	rt.tail = NULL;
 	pthread_cond_broadcast(&rt.timer_cond);
 	pthread_cond_broadcast(&rt.work_cond);
+	int running = rt.running;
+	pthread_mutex_unlock(&rt.lock);
+
 	int64_t budget = graceful && !gil_held ? sched_cfg.shutdown_timeout_us : 500000;
 	struct timespec deadline = realtime_in(budget);
-	if (graceful && rt.running) {
-		if (gil_held)
-			sched_log("worker %d: exiting while holding the GIL: not waiting for %d running job(s)",
-					uwsgi.mywid, rt.running);
-		else
-			sched_log("worker %d: waiting up to %.1f s for %d running job(s)", uwsgi.mywid,
-					budget / 1e6, rt.running);
-		while (!gil_held && rt.running &&
-		       pthread_cond_timedwait(&rt.idle_cond, &rt.lock, &deadline) != ETIMEDOUT)
-			;
-		if (!gil_held && rt.running)
-			sched_log("worker %d: shutdown timeout exceeded, %d job(s) still running", uwsgi.mywid,
-					rt.running);
-	}
+	if (graceful && running && gil_held)
+		sched_log("worker %d: exiting while holding the GIL: not waiting for %d running job(s)", uwsgi.mywid,
+				running);
+	else if (graceful && running)
+		sched_log("worker %d: waiting up to %.1f s for %d running job(s)", uwsgi.mywid, budget / 1e6, running);
+	pthread_mutex_lock(&rt.lock);
+	while (graceful && !gil_held && rt.running &&
+	       pthread_cond_timedwait(&rt.idle_cond, &rt.lock, &deadline) != ETIMEDOUT)
+		;
 	int left = rt.running;
 	pthread_mutex_unlock(&rt.lock);
+	if (graceful && !gil_held && left)
+		sched_log("worker %d: shutdown timeout exceeded, %d job(s) still running", uwsgi.mywid, left);
+
 	/* idle threads exit at once; a busy one is left to the process exit */
 	if (left)
 		deadline = realtime_in(100000);
 	join_until(rt.timer, &deadline);
 	for (int i = 0; i < rt.nexec; i++)
 		join_until(rt.executors[i], &deadline);
+	flush_notes();
 	log_counts();
 	if (left)
 		sched_log("worker %d: exiting with %d job(s) still running", uwsgi.mywid, left);

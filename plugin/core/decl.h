@@ -7,13 +7,21 @@
  *
  * The trigger ends at the first token that is a target (an identifier or
  * dotted name followed by ':'). A value starting with [ { or " is JSON and
- * may hold spaces. Errors name the option, quote the line and say which
- * token is wrong and why. */
+ * may hold spaces. Each key may be given once. Errors name the option,
+ * quote the line and say which token is wrong and why.
+ *
+ * The keys are rows of one table (usch_keys, decl_keys.c): name, type,
+ * the job field it fills, bounds or value names, the phase it is read in,
+ * and its README text. Parsing, range checks, messages, the duplicate
+ * check, the listing's value names and the README's key table all come
+ * from it. */
 #ifndef USCH_DECL_H
 #define USCH_DECL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include "idset.h"
 #include "job.h"
 #include "tz.h"
 
@@ -27,8 +35,57 @@ struct usch_decl_env {
 struct usch_job *usch_decl_parse(const char *option, const char *line,
 		const struct usch_decl_env *env, char *err, size_t errlen);
 
-/* Checks ids across the declared jobs and numbers them. Returns 0, or -1
- * with a message naming both declarations of a duplicate id. */
-int usch_decl_finish(struct usch_job **jobs, size_t n, char *err, size_t errlen);
+/* Numbers the declared jobs and checks that their ids are unique (in
+ * linear time: a hash set). Returns 0, or -1 with a message naming both
+ * declarations of a duplicate id. With ids set, the set of ids is left
+ * there for the caller (to free) on success. */
+int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids, char *err, size_t errlen);
+
+enum usch_key_type {
+	USCH_KEY_STRING,	/* any non-empty text */
+	USCH_KEY_ARRAY,		/* a JSON array, kept as compact JSON */
+	USCH_KEY_OBJECT,	/* a JSON object, kept as compact JSON */
+	USCH_KEY_ZONE,		/* an IANA zone name */
+	USCH_KEY_DURATION,	/* min 0: zero allowed; min 1: must be > 0 */
+	USCH_KEY_INT,		/* a whole number in [min, max] */
+	USCH_KEY_BOOL,
+	USCH_KEY_ENUM,		/* one of names */
+	USCH_KEY_INSTANT,	/* RFC 3339, read in the job's zone */
+	USCH_KEY_WORKERS,	/* worker ids: 1,3-4 */
+};
+
+/* Keys are applied phase by phase: the zone first, then what is read in
+ * it (start=, end=), then the rest. */
+enum usch_key_phase {
+	USCH_PHASE_ZONE,
+	USCH_PHASE_WINDOW,
+	USCH_PHASE_REST,
+};
+
+struct usch_key_name {
+	const char *name;
+	int value;
+};
+
+struct usch_key {
+	const char *name;
+	enum usch_key_type type;
+	size_t field;			/* offsetof(struct usch_job, ...) */
+	enum usch_key_phase phase;
+	long min, max;			/* INT bounds; DURATION min */
+	const struct usch_key_name *names;	/* ENUM: NULL-terminated */
+	const char *meaning;		/* README */
+	const char *dflt;		/* README */
+};
+
+extern const struct usch_key usch_keys[];
+extern const size_t usch_nkeys;
+
+/* The name key gives value (e.g. "scope", USCH_SCOPE_ONCE -> "once"), or
+ * "?" when it has none. */
+const char *usch_key_value_name(const char *key, int value);
+
+/* The README's key table, in Markdown, from usch_keys. */
+void usch_keys_markdown(FILE *f);
 
 #endif

@@ -1,12 +1,15 @@
 /* job.h - a declared job: what to run, when, and how.
  *
- * Built by decl.c from one scheduler-* option in the master before fork;
- * read-only afterwards (every worker sees the same copy). */
+ * Built by the declaration parser (decl.c) from one scheduler-* option in
+ * the master before fork, with every value parsed once there; read-only
+ * afterwards (every worker sees the same copy). job.c owns freeing it and
+ * the questions asked of it at run time. */
 #ifndef USCH_JOB_H
 #define USCH_JOB_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "workers.h"
 
 struct usch_trigger;
 struct usch_tz;
@@ -24,13 +27,23 @@ enum usch_scope {
 	USCH_SCOPE_CLUSTER,		/* once across a Legion cluster */
 };
 
-#define USCH_MAX_WORKER_ID 1024
-
 enum usch_target_kind {
 	USCH_TARGET_PYTHON = 1,	/* pkg.module:function */
 	USCH_TARGET_RPC,	/* rpc:name */
 	USCH_TARGET_SIGNAL,	/* signal:N */
 	USCH_TARGET_EXEC,	/* exec:command line */
+};
+
+/* uwsgi_rpc() takes a uint8_t count and uint16_t lengths. */
+#define USCH_RPC_MAX_ARGS 255
+#define USCH_RPC_MAX_ARG_LEN 65535
+
+/* The arguments of an rpc: job, as uwsgi_rpc() takes them: JSON strings
+ * as they are, anything else as its compact JSON text. */
+struct usch_rpc_args {
+	uint8_t argc;
+	char **argv;
+	uint16_t *argvs;
 };
 
 struct usch_job {
@@ -43,6 +56,8 @@ struct usch_job {
 	int anchored;		/* an interval with an explicit start= */
 	enum usch_target_kind kind;
 	char *target;		/* without its kind prefix */
+	int signum;		/* signal: the uWSGI signal number */
+	struct usch_rpc_args rpc;	/* rpc: the arguments */
 	char *args_json;	/* compact JSON array, or NULL */
 	char *kwargs_json;	/* compact JSON object, or NULL */
 	char *app;		/* app= mountpoint, or NULL */
@@ -56,9 +71,21 @@ struct usch_job {
 	int64_t misfire_grace_us;	/* -1: no limit */
 	int64_t timeout_us;		/* 0: none */
 	int64_t start_us, end_us;	/* window, INT64_MIN / INT64_MAX */
-	uint64_t workers[USCH_MAX_WORKER_ID / 64];	/* scope=workers */
+	struct usch_workers workers;	/* workers= (scope=workers runs there) */
 };
 
 void usch_job_free(struct usch_job *job);
+
+/* Whether worker `wid` (1-based) runs the job: scope=all on every
+ * worker, scope=workers on the listed ones. scope=once runs on worker 1
+ * for now: one place at a time while worker 1 lives, until the
+ * shared-memory claims (which also cover worker 1's downtime) land. */
+int usch_job_runs_on(const struct usch_job *job, int wid);
+
+/* Where the job's trigger timeline stands when a scheduler starts at wall
+ * instant start_wall: wall triggers and intervals anchored by start= read
+ * the wall clock (start_wall); an interval without start= counts elapsed
+ * time from the scheduler's start (0). */
+int64_t usch_job_timeline_at_start(const struct usch_job *job, int64_t start_wall);
 
 #endif

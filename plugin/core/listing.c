@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "decl.h"
 #include "listing.h"
 #include "timefmt.h"
 #include "trigger.h"
@@ -10,9 +11,8 @@
 int usch_list_next(const struct usch_job *job, int64_t base_us, int n, int64_t *out) {
 	if (job->paused || job->start_on_boot)
 		return 0;
-	/* an unanchored interval runs on a timeline that starts at 0 when the
-	 * worker starts: shift it to base_us */
-	int64_t shift = usch_trigger_clock(job->trigger) == USCH_CLOCK_MONO && !job->anchored ? base_us : 0;
+	/* an interval without start= counts from a worker started at base_us */
+	int64_t shift = base_us - usch_job_timeline_at_start(job, base_us);
 	int64_t t = base_us - shift;
 	int k = 0;
 	while (k < n) {
@@ -25,16 +25,7 @@ int usch_list_next(const struct usch_job *job, int64_t base_us, int n, int64_t *
 }
 
 static const char *scope_text(const struct usch_job *job) {
-	switch (job->scope) {
-	case USCH_SCOPE_ONCE:
-		return "once";
-	case USCH_SCOPE_WORKERS:
-		return "workers";
-	case USCH_SCOPE_CLUSTER:
-		return "cluster";
-	default:
-		return "all";
-	}
+	return usch_key_value_name("scope", (int) job->scope);
 }
 
 static const char *kind_text(const struct usch_job *job) {
@@ -50,42 +41,18 @@ static const char *kind_text(const struct usch_job *job) {
 	}
 }
 
-static int has_worker(const struct usch_job *job, int w) {
-	return w < USCH_MAX_WORKER_ID && (job->workers[w / 64] & (1ULL << (w % 64)));
-}
-
-/* The ids as workers= takes them, runs as ranges: "1,3-5". Even every
- * other id (the longest text) fits WORKERS_TEXT_MAX. */
-#define WORKERS_TEXT_MAX 4096
-static void workers_text(const struct usch_job *job, char *buf, size_t len) {
-	size_t k = 0;
-	buf[0] = 0;
-	for (int w = 1; w < USCH_MAX_WORKER_ID && k + 12 < len; w++) {
-		if (!has_worker(job, w))
-			continue;
-		int last = w;
-		while (has_worker(job, last + 1))
-			last++;
-		if (last > w)
-			k += snprintf(buf + k, len - k, "%s%d-%d", k ? "," : "", w, last);
-		else
-			k += snprintf(buf + k, len - k, "%s%d", k ? "," : "", w);
-		w = last;
-	}
-}
-
 int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, FILE *f) {
 	int64_t *next = calloc(n > 0 ? n : 1, sizeof(int64_t));
 	if (!next)
 		return -1;
-	char base[64], trig[1024], when[64], utc[64], workers[WORKERS_TEXT_MAX];
+	char base[64], trig[1024], when[64], utc[64], workers[USCH_WORKERS_TEXT_MAX];
 	usch_rfc3339_format(base_us, usch_tz_utc(), base, sizeof(base));
 	fprintf(f, "%zu job%s, next %d fire%s after %s\n", njobs, njobs == 1 ? "" : "s", n,
 			n == 1 ? "" : "s", base);
 	for (size_t i = 0; i < njobs; i++) {
 		const struct usch_job *job = jobs[i];
 		usch_trigger_describe(job->trigger, trig, sizeof(trig));
-		workers_text(job, workers, sizeof(workers));
+		usch_workers_format(&job->workers, workers, sizeof(workers));
 		fprintf(f, "\n%s\n  trigger  %s\n  target   %s%s\n  scope    %s%s%s\n  tz       %s\n", job->id,
 				trig, kind_text(job), job->target, scope_text(job), *workers ? " " : "", workers,
 				usch_tz_name(job->tz));
@@ -111,7 +78,7 @@ int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t ba
 }
 
 static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int64_t *next) {
-	char trig[1024], when[64], workers[WORKERS_TEXT_MAX];
+	char trig[1024], when[64], workers[USCH_WORKERS_TEXT_MAX];
 	usch_trigger_describe(job->trigger, trig, sizeof(trig));
 	size_t tlen = strlen(job->target) + 16;
 	char *target = malloc(tlen);
@@ -124,7 +91,7 @@ static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int6
 	free(target);
 	if (!o)
 		return NULL;
-	workers_text(job, workers, sizeof(workers));
+	usch_workers_format(&job->workers, workers, sizeof(workers));
 	if (*workers)
 		json_object_set_new(o, "workers", json_string(workers));
 	if (job->start_on_boot)

@@ -46,7 +46,7 @@ static void init_entry(struct usch_entry *e, const struct usch_job *job,
 	e->wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
 	/* an interval without start= counts from this scheduler's start; with
 	 * start= it keeps the wall anchor, translated once to elapsed time */
-	e->shift = job->anchored ? now_wall - now_mono : -now_mono;
+	e->shift = usch_job_timeline_at_start(job, now_wall) - now_mono;
 	int64_t now_tl = to_timeline(e, now_mono, now_wall);
 	e->last = INT64_MIN;
 	e->next = job->start_on_boot ? now_tl : usch_trigger_next(job->trigger, now_tl);
@@ -182,17 +182,4 @@ int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_w
 
 void usch_sched_seed(struct usch_sched *s, uint64_t seed) {
 	s->rng = seed ? seed : 1;
-}
-
-int usch_job_runs_on(const struct usch_job *job, int wid) {
-	switch (job->scope) {
-	case USCH_SCOPE_ALL:
-		return 1;
-	case USCH_SCOPE_WORKERS:
-		return wid > 0 && wid < USCH_MAX_WORKER_ID && (job->workers[wid / 64] >> (wid % 64)) & 1;
-	case USCH_SCOPE_ONCE:
-		return wid == 1;
-	default:
-		return 0;
-	}
 }

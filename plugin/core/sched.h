@@ -47,12 +47,6 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 		int64_t now_mono, int64_t now_wall);
 void usch_sched_free(struct usch_sched *s);
 
-/* Whether worker `wid` (1-based) runs the job: scope=all on every
- * worker, scope=workers on the listed ones. scope=once runs on worker 1
- * for now: one place at a time while worker 1 lives, until the
- * shared-memory election (which also covers worker 1's downtime) lands. */
-int usch_job_runs_on(const struct usch_job *job, int wid);
-
 /* Fixes the jitter sequence (tests); seed != 0. */
 void usch_sched_seed(struct usch_sched *s, uint64_t seed);
 

@@ -68,7 +68,7 @@ static int64_t next(const struct usch_job *job, int64_t after) {
 }
 
 static int has_worker(const struct usch_job *job, int w) {
-	return (job->workers[w / 64] >> (w % 64)) & 1;
+	return usch_workers_has(&job->workers, w);
 }
 
 static int nworkers(const struct usch_job *job) {
@@ -491,12 +491,22 @@ START_TEST(key_values)
 	ck_assert(has_worker(job, 4));
 	usch_job_free(job);
 
-	/* a later key wins */
-	job = ok("scheduler-interval", "1s app:f id=a id=b tz=Asia/Tokyo tz=Europe/Paris app=/x app=/y");
-	ck_assert_str_eq(job->id, "b");
-	ck_assert_str_eq(usch_tz_name(job->tz), "Europe/Paris");
-	ck_assert_str_eq(job->app, "/y");
-	usch_job_free(job);
+	/* each key once: a second value is an error, not a silent override */
+	bad("scheduler-interval", "1s app:f timeout=1s timeout=5s", "duplicate key \"timeout\"");
+	bad("scheduler-interval", "1s app:f id=a id=b", "duplicate key \"id\"");
+	bad("scheduler-interval", "1s app:f tz=Asia/Tokyo paused=1 tz=Europe/Paris", "duplicate key \"tz\"");
+	bad("scheduler-interval", "1s app:f args=[1] args=[2]", "duplicate key \"args\"");
+	/* the same key with an empty value is still a second one */
+	bad("scheduler-interval", "1s app:f app=/x app=", "duplicate key \"app\"");
+	bad("scheduler-job", "{\"cron\": \"* * * * *\", \"target\": \"app:f\", \"timeout\": \"1s\", \"timeout\": \"5s\"}",
+			"duplicate key \"timeout\"");
+	bad("scheduler-job", "{\"cron\": \"* * * * *\", \"target\": \"app:f\", \"target\": \"app:g\"}",
+			"duplicate key \"target\"");
+	bad("scheduler-job", "{\"cron\": \"* * * * *\", \"cron\": \"0 * * * *\", \"target\": \"app:f\"}",
+			"duplicate key \"cron\"");
+	/* inside a value too: Python would silently keep the last one */
+	bad("scheduler-cron", "0 9 * * * app:f kwargs={\"a\": 1, \"a\": 2}",
+			"\"kwargs\": invalid JSON: duplicate object key near '\"a\"'");
 }
 END_TEST
 
@@ -543,11 +553,13 @@ END_TEST
 
 START_TEST(at_exactly_max_tokens)
 {
-	/* 5 cron fields + the target + 58 keys = 64 tokens */
-	char line[2048] = "0 9 * * * app:f";
-	for (int i = 0; i < 58; i++)
-		strcat(line, " paused=no");
+	/* 5 cron fields + the target + 57 words of its command + a key = 64 tokens */
+	char line[2048] = "0 9 * * * exec:echo";
+	for (int i = 0; i < 57; i++)
+		strcat(line, " w");
+	strcat(line, " paused=no");
 	struct usch_job *job = ok("scheduler-cron", line);
+	ck_assert_uint_eq(strlen(job->target), strlen("echo") + 57 * 2);
 	usch_job_free(job);
 }
 END_TEST
@@ -689,7 +701,7 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates)
 	jobs[1] = ok("scheduler-interval", "1h app:f id=other");
 	jobs[2] = ok("scheduler-at", "2026-12-01T10:00:00Z rpc:x");
 	err[0] = 0;
-	ck_assert_int_eq(usch_decl_finish(jobs, 3, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(jobs, 3, NULL, err, sizeof(err)), 0);
 	for (size_t i = 0; i < 3; i++)
 		ck_assert_int_eq(jobs[i]->index, i);
 	usch_job_free(jobs[1]);
@@ -697,7 +709,7 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates)
 
 	jobs[1] = ok("scheduler-interval", "1h rpc:x");
 	jobs[2] = ok("scheduler-interval", "1h app:f");
-	int ret = usch_decl_finish(jobs, 3, err, sizeof(err));
+	int ret = usch_decl_finish(jobs, 3, NULL, err, sizeof(err));
 	for (size_t i = 0; i < 3; i++)
 		usch_job_free(jobs[i]);
 	ck_assert_int_eq(ret, -1);
@@ -707,14 +719,14 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates)
 	/* explicit ids collide too, and name both lines */
 	jobs[0] = ok("scheduler-cron", "0 9 * * * app:f id=x");
 	jobs[1] = ok("scheduler-job", "{\"interval\": \"1h\", \"target\": \"app:g\", \"id\": \"x\"}");
-	ret = usch_decl_finish(jobs, 2, err, sizeof(err));
+	ret = usch_decl_finish(jobs, 2, NULL, err, sizeof(err));
 	usch_job_free(jobs[0]);
 	usch_job_free(jobs[1]);
 	ck_assert_int_eq(ret, -1);
 	ck_assert_str_eq(err, "scheduler-job \"{\"interval\": \"1h\", \"target\": \"app:g\", \"id\": \"x\"}\": "
 			"duplicate job id \"x\" (also scheduler-cron \"0 9 * * * app:f id=x\"): give one of them id=...");
 
-	ck_assert_int_eq(usch_decl_finish(jobs, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(jobs, 0, NULL, err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -753,9 +765,9 @@ START_TEST(errors_structure)
 
 	char line[2048];
 	/* 5 + 1 + 59 = 65 tokens */
-	strcpy(line, "0 9 * * * app:f");
+	strcpy(line, "0 9 * * * exec:echo");
 	for (int i = 0; i < 59; i++)
-		strcat(line, " paused=no");
+		strcat(line, " w");
 	bad("scheduler-cron", line, "too many tokens (at most 64)");
 
 	/* the trigger text is bounded */
@@ -990,6 +1002,118 @@ START_TEST(errors_truncate_safely)
 }
 END_TEST
 
+START_TEST(values_parsed_once)
+{
+	/* signal: the number, kept as a number */
+	struct usch_job *job = ok("scheduler-cron", "0 9 * * * signal:17");
+	ck_assert_int_eq(job->signum, 17);
+	usch_job_free(job);
+
+	/* rpc: the arguments as uwsgi_rpc() takes them, made at declaration */
+	job = ok("scheduler-cron", "0 9 * * * rpc:report args=[\"a b\", 2, null, {\"k\": [1]}, \"\"]");
+	ck_assert_int_eq(job->rpc.argc, 5);
+	static const char *const want[] = {"a b", "2", "null", "{\"k\":[1]}", ""};
+	for (int i = 0; i < 5; i++) {
+		ck_assert_str_eq(job->rpc.argv[i], want[i]);
+		ck_assert_uint_eq(job->rpc.argvs[i], strlen(want[i]));
+	}
+	usch_job_free(job);
+	job = ok("scheduler-cron", "0 9 * * * rpc:ping");
+	ck_assert_int_eq(job->rpc.argc, 0);
+	usch_job_free(job);
+	/* lengths are bytes: UTF-8 text */
+	job = ok("scheduler-cron", "0 9 * * * rpc:ping args=[\"\u00e9t\u00e9\"]");
+	ck_assert_uint_eq(job->rpc.argvs[0], 5);
+	usch_job_free(job);
+}
+END_TEST
+
+/* A line "0 9 * * * rpc:f args=[...]" with n arguments of len bytes. */
+static char *rpc_line(int n, size_t len) {
+	char *line = malloc((size_t) n * (len + 3) + 64);
+	strcpy(line, "0 9 * * * rpc:f args=[");
+	char *p = line + strlen(line);
+	for (int i = 0; i < n; i++) {
+		*p++ = i ? ',' : ' ';
+		*p++ = '"';
+		memset(p, 'x', len);
+		p += len;
+		*p++ = '"';
+	}
+	strcpy(p, "]");
+	return line;
+}
+
+START_TEST(rpc_limits_at_declaration)
+{
+	char *line = rpc_line(255, 1);
+	struct usch_job *job = ok("scheduler-cron", line);
+	ck_assert_int_eq(job->rpc.argc, 255);
+	usch_job_free(job);
+	free(line);
+	line = rpc_line(256, 1);
+	bad("scheduler-cron", line, "args: an rpc: call takes at most 255 arguments (got 256)");
+	free(line);
+	line = rpc_line(2, 65535);
+	job = ok("scheduler-cron", line);
+	ck_assert_uint_eq(job->rpc.argvs[1], 65535);
+	usch_job_free(job);
+	free(line);
+	line = rpc_line(2, 65536);
+	bad("scheduler-cron", line, "args: argument 1 of an rpc: call is 65536 bytes (at most 65535)");
+	free(line);
+	/* the limits are uwsgi_rpc()'s: other targets take any arguments */
+	line = rpc_line(300, 1);
+	memcpy(line + 10, "app:", 4);
+	job = ok("scheduler-cron", line);
+	usch_job_free(job);
+	free(line);
+}
+END_TEST
+
+START_TEST(finish_many_ids)
+{
+	enum { N = 20000 };
+	struct usch_job **jobs = calloc(N, sizeof(*jobs));
+	char line[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(line, sizeof(line), "1h app:f id=job%d", i);
+		jobs[i] = ok("scheduler-interval", line);
+	}
+	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(jobs[N - 1]->index, N - 1);
+	usch_job_free(jobs[N - 1]);
+	jobs[N - 1] = ok("scheduler-interval", "1h app:g id=job7");
+	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "scheduler-interval \"1h app:g id=job7\": duplicate job id \"job7\" "
+			"(also scheduler-interval \"1h app:f id=job7\"): give one of them id=...");
+	for (int i = 0; i < N; i++)
+		usch_job_free(jobs[i]);
+	free(jobs);
+}
+END_TEST
+
+/* The README's key table is the one usch_keys makes (make readme-keys). */
+START_TEST(readme_key_table)
+{
+	FILE *f = fopen("README.md", "r");
+	ck_assert_msg(f != NULL, "README.md: run the tests from the project root");
+	static char readme[65536], table[8192];
+	size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+	fclose(f);
+	readme[n] = 0;
+	FILE *m = fmemopen(table, sizeof(table), "w");
+	usch_keys_markdown(m);
+	fclose(m);
+	ck_assert_msg(strstr(readme, table) != NULL, "README.md lacks the key table (make readme-keys):\n%s", table);
+	/* the listing names values from the same rows */
+	ck_assert_str_eq(usch_key_value_name("scope", USCH_SCOPE_ONCE), "once");
+	ck_assert_str_eq(usch_key_value_name("coalesce", USCH_COALESCE_ALL), "all");
+	ck_assert_str_eq(usch_key_value_name("scope", 99), "?");
+	ck_assert_str_eq(usch_key_value_name("nokey", 0), "?");
+}
+END_TEST
+
 int main(void) {
 	Suite *s = suite_create("decl");
 	TCase *tc = tcase_create("accepted");
@@ -1015,6 +1139,10 @@ int main(void) {
 	tcase_add_test(tc, json_job_rebuilt_line_grows);
 	tcase_add_test(tc, json_job_combinators);
 	tcase_add_test(tc, finish_numbers_jobs_and_finds_duplicates);
+	tcase_add_test(tc, finish_many_ids);
+	tcase_add_test(tc, values_parsed_once);
+	tcase_add_test(tc, rpc_limits_at_declaration);
+	tcase_add_test(tc, readme_key_table);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
 	tcase_add_test(te, errors_structure);

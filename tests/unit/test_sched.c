@@ -34,7 +34,7 @@ static void add(struct fake *fk, const char *option, const char *line) {
 	struct usch_job *job = usch_decl_parse(option, line, &env, err, sizeof(err));
 	ck_assert_msg(job != NULL, "%s", err);
 	fk->jobs[fk->n++] = job;
-	ck_assert_int_eq(usch_decl_finish(fk->jobs, fk->n, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(fk->jobs, fk->n, NULL, err, sizeof(err)), 0);
 }
 
 static void start(struct fake *fk) {

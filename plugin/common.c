@@ -1,0 +1,27 @@
+/* common.c - the adapter's small shared helpers (see common.h). */
+#include <uwsgi.h>
+#include "common.h"
+
+extern struct uwsgi_server uwsgi;
+
+int64_t sched_clock_us(clockid_t id) {
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct timespec sched_timespec_at(int64_t us) {
+	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+	return ts;
+}
+
+int sched_is_python_plugin(const struct uwsgi_plugin *p) {
+	return p && p->name && !strncmp(p->name, "python", 6);
+}
+
+int sched_python_plugin_loaded(void) {
+	for (int i = 0; i < 256; i++)
+		if (sched_is_python_plugin(uwsgi.p[i]))
+			return 1;
+	return 0;
+}

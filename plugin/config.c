@@ -1,0 +1,220 @@
+/* config.c - the plugin's options (see config.h). */
+#include <uwsgi.h>
+#include "config.h"
+#include "log.h"
+#include "common.h"
+#include "core/decl.h"
+#include "core/timefmt.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct sched_config sched_cfg;
+
+enum setting_type {
+	SET_JOB,	/* declares a job: kept in order, parsed by core/decl */
+	SET_ZONE,
+	SET_DURATION,
+	SET_INT,
+	SET_ENUM,
+	SET_INSTANT,	/* read in scheduler-timezone: after it in the table */
+};
+
+struct setting {
+	const char *name;
+	enum setting_type type;
+	size_t field;			/* offsetof(struct sched_config, ...) */
+	const char *help;		/* uwsgi --help */
+	long min, max, dflt;		/* INT; DURATION default (µs) */
+	const char *what;		/* INT: what the number is, for messages */
+	const char *const *names;	/* ENUM: value i is names[i]; default 0 */
+	char *text;			/* the value given (the last one), or NULL */
+};
+
+static const char *const LOG_LEVELS[] = {"all", "errors", "none", NULL};
+
+#define FIELD(f) offsetof(struct sched_config, f)
+
+static struct setting settings[] = {
+	{"scheduler-cron", SET_JOB, 0, "declare a cron job: <expression> <target> [key=value ...]"},
+	{"scheduler-interval", SET_JOB, 0, "declare an interval job: <duration> <target> [key=value ...]"},
+	{"scheduler-at", SET_JOB, 0, "declare a one-shot job: <RFC 3339 instant> <target> [key=value ...]"},
+	{"scheduler-job", SET_JOB, 0, "declare a job as a JSON object"},
+	{"scheduler-timezone", SET_ZONE, FIELD(default_tz),
+	 "default time zone of cron and date jobs (default: the system's)"},
+	{"scheduler-shutdown-timeout", SET_DURATION, FIELD(shutdown_timeout_us),
+	 "how long a stopping worker waits for running jobs (default 10s)", 0, 0, 10 * 1000000L},
+	{"scheduler-threads", SET_INT, FIELD(threads), "executor threads per worker (default 1)", 1, 64, 1,
+	 "a number of threads"},
+	{"scheduler-rpc-signal", SET_INT, FIELD(rpc_signal),
+	 "uWSGI signal that runs rpc: jobs of Perl/Ruby/Lua apps in the worker (default 254)", 0, 255, 254,
+	 "a uWSGI signal number"},
+	{"scheduler-log", SET_ENUM, FIELD(log_level), "what runs log: all (default), errors or none", 0, 0, 0, NULL,
+	 LOG_LEVELS},
+	{"scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
+	 "a number of fire times"},
+	{"scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,
+	 10000, 0, "a number of fire times"},
+	{"scheduler-list-from", SET_INSTANT, FIELD(list_from_us),
+	 "base instant of scheduler-list (RFC 3339; default: now)"},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* Declarations in the order given, whatever option declared them. */
+struct decl {
+	const char *option;
+	char *line;
+	struct decl *next;
+};
+
+static struct decl *decls, **decls_tail = &decls;
+
+static void add_decl(char *option, char *value, void *data) {
+	struct setting *s = data;
+	struct decl *d = uwsgi_calloc(sizeof(*d));
+	d->option = s->name;
+	d->line = value;
+	*decls_tail = d;
+	decls_tail = &d->next;
+}
+
+static void set_text(char *option, char *value, void *data) {
+	struct setting *s = data;
+	s->text = value;
+}
+
+struct uwsgi_option *sched_config_options(void) {
+	static struct uwsgi_option options[NSETTINGS + 1];
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		struct setting *s = &settings[i];
+		options[i] = (struct uwsgi_option){
+			.name = (char *) s->name,
+			.type = required_argument,
+			.help = (char *) s->help,
+			.func = s->type == SET_JOB ? add_decl : set_text,
+			.data = s,
+		};
+	}
+	return options;
+}
+
+int sched_config_given(void) {
+	if (decls)
+		return 1;
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (settings[i].text)
+			return 1;
+	return 0;
+}
+
+static void *field_of(const struct setting *s) {
+	return (char *) &sched_cfg + s->field;
+}
+
+/* "all, errors or none" */
+static void names_text(const char *const *names, char *buf, size_t len) {
+	size_t k = 0, n = 0;
+	while (names[n])
+		n++;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && k < len; i++)
+		k += snprintf(buf + k, len - k, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+}
+
+/* A whole number in [min, max]. Not uwsgi_opt_set_int, which reads "abc"
+ * as 0. */
+static void load_int(const struct setting *s) {
+	int *out = field_of(s);
+	*out = (int) s->dflt;
+	if (!s->text)
+		return;
+	char *end;
+	errno = 0;
+	long n = strtol(s->text, &end, 10);
+	if (errno || end == s->text || *end || n < s->min || n > s->max)
+		sched_fatal("%s \"%s\": expected %s, %ld-%ld", s->name, s->text, s->what, s->min, s->max);
+	*out = (int) n;
+}
+
+static void load_enum(const struct setting *s) {
+	int *out = field_of(s);
+	*out = 0;
+	for (int i = 0; s->text && s->names[i]; i++) {
+		if (!strcmp(s->names[i], s->text)) {
+			*out = i;
+			return;
+		}
+	}
+	if (!s->text)
+		return;
+	char expected[128];
+	names_text(s->names, expected, sizeof(expected));
+	sched_fatal("%s \"%s\": expected %s", s->name, s->text, expected);
+}
+
+static void load_setting(const struct setting *s) {
+	char err[512];
+	switch (s->type) {
+	case SET_JOB:
+		return;
+	case SET_ZONE:
+		*(usch_tz **) field_of(s) = usch_tz_load(s->text, err, sizeof(err));
+		if (!*(usch_tz **) field_of(s))
+			sched_fatal("%s \"%s\": %s", s->name, s->text ? s->text : "", err);
+		return;
+	case SET_DURATION:
+		*(int64_t *) field_of(s) = s->dflt;
+		if (s->text && usch_duration_parse(s->text, field_of(s), err, sizeof(err)) < 0)
+			sched_fatal("%s \"%s\": %s", s->name, s->text, err);
+		return;
+	case SET_INT:
+		load_int(s);
+		return;
+	case SET_ENUM:
+		load_enum(s);
+		return;
+	case SET_INSTANT:
+		*(int64_t *) field_of(s) = INT64_MIN;
+		if (s->text && usch_datetime_parse(s->text, sched_cfg.default_tz, field_of(s), err, sizeof(err)) < 0)
+			sched_fatal("%s \"%s\": %s", s->name, s->text, err);
+		return;
+	}
+}
+
+/* Past worker-reload-mercy the master SIGKILLs a stopping worker mid-wait. */
+static void cap_shutdown_timeout(void) {
+	int64_t mercy = (int64_t) uwsgi.worker_reload_mercy * 1000000LL;
+	if (mercy <= 0 || sched_cfg.shutdown_timeout_us < mercy)
+		return;
+	int64_t capped = mercy > 2000000 ? mercy - 1000000 : mercy / 2;
+	sched_log("scheduler-shutdown-timeout %.1fs is not below worker-reload-mercy (%ds): using %.1fs",
+			sched_cfg.shutdown_timeout_us / 1e6, uwsgi.worker_reload_mercy, capped / 1e6);
+	sched_cfg.shutdown_timeout_us = capped;
+}
+
+static void load_declarations(int64_t now_us) {
+	char err[1024];
+	struct usch_decl_env env = {.default_tz = sched_cfg.default_tz, .now_us = now_us};
+	size_t n = 0;
+	for (struct decl *d = decls; d; d = d->next)
+		n++;
+	sched_cfg.jobs = uwsgi_calloc(sizeof(struct usch_job *) * (n ? n : 1));
+	for (struct decl *d = decls; d; d = d->next) {
+		struct usch_job *job = usch_decl_parse(d->option, d->line, &env, err, sizeof(err));
+		if (!job)
+			sched_fatal("%s", err);
+		sched_cfg.jobs[sched_cfg.njobs++] = job;
+	}
+	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, &sched_cfg.ids, err, sizeof(err)) < 0)
+		sched_fatal("%s", err);
+}
+
+void sched_config_load(void) {
+	for (size_t i = 0; i < NSETTINGS; i++)
+		load_setting(&settings[i]);
+	cap_shutdown_timeout();
+	sched_log_set_level((enum sched_log_level) sched_cfg.log_level);
+	if (sched_cfg.list_from_us == INT64_MIN)
+		sched_cfg.list_from_us = sched_clock_us(CLOCK_REALTIME);
+	load_declarations(sched_cfg.list_from_us);
+}

@@ -1,0 +1,42 @@
+/* config.h - the plugin's options: one table row per option (declaring
+ * a job, or a setting with its type and bounds), from which the uWSGI
+ * option table, parsing, range checks and messages all come; and the
+ * values parsed once, in the master before fork, that every worker
+ * inherits. */
+#ifndef SCHED_CONFIG_H
+#define SCHED_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/job.h"
+#include "core/idset.h"
+#include "core/tz.h"
+
+struct uwsgi_option;
+
+struct sched_config {
+	struct usch_job **jobs;		/* in declaration order */
+	size_t njobs;
+	struct usch_idset ids;		/* job id -> index in jobs */
+	usch_tz *default_tz;		/* scheduler-timezone */
+	int64_t shutdown_timeout_us;	/* scheduler-shutdown-timeout */
+	int threads;			/* executor threads per worker */
+	int log_level;			/* enum sched_log_level */
+	int rpc_signal;			/* uWSGI signal for RPC in request threads */
+	int list, list_json;		/* dry run: fires per job, 0 = none */
+	int64_t list_from_us;		/* dry run base (and calendar triggers' now) */
+};
+
+extern struct sched_config sched_cfg;
+
+/* The uWSGI option table made from the rows (the plugin's on_load). */
+struct uwsgi_option *sched_config_options(void);
+
+/* Whether any scheduler option was given. */
+int sched_config_given(void);
+
+/* Parses every setting and declaration into sched_cfg; a bad one stops
+ * uWSGI with a message naming the option and what is wrong. */
+void sched_config_load(void);
+
+#endif

@@ -1,0 +1,276 @@
+/* decl_keys.c - the declaration keys: one table row per key (see decl.h)
+ * and what each type of row does with a value. Both forms (line and JSON)
+ * record values here; they are applied once all are known, so a key's
+ * place on the line never matters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decl_impl.h"
+#include "timefmt.h"
+
+static const struct usch_key_name COALESCE[] = {
+	{"earliest", USCH_COALESCE_EARLIEST}, {"latest", USCH_COALESCE_LATEST}, {"all", USCH_COALESCE_ALL}, {NULL, 0},
+};
+static const struct usch_key_name SCOPE[] = {
+	{"all", USCH_SCOPE_ALL}, {"once", USCH_SCOPE_ONCE}, {"workers", USCH_SCOPE_WORKERS},
+	{"cluster", USCH_SCOPE_CLUSTER}, {NULL, 0},
+};
+
+#define FIELD(f) offsetof(struct usch_job, f)
+
+const struct usch_key usch_keys[] = {
+	{"id", USCH_KEY_STRING, FIELD(id), USCH_PHASE_REST, 0, 0, NULL,
+	 "job name in logs and listings; duplicates are an error", "the target as written"},
+	{"args", USCH_KEY_ARRAY, FIELD(args_json), USCH_PHASE_REST, 0, 0, NULL,
+	 "positional arguments (rpc: each as a string)", "none"},
+	{"kwargs", USCH_KEY_OBJECT, FIELD(kwargs_json), USCH_PHASE_REST, 0, 0, NULL,
+	 "keyword arguments of a Python target", "none"},
+	{"tz", USCH_KEY_ZONE, FIELD(own_tz), USCH_PHASE_ZONE, 0, 0, NULL,
+	 "zone of cron, date and calendar triggers and of `start`/`end` without an offset",
+	 "`scheduler-timezone`, else the system zone"},
+	{"jitter", USCH_KEY_DURATION, FIELD(jitter_us), USCH_PHASE_REST, 0, 0, NULL,
+	 "random delay in [0, D] added to each fire", "0"},
+	{"misfire-grace", USCH_KEY_DURATION, FIELD(misfire_grace_us), USCH_PHASE_REST, 1, 0, NULL,
+	 "a fire later than this is not run, only logged", "no limit"},
+	{"coalesce", USCH_KEY_ENUM, FIELD(coalesce), USCH_PHASE_REST, 0, 0, COALESCE,
+	 "late fires: run once for the earliest or the latest, or run each", "latest"},
+	{"max-running", USCH_KEY_INT, FIELD(max_running), USCH_PHASE_REST, 1, 1000, NULL,
+	 "concurrent runs per worker; a fire that finds them busy is skipped and logged", "1"},
+	{"timeout", USCH_KEY_DURATION, FIELD(timeout_us), USCH_PHASE_REST, 1, 0, NULL,
+	 "a run longer than this is logged as overrunning; commands are killed", "none"},
+	{"start", USCH_KEY_INSTANT, FIELD(start_us), USCH_PHASE_WINDOW, 0, 0, NULL,
+	 "no fire before; an interval with `start` is anchored there", "none"},
+	{"end", USCH_KEY_INSTANT, FIELD(end_us), USCH_PHASE_WINDOW, 0, 0, NULL,
+	 "no fire after", "none"},
+	{"paused", USCH_KEY_BOOL, FIELD(paused), USCH_PHASE_REST, 0, 0, NULL,
+	 "declared and listed, never fired", "false"},
+	{"scope", USCH_KEY_ENUM, FIELD(scope), USCH_PHASE_REST, 0, 0, SCOPE,
+	 "`all`: every worker runs its own copy; `workers`: only those of `workers`; `once`: worker 1 only "
+	 "for now (shared-memory claims come next); `cluster` is refused until Legion support lands", "all"},
+	{"workers", USCH_KEY_WORKERS, FIELD(workers), USCH_PHASE_REST, 0, 0, NULL,
+	 "the workers of `scope=workers`", "none"},
+	{"app", USCH_KEY_STRING, FIELD(app), USCH_PHASE_REST, 0, 0, NULL,
+	 "the mountpoint of the app whose Python interpreter runs the job (`mount = /b=b.py`)", "the main app"},
+};
+
+const size_t usch_nkeys = sizeof(usch_keys) / sizeof(usch_keys[0]);
+
+_Static_assert(sizeof(usch_keys) / sizeof(usch_keys[0]) <= DECL_MAX_KEYS, "DECL_MAX_KEYS is too small");
+
+const struct usch_key *decl_key_find(const char *name, size_t len) {
+	for (size_t i = 0; i < usch_nkeys; i++)
+		if (strlen(usch_keys[i].name) == len && !strncmp(usch_keys[i].name, name, len))
+			return &usch_keys[i];
+	return NULL;
+}
+
+const char *decl_known_keys(char *buf, size_t len) {
+	size_t k = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < usch_nkeys && k < len; i++)
+		k += snprintf(buf + k, len - k, "%s%s", i ? ", " : "", usch_keys[i].name);
+	return buf;
+}
+
+const char *usch_key_value_name(const char *key, int value) {
+	const struct usch_key *k = decl_key_find(key, strlen(key));
+	for (const struct usch_key_name *n = k ? k->names : NULL; n && n->name; n++)
+		if (n->value == value)
+			return n->name;
+	return "?";
+}
+
+/* "earliest, latest or all" */
+static void names_text(const struct usch_key_name *names, char *buf, size_t len) {
+	size_t k = 0, n = 0;
+	while (names[n].name)
+		n++;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && k < len; i++)
+		k += snprintf(buf + k, len - k, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i].name);
+}
+
+int decl_key_given(struct decl_ctx *c, const struct usch_key *key, char *raw, json_t *json) {
+	struct decl_value *v = &c->values[key - usch_keys];
+	if (v->raw) {
+		free(raw);
+		json_decref(json);
+		return decl_fail(c, "duplicate key \"%s\"", key->name);
+	}
+	if (!raw) {
+		json_decref(json);
+		return decl_fail(c, "out of memory");
+	}
+	v->raw = raw;
+	v->json = json;
+	return 0;
+}
+
+void decl_keys_free(struct decl_ctx *c) {
+	for (size_t i = 0; i < usch_nkeys; i++) {
+		free(c->values[i].raw);
+		json_decref(c->values[i].json);
+		c->values[i].raw = NULL;
+		c->values[i].json = NULL;
+	}
+}
+
+/* The value as text: a JSON string's contents, else what was written. */
+static const char *text_of(const struct decl_value *v) {
+	return json_is_string(v->json) ? json_string_value(v->json) : v->raw;
+}
+
+static void *field_of(struct decl_ctx *c, const struct usch_key *key) {
+	return (char *) c->job + key->field;
+}
+
+static int set_json(struct decl_ctx *c, const struct usch_key *key, const struct decl_value *v) {
+	json_type want = key->type == USCH_KEY_ARRAY ? JSON_ARRAY : JSON_OBJECT;
+	if (!v->json || json_typeof(v->json) != want)
+		return decl_fail(c, "%s=%s: expected a JSON %s", key->name, v->raw,
+				want == JSON_ARRAY ? "array" : "object");
+	char *text = json_dumps(v->json, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!text)
+		return decl_fail(c, "out of memory");
+	*(char **) field_of(c, key) = text;
+	return 0;
+}
+
+static int set_int(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (errno || end == s || *end || n < key->min || n > key->max)
+		return decl_fail(c, "%s=%s: expected a whole number in %ld-%ld", key->name, s, key->min, key->max);
+	*(int *) field_of(c, key) = (int) n;
+	return 0;
+}
+
+static int set_bool(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	int *out = field_of(c, key);
+	if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes"))
+		*out = 1;
+	else if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no"))
+		*out = 0;
+	else
+		return decl_fail(c, "%s=%s: expected true or false", key->name, s);
+	return 0;
+}
+
+static int set_enum(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	for (const struct usch_key_name *n = key->names; n->name; n++) {
+		if (!strcmp(n->name, s)) {
+			*(int *) field_of(c, key) = n->value;
+			return 0;
+		}
+	}
+	char expected[256];
+	names_text(key->names, expected, sizeof(expected));
+	return decl_fail(c, "%s=%s: expected %s", key->name, s, expected);
+}
+
+static int set_duration(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	char why[160];
+	int64_t *out = field_of(c, key);
+	if (usch_duration_parse(s, out, why, sizeof(why)) < 0)
+		return decl_fail(c, "%s=%s: %s", key->name, s, why);
+	if (key->min > 0 && *out <= 0)
+		return decl_fail(c, "%s=%s: must be greater than 0", key->name, s);
+	return 0;
+}
+
+static int set_zone(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	char why[200];
+	struct usch_job *job = c->job;
+	job->own_tz = usch_tz_load(s, why, sizeof(why));
+	if (!job->own_tz)
+		return decl_fail(c, "%s=%s: %s", key->name, s, why);
+	job->tz = job->own_tz;
+	return 0;
+}
+
+static int set_text(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	char **out = field_of(c, key);
+	*out = strdup(s);
+	return *out ? 0 : decl_fail(c, "out of memory");
+}
+
+static int set_value(struct decl_ctx *c, const struct usch_key *key, const struct decl_value *v) {
+	char why[200];
+	if (key->type == USCH_KEY_ARRAY || key->type == USCH_KEY_OBJECT)
+		return set_json(c, key, v);
+	const char *s = text_of(v);
+	if (key->type == USCH_KEY_INSTANT) {
+		/* in the job's zone: the zone phase has run */
+		if (usch_datetime_parse(s, c->job->tz, field_of(c, key), why, sizeof(why)) < 0)
+			return decl_fail(c, "%s=%s: %s", key->name, s, why);
+		return 0;
+	}
+	if (!*s)
+		return decl_fail(c, "%s= needs a value", key->name);
+	switch (key->type) {
+	case USCH_KEY_STRING:
+		return set_text(c, key, s);
+	case USCH_KEY_ZONE:
+		return set_zone(c, key, s);
+	case USCH_KEY_DURATION:
+		return set_duration(c, key, s);
+	case USCH_KEY_INT:
+		return set_int(c, key, s);
+	case USCH_KEY_BOOL:
+		return set_bool(c, key, s);
+	case USCH_KEY_ENUM:
+		return set_enum(c, key, s);
+	case USCH_KEY_WORKERS:
+		if (usch_workers_parse(field_of(c, key), s, why, sizeof(why)) < 0)
+			return decl_fail(c, "%s=%s: %s", key->name, s, why);
+		return 0;
+	default:
+		return decl_fail(c, "%s: unhandled key type", key->name);
+	}
+}
+
+int decl_keys_apply(struct decl_ctx *c) {
+	for (int phase = USCH_PHASE_ZONE; phase <= USCH_PHASE_REST; phase++) {
+		for (size_t i = 0; i < usch_nkeys; i++) {
+			const struct usch_key *key = &usch_keys[i];
+			if (key->phase == (enum usch_key_phase) phase && c->values[i].raw &&
+			    set_value(c, key, &c->values[i]) < 0)
+				return -1;
+		}
+	}
+	if (c->job->scope == USCH_SCOPE_WORKERS && usch_workers_empty(&c->job->workers))
+		return decl_fail(c, "scope=workers needs workers=<ids>, e.g. workers=1");
+	return 0;
+}
+
+/* What a value of the row looks like, for the README. */
+static void value_text(const struct usch_key *key, char *buf, size_t len) {
+	static const char *const what[] = {
+		[USCH_KEY_STRING] = "text", [USCH_KEY_ARRAY] = "JSON array", [USCH_KEY_OBJECT] = "JSON object",
+		[USCH_KEY_ZONE] = "zone name", [USCH_KEY_DURATION] = "duration", [USCH_KEY_BOOL] = "`true` \\| `false`",
+		[USCH_KEY_INSTANT] = "RFC 3339", [USCH_KEY_WORKERS] = "ids: `1,3-4`",
+	};
+	size_t k = 0;
+	if (key->type == USCH_KEY_INT) {
+		snprintf(buf, len, "%ld-%ld", key->min, key->max);
+		return;
+	}
+	if (key->type != USCH_KEY_ENUM) {
+		snprintf(buf, len, "%s", what[key->type]);
+		return;
+	}
+	buf[0] = 0;
+	for (const struct usch_key_name *n = key->names; n->name && k < len; n++)
+		k += snprintf(buf + k, len - k, "%s`%s`", n == key->names ? "" : " \\| ", n->name);
+}
+
+void usch_keys_markdown(FILE *f) {
+	fprintf(f, "| key | value | meaning | default |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < usch_nkeys; i++) {
+		char value[128];
+		value_text(&usch_keys[i], value, sizeof(value));
+		fprintf(f, "| `%s` | %s | %s | %s |\n", usch_keys[i].name, value, usch_keys[i].meaning,
+				usch_keys[i].dflt);
+	}
+}

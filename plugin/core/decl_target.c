@@ -1,0 +1,135 @@
+/* decl_target.c - a declaration's target (Python callable, rpc:, signal:,
+ * exec:) and what completes a job once its parts are known: the target,
+ * the keys, the default id, the trigger, an rpc: job's arguments. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decl_impl.h"
+
+int decl_is_ident_char(char ch) {
+	return isalnum((unsigned char) ch) || ch == '_';
+}
+
+int decl_is_target(const char *s, size_t len) {
+	size_t i = 0;
+	if (!len || !(isalpha((unsigned char) s[0]) || s[0] == '_'))
+		return 0;
+	while (i < len && (decl_is_ident_char(s[i]) || s[i] == '.'))
+		i++;
+	return i < len && s[i] == ':';
+}
+
+/* A plain string for a JSON-quoted text ("a b" -> a b), NULL if it is not
+ * one. */
+static char *unquote(const char *text) {
+	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+	char *s = j && json_is_string(j) ? strdup(json_string_value(j)) : NULL;
+	json_decref(j);
+	return s;
+}
+
+static int python_target(struct decl_ctx *c, const char *text, const char *written) {
+	const char *colon = strchr(text, ':');
+	/* module:attr[.attr...]: dotted identifiers, one ':' */
+	if (colon == text || !colon[1] || strchr(colon + 1, ':'))
+		return decl_fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
+	for (const char *p = text; *p; p++)
+		if (p != colon && !(decl_is_ident_char(*p) || *p == '.'))
+			return decl_fail(c, "target \"%s\": \"%c\" cannot appear in a Python module:function", written, *p);
+	for (const char *p = text; *p; p++) {
+		int first = p == text || p[-1] == '.' || p[-1] == ':';
+		if (*p == '.' || *p == ':' ? first || !p[1] : first && isdigit((unsigned char) *p))
+			return decl_fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
+	}
+	c->job->kind = USCH_TARGET_PYTHON;
+	c->job->target = strdup(text);
+	return c->job->target ? 0 : decl_fail(c, "out of memory");
+}
+
+static int exec_target(struct decl_ctx *c, const char *text, const char *cmd) {
+	c->job->kind = USCH_TARGET_EXEC;
+	while (isspace((unsigned char) *cmd))	/* "exec: cmd" */
+		cmd++;
+	c->job->target = *cmd == '"' ? unquote(cmd) : strdup(cmd);
+	if (!c->job->target || !*c->job->target)
+		return decl_fail(c, "target \"%s\": exec: needs a command", text);
+	return 0;
+}
+
+static int signal_target(struct decl_ctx *c, const char *text, const char *num) {
+	char *end;
+	long n = strtol(num, &end, 10);
+	c->job->kind = USCH_TARGET_SIGNAL;
+	if (!*num || *end || n < 0 || n > 255 || !isdigit((unsigned char) *num))
+		return decl_fail(c, "target \"%s\": signal: needs a uWSGI signal number 0-255", text);
+	c->job->signum = (int) n;
+	c->job->target = strdup(num);
+	return c->job->target ? 0 : decl_fail(c, "out of memory");
+}
+
+/* text is the target as written: kind:rest. */
+static int parse_target(struct decl_ctx *c, const char *text) {
+	const char *colon = strchr(text, ':');
+	size_t plen = (size_t) (colon - text);
+	const char *rest = colon + 1;
+	if (plen == 3 && !strncmp(text, "rpc", 3)) {
+		c->job->kind = USCH_TARGET_RPC;
+		if (!*rest)
+			return decl_fail(c, "target \"%s\": rpc: needs a function name", text);
+		c->job->target = strdup(rest);
+		return c->job->target ? 0 : decl_fail(c, "out of memory");
+	}
+	if (plen == 6 && !strncmp(text, "signal", 6))
+		return signal_target(c, text, rest);
+	if (plen == 4 && !strncmp(text, "exec", 4))
+		return exec_target(c, text, rest);
+	if (plen == 6 && !strncmp(text, "python", 6)) {
+		if (!strchr(rest, ':'))
+			return decl_fail(c, "target \"%s\": expected python:module:function", text);
+		return python_target(c, rest, text);
+	}
+	return python_target(c, text, text);
+}
+
+/* An rpc: job's arguments, made once as uwsgi_rpc() takes them: JSON
+ * strings as they are, anything else as its compact JSON text. */
+static int rpc_args(struct decl_ctx *c) {
+	struct usch_job *job = c->job;
+	json_t *args = job->args_json ? json_loads(job->args_json, 0, NULL) : NULL;
+	size_t n = json_array_size(args);
+	int ret = 0;
+	if (n > USCH_RPC_MAX_ARGS)
+		ret = decl_fail(c, "args: an rpc: call takes at most %d arguments (got %zu)", USCH_RPC_MAX_ARGS, n);
+	job->rpc.argv = ret ? NULL : calloc(n ? n : 1, sizeof(char *));
+	job->rpc.argvs = ret ? NULL : calloc(n ? n : 1, sizeof(uint16_t));
+	if (!ret && (!job->rpc.argv || !job->rpc.argvs))
+		ret = decl_fail(c, "out of memory");
+	for (size_t i = 0; i < n && !ret; i++) {
+		json_t *v = json_array_get(args, i);
+		char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!s) {
+			ret = decl_fail(c, "out of memory");
+			break;
+		}
+		job->rpc.argv[job->rpc.argc++] = s;
+		size_t len = json_is_string(v) ? json_string_length(v) : strlen(s);
+		if (len > USCH_RPC_MAX_ARG_LEN)
+			ret = decl_fail(c, "args: argument %zu of an rpc: call is %zu bytes (at most %d)", i + 1, len,
+					USCH_RPC_MAX_ARG_LEN);
+		job->rpc.argvs[i] = (uint16_t) len;
+	}
+	json_decref(args);
+	return ret;
+}
+
+int decl_complete(struct decl_ctx *c, const char *target) {
+	if (parse_target(c, target) < 0 || decl_keys_apply(c) < 0)
+		return -1;
+	/* the default id is the target as written ("app.tasks:cleanup") */
+	if (!c->job->id && !(c->job->id = strdup(target)))
+		return decl_fail(c, "out of memory");
+	if (decl_build_trigger(c) < 0)
+		return -1;
+	return c->job->kind == USCH_TARGET_RPC ? rpc_args(c) : 0;
+}

@@ -1,0 +1,11 @@
+/* dispatch.h - running one fire of a job on its target (dispatch.c). */
+#ifndef SCHED_DISPATCH_H
+#define SCHED_DISPATCH_H
+
+#include "core/job.h"
+
+/* NULL on success, else a malloc'd message. Called from an executor
+ * thread, without the GIL. */
+char *sched_dispatch(const struct usch_job *job);
+
+#endif

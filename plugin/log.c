@@ -1,0 +1,74 @@
+/* log.c - the plugin's log lines (see log.h). */
+#include <uwsgi.h>
+#include "log.h"
+
+static enum sched_log_level level = SCHED_LOG_ALL;
+
+void sched_log_set_level(enum sched_log_level l) {
+	level = l;
+}
+
+enum sched_log_level sched_log_level(void) {
+	return level;
+}
+
+/* One log line: "[scheduler] " + prefix + the formatted text. */
+static void vlog(const char *prefix, const char *fmt, va_list ap) {
+	char buf[4096];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	uwsgi_log("[scheduler] %s%s\n", prefix, buf);
+}
+
+void sched_log(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
+	va_end(ap);
+}
+
+void sched_fatal(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void sched_log_block(const char *job_id, const char *text) {
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int) (nl - p) : (int) strlen(p);
+		uwsgi_log("[scheduler] job %s: | %.*s\n", job_id, len, p);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+static void vlog_job(const struct usch_job *job, const char *fmt, va_list ap) {
+	char prefix[512];
+	snprintf(prefix, sizeof(prefix), "job %s: ", job->id);
+	vlog(prefix, fmt, ap);
+}
+
+void sched_log_run(const struct usch_job *job, const char *fmt, ...) {
+	if (level != SCHED_LOG_ALL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_job(job, fmt, ap);
+	va_end(ap);
+}
+
+void sched_log_event(const struct usch_job *job, const char *fmt, ...) {
+	if (level == SCHED_LOG_NONE)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_job(job, fmt, ap);
+	va_end(ap);
+}
+
+void sched_log_output(const struct usch_job *job, const char *text) {
+	if (level != SCHED_LOG_NONE)
+		sched_log_block(job->id, text);
+}

@@ -1,0 +1,138 @@
+/* plugin.c - the uWSGI plugin: its struct, its options (from config.c's
+ * table), its lifecycle hooks, and the checks the master makes before
+ * fork. The top of the adapter: it calls the rest, nothing calls it.
+ *
+ * Lifecycle: on_load hands uWSGI the option table; init (master, before
+ * sockets) parses every option and declaration and refuses to start on
+ * any error; postinit_apps (master, after eager app loading) checks that
+ * Python targets import; post_fork (each worker, also after respawns)
+ * starts the worker's scheduler; atexit (each worker, before the language
+ * plugins finalise) stops it. */
+#include <uwsgi.h>
+#include "config.h"
+#include "runtime.h"
+#include "mainthread.h"
+#include "python.h"
+#include "log.h"
+#include "common.h"
+#include "core/listing.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct uwsgi_plugin scheduler_plugin;
+
+static void sched_on_load(void) {
+	scheduler_plugin.options = sched_config_options();
+}
+
+static void check_targets(void) {
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		struct usch_job *job = sched_cfg.jobs[i];
+		if (job->kind == USCH_TARGET_PYTHON && !sched_python_plugin_loaded())
+			sched_fatal("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
+					job->option, job->line, job->target);
+		if (job->scope == USCH_SCOPE_CLUSTER)
+			sched_fatal("%s \"%s\": scope=cluster (once across a Legion cluster) is not available in this "
+					"release", job->option, job->line);
+		if (job->scope == USCH_SCOPE_ONCE)
+			sched_log("job %s: scope=once runs on worker 1", job->id);
+		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0) {
+			int any = 0;
+			for (int w = 1; w <= uwsgi.numproc && w < USCH_MAX_WORKER_ID; w++)
+				any |= usch_job_runs_on(job, w);
+			if (!any)
+				sched_fatal("%s \"%s\": workers= names no worker of this instance (workers = %d)",
+						job->option, job->line, uwsgi.numproc);
+		}
+	}
+}
+
+static void list_and_exit(void) {
+	int ok = sched_cfg.list_json > 0 ?
+		usch_list_json(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list_json, sched_cfg.list_from_us, stdout) :
+		usch_list_text(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list, sched_cfg.list_from_us, stdout);
+	fflush(stdout);
+	exit(ok < 0 ? 1 : 0);
+}
+
+/* Master, before sockets are bound and before any fork. */
+static int sched_init(void) {
+	if (!sched_config_given())
+		return 0;
+	sched_config_load();
+	if (sched_cfg.list > 0 || sched_cfg.list_json > 0)
+		list_and_exit();
+	if (!sched_cfg.njobs)
+		return 0;
+	check_targets();
+	if (!uwsgi.has_threads)
+		sched_fatal("threads are disabled but %zu job%s declared: add --enable-threads "
+				"(ini: enable-threads = true) or --threads N", sched_cfg.njobs,
+				sched_cfg.njobs == 1 ? " is" : "s are");
+	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker",
+			sched_cfg.njobs, sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6,
+			sched_cfg.threads, sched_cfg.threads > 1 ? "s" : "");
+	return 0;
+}
+
+/* Master, after eager app loading: a Python target that cannot be
+ * imported is a startup error, found before any worker forks. */
+static void check_python_targets(void) {
+	if (uwsgi.lazy || uwsgi.lazy_apps || !sched_python_loaded())
+		return;
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		struct usch_job *job = sched_cfg.jobs[i];
+		if (job->kind != USCH_TARGET_PYTHON)
+			continue;
+		char *why = sched_python_check(job->app, job->target);
+		if (why)
+			sched_fatal("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target, why);
+	}
+}
+
+/* rpc: jobs may target Perl/Ruby/Lua functions (known only once the
+ * apps register them): set up their way into the request threads. Python
+ * ones do not need it, so a failure here is a warning. */
+static void setup_rpc_signal(void) {
+	int any = 0;
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		any |= sched_cfg.jobs[i]->kind == USCH_TARGET_RPC;
+	if (!any)
+		return;
+	char err[256];
+	if (sched_mainthread_setup(sched_cfg.rpc_signal, err, sizeof(err)) < 0)
+		sched_log("rpc: jobs can call Python RPC functions only: %s", err);
+}
+
+static void sched_postinit_apps(void) {
+	check_python_targets();
+	setup_rpc_signal();
+}
+
+static void sched_post_fork(void) {
+	if (uwsgi.mywid <= 0 || !sched_cfg.njobs)
+		return;
+	/* resolve the Python API here, once, before our threads can race on it */
+	sched_python_loaded();
+	char err[256];
+	if (sched_runtime_start(err, sizeof(err)) < 0)
+		sched_log("worker %d (pid %d): the scheduler is not running: %s", uwsgi.mywid, (int) getpid(), err);
+}
+
+/* Graceful paths (SIGHUP reload, chain reload, max-requests, die-on-term)
+ * clear manage_next_request before exit(); the brutal ones (SIGINT,
+ * SIGQUIT, SIGTERM without die-on-term) leave it set. */
+static void sched_atexit(void) {
+	if (uwsgi.mywid <= 0 || !uwsgi.workers)
+		return;
+	sched_runtime_stop(uwsgi.workers[uwsgi.mywid].manage_next_request == 0);
+}
+
+struct uwsgi_plugin scheduler_plugin = {
+	.name = "scheduler",
+	.on_load = sched_on_load,
+	.init = sched_init,
+	.postinit_apps = sched_postinit_apps,
+	.post_fork = sched_post_fork,
+	.atexit = sched_atexit,
+};

@@ -1,0 +1,14 @@
+/* runtime.h - the scheduler inside one worker (runtime.c). */
+#ifndef SCHED_RUNTIME_H
+#define SCHED_RUNTIME_H
+
+#include <stddef.h>
+
+/* Starts this worker's timing and executor threads. Returns 0 (also when
+ * no job runs here), or -1 with the reason in err and nothing left
+ * running. */
+int sched_runtime_start(char *err, size_t errlen);
+/* Stops them: graceful paths wait (bounded) for the running jobs. */
+void sched_runtime_stop(int graceful);
+
+#endif
