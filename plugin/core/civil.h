@@ -27,6 +27,12 @@ int usch_weekday_from_days(int64_t days);      /* 0 = Sunday .. 6 = Saturday */
 int usch_days_in_month(int y, int m);
 int usch_is_leap(int y);
 
+/* Division rounding toward minus infinity, and the remainder that goes
+ * with it (same sign as b). C's / and % truncate toward zero, which puts
+ * instants before 1970 in the wrong second and day. b != 0. */
+int64_t usch_floor_div(int64_t a, int64_t b);
+int64_t usch_floor_mod(int64_t a, int64_t b);
+
 /* seconds <-> broken-down civil time (no zone: the count is taken as is) */
 int64_t usch_civil_to_secs(const struct usch_civil *c);
 void usch_secs_to_civil(int64_t secs, struct usch_civil *c);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chars.h"
 #include "civil.h"
 #include "cron.h"
 
@@ -131,22 +132,6 @@ static int unexpected(struct pctx *p, const char *q, const char *s,
 	return fail(p, "unexpected \"%.*s\" in \"%.*s\"", SPAN(q, e), SPAN(s, e));
 }
 
-static int is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int is_alpha(char ch)
-{
-	return (ch | 32) >= 'a' && (ch | 32) <= 'z';
-}
-
-static int is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
-		ch == '\v' || ch == '\f';
-}
-
 /* Saturates instead of overflowing, so "99999999999" still gets the
  * ordinary out-of-range message quoting the user's text. */
 static int read_num(const char **q, const char *e, int *v)
@@ -154,7 +139,7 @@ static int read_num(const char **q, const char *e, int *v)
 	const char *s = *q;
 	long x = 0;
 
-	for (; *q < e && is_digit(**q); (*q)++)
+	for (; *q < e && usch_is_digit(**q); (*q)++)
 		if (x < 100000000)
 			x = x * 10 + (**q - '0');
 	*v = (int)x;
@@ -217,7 +202,7 @@ static int read_value(struct pctx *p, const char **q, const char *e,
 					f->lo, f->hi);
 		return 0;
 	}
-	while (*q < e && is_alpha(**q))
+	while (*q < e && usch_is_alpha(**q))
 		(*q)++;
 	n = (size_t)(*q - s);
 	if (!n && s == e)
@@ -278,7 +263,7 @@ static int parse_hash(struct pctx *p, const char *s, const char *e)
 					SPAN(as, be));
 	}
 	if (q < e && *q == '/') {
-		if (q + 1 == e || !is_digit(q[1]))
+		if (q + 1 == e || !usch_is_digit(q[1]))
 			goto malformed;
 		if (read_step(p, &q, e, s, &step))
 			return -1;
@@ -505,13 +490,13 @@ static int split_fields(const char *expr, struct span *out, int max)
 	int n = 0;
 
 	for (const char *q = expr; *q;) {
-		while (is_space(*q))
+		while (usch_is_space(*q))
 			q++;
 		if (!*q)
 			break;
 		if (n < max)
 			out[n].s = q;
-		while (*q && !is_space(*q))
+		while (*q && !usch_is_space(*q))
 			q++;
 		if (n < max)
 			out[n].e = q;
@@ -607,13 +592,6 @@ int usch_cron_is_start(const usch_cron *c)
 
 /* ------------------------------------------------------------------ */
 /* Evaluation on the naive local time line (no zone)                   */
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 static int ctz32(uint32_t x)
 {
@@ -747,7 +725,7 @@ static int64_t next_local(const struct usch_cron *c, int64_t w)
 
 	if (w > MAX_LOCAL)
 		return NONE;
-	days = floor_div(w, 86400);
+	days = usch_floor_div(w, 86400);
 	sod = (int)(w - days * 86400);
 	usch_civil_from_days(days, &y, &m, &d);
 	ylimit = (c->flags & FL_YEARS) ? 2099 : y + 401;

@@ -5,6 +5,7 @@
  * parses back to the same value. Arithmetic is exact integer math on
  * microseconds; no floating point, no libc time functions. */
 #include "timefmt.h"
+#include "chars.h"
 #include "civil.h"
 
 #include <stdarg.h>
@@ -41,9 +42,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	}
 	return -1;
 }
-
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
 
 static uint64_t gcd(uint64_t a, uint64_t b)
 {
@@ -84,8 +82,8 @@ int usch_duration_parse(const char *s, int64_t *out_us, char *err, size_t errlen
 	if (*p == '-')
 		return fail(err, errlen, "a duration cannot be negative");
 	while (*p) {
-		if (!is_digit(*p)) {
-			if (is_lower(*p))
+		if (!usch_is_digit(*p)) {
+			if (usch_is_lower(*p))
 				return fail(err, errlen, "missing number before \"%.8s\"", p);
 			return fail(err, errlen, "unexpected character '%c' (write e.g. 1h30m, "
 					"no spaces)", *p);
@@ -93,20 +91,20 @@ int usch_duration_parse(const char *s, int64_t *out_us, char *err, size_t errlen
 		const char *num = p;
 		uint64_t whole = 0, frac = 0;
 		int k = 0, big = 0;
-		for (; is_digit(*p); p++) {
+		for (; usch_is_digit(*p); p++) {
 			if (whole > (UINT64_MAX - 9) / 10)
 				big = 1;
 			else
 				whole = whole * 10 + (uint64_t)(*p - '0');
 		}
 		if (*p == '.') {
-			if (!is_digit(p[1]))
+			if (!usch_is_digit(p[1]))
 				return fail(err, errlen, "\"%.*s\" needs digits after the point",
 						(int)(p + 1 - num), num);
 			/* 18 digits is beyond any exact fraction of a week in us;
 			 * later non-zero digits cannot be exact either */
 			int inexact = 0;
-			for (p++; is_digit(*p); p++) {
+			for (p++; usch_is_digit(*p); p++) {
 				if (k < 18) {
 					frac = frac * 10 + (uint64_t)(*p - '0');
 					k++;
@@ -119,7 +117,7 @@ int usch_duration_parse(const char *s, int64_t *out_us, char *err, size_t errlen
 						(int)(p - num), num);
 		}
 		const char *u = p;
-		while (is_lower(*p))
+		while (usch_is_lower(*p))
 			p++;
 		size_t ulen = (size_t)(p - u);
 		if (ulen == 0) {
@@ -186,7 +184,7 @@ static const char *digits(const char *p, int n, int *v)
 {
 	int x = 0;
 	for (int i = 0; i < n; i++, p++) {
-		if (!is_digit(*p))
+		if (!usch_is_digit(*p))
 			return NULL;
 		x = x * 10 + (*p - '0');
 	}
@@ -204,7 +202,7 @@ static const char *parse_offset(const char *p, int *off, char *err, size_t errle
 	if (*q == ':') {
 		if (!(q = digits(q + 1, 2, &m)))
 			return NULL;
-	} else if (is_digit(*q)) {
+	} else if (usch_is_digit(*q)) {
 		if (!(q = digits(q, 2, &m)))
 			return NULL;
 	}
@@ -247,7 +245,7 @@ int usch_datetime_parse(const char *s, const usch_tz *tz, int64_t *out_us,
 				return fail(err, errlen, "not a date-time (" DT_HINT ")");
 			if (*p == '.' || *p == ',') {
 				int k = 0;
-				for (p++; is_digit(*p); p++, k++)
+				for (p++; usch_is_digit(*p); p++, k++)
 					if (k < 6)
 						frac = frac * 10 + (*p - '0');
 				if (k == 0 || k > 9)

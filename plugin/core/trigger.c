@@ -61,19 +61,6 @@ struct usch_trigger {
 	} u;
 };
 
-/* C division truncates toward zero; instants before the epoch need floor
- * to land in the right second and day. */
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-	return a - floor_div(a, b) * b;
-}
-
 /* secs * 1e6 + frac, or INT64_MAX when that is past the timeline. */
 static int64_t secs_to_us(int64_t secs, int64_t frac)
 {
@@ -172,9 +159,9 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
 	c->unit = unit;
 	c->tz = zone_or_utc(tz);
 	c->anchor = anchor_us;
-	c->frac = floor_mod(anchor_us, USEC);
-	int64_t local = usch_tz_to_local(c->tz, floor_div(anchor_us, USEC));
-	c->days = floor_div(local, DAY_SECS);
+	c->frac = usch_floor_mod(anchor_us, USEC);
+	int64_t local = usch_tz_to_local(c->tz, usch_floor_div(anchor_us, USEC));
+	c->days = usch_floor_div(local, DAY_SECS);
 	c->tod = local - c->days * DAY_SECS;
 	usch_civil_from_days(c->days, &c->year, &c->mon, &c->mday);
 	return t;
@@ -285,7 +272,7 @@ int usch_trigger_is_start(const usch_trigger *t)
  * floor(T) + 1 s, hence strictly after T whatever T's µs part. */
 static int64_t cron_next(const usch_trigger *t, int64_t after)
 {
-	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, floor_div(after, USEC));
+	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, usch_floor_div(after, USEC));
 	if (s == INT64_MAX)
 		return INT64_MAX;
 	return secs_to_us(s, 0);
@@ -340,7 +327,7 @@ static int cal_day(const struct calendar *c, int64_t k, int64_t *day)
 		return -1;
 	}
 	int64_t month = (int64_t)c->year * 12 + (c->mon - 1) + units;
-	int64_t y = floor_div(month, 12);
+	int64_t y = usch_floor_div(month, 12);
 	if (y > MAX_YEAR)
 		return -1;
 	int m = (int)(month - y * 12) + 1;
@@ -375,8 +362,8 @@ static int64_t cal_first_k(const struct calendar *c, int64_t after)
 {
 	if (after < c->anchor)
 		return 0;
-	int64_t local = usch_tz_to_local(c->tz, floor_div(after, USEC));
-	int64_t day = floor_div(local, DAY_SECS);
+	int64_t local = usch_tz_to_local(c->tz, usch_floor_div(after, USEC));
+	int64_t day = usch_floor_div(local, DAY_SECS);
 	int64_t units, step;
 
 	if (c->unit == USCH_CAL_DAYS || c->unit == USCH_CAL_WEEKS) {

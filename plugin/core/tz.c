@@ -8,6 +8,7 @@
  * computed arithmetically per query instead of being cached, which keeps
  * the struct read-only and every lookup O(log n) or O(1). */
 #include "tz.h"
+#include "chars.h"
 #include "civil.h"
 
 #include <errno.h>
@@ -282,29 +283,26 @@ int usch_tz_from_local(const usch_tz *tz, int64_t local, int64_t out[2])
 
 /* ---- POSIX TZ string ---------------------------------------------------- */
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
 static const char *parse_abbr(const char *p)
 {
 	const char *q = p;
 	if (*p == '<') {
 		for (q = p + 1; *q != '>'; q++)
-			if (!(is_alpha(*q) || is_digit(*q) || *q == '+' || *q == '-'))
+			if (!(usch_is_alnum(*q) || *q == '+' || *q == '-'))
 				return NULL;
 		return q - p - 1 >= 3 ? q + 1 : NULL;
 	}
-	while (is_alpha(*q))
+	while (usch_is_alpha(*q))
 		q++;
 	return q - p >= 3 ? q : NULL;
 }
 
 static const char *parse_num(const char *p, int lo, int hi, int *v)
 {
-	if (!is_digit(*p))
+	if (!usch_is_digit(*p))
 		return NULL;
 	int x = 0;
-	while (is_digit(*p)) {
+	while (usch_is_digit(*p)) {
 		x = x * 10 + (*p++ - '0');
 		if (x > hi)
 			return NULL;
@@ -579,7 +577,7 @@ static int valid_name(const char *s)
 	while (*c) {
 		const char *e = c;
 		while (*e && *e != '/') {
-			if (!(is_alpha(*e) || is_digit(*e) || strchr("._+-", *e)))
+			if (!(usch_is_alnum(*e) || strchr("._+-", *e)))
 				return 0;
 			e++;
 		}
