@@ -13,6 +13,7 @@
 #include "chars.h"
 #include "civil.h"
 #include "cron.h"
+#include "err.h"
 
 enum { F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR, F_COUNT };
 
@@ -85,35 +86,11 @@ struct pctx {
 
 #define SPAN(a, b) (int)((b) - (a)), (a)
 
-static void verr(char *err, size_t errlen, const char *prefix, const char *fmt,
-		va_list ap)
-{
-	int n;
-
-	if (!err || !errlen)
-		return;
-	n = snprintf(err, errlen, "%s", prefix);
-	if (n >= 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-}
-
-static int top_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int top_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(err, errlen, "", fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Every field error starts "field N (name): " so users find the culprit in
  * the expression as they wrote it. */
-static int fail(struct pctx *p, const char *fmt, ...)
+static int field_fail(struct pctx *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static int fail(struct pctx *p, const char *fmt, ...)
+static int field_fail(struct pctx *p, const char *fmt, ...)
 {
 	char prefix[48];
 	va_list ap;
@@ -121,7 +98,7 @@ static int fail(struct pctx *p, const char *fmt, ...)
 	snprintf(prefix, sizeof(prefix), "field %d (%s): ", p->pos,
 			specs[p->field].name);
 	va_start(ap, fmt);
-	verr(p->err, p->errlen, prefix, fmt, ap);
+	usch_vfail(p->err, p->errlen, prefix, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -129,7 +106,7 @@ static int fail(struct pctx *p, const char *fmt, ...)
 static int unexpected(struct pctx *p, const char *q, const char *s,
 		const char *e)
 {
-	return fail(p, "unexpected \"%.*s\" in \"%.*s\"", SPAN(q, e), SPAN(s, e));
+	return field_fail(p, "unexpected \"%.*s\" in \"%.*s\"", SPAN(q, e), SPAN(s, e));
 }
 
 /* Saturates instead of overflowing, so "99999999999" still gets the
@@ -174,17 +151,17 @@ static int bad_letters(struct pctx *p, const char *s, size_t n)
 
 	if (n == 1 && (*s | 32) == 'l') {
 		if (f == F_DOW)
-			return fail(p, "\"L\" in day-of-week needs a weekday before it (e.g. 5L or friL)");
-		return fail(p, "\"L\" is only allowed in day-of-month and day-of-week");
+			return field_fail(p, "\"L\" in day-of-week needs a weekday before it (e.g. 5L or friL)");
+		return field_fail(p, "\"L\" is only allowed in day-of-month and day-of-week");
 	}
 	if (n == 2 && (s[0] | 32) == 'l' && (s[1] | 32) == 'w')
-		return fail(p, "\"LW\" is only allowed in day-of-month");
+		return field_fail(p, "\"LW\" is only allowed in day-of-month");
 	if (n == 1 && (*s | 32) == 'w') {
 		if (f == F_DOM)
-			return fail(p, "\"W\" needs a day before it (e.g. 15W or LW)");
-		return fail(p, "\"W\" is only allowed in day-of-month");
+			return field_fail(p, "\"W\" needs a day before it (e.g. 15W or LW)");
+		return field_fail(p, "\"W\" is only allowed in day-of-month");
 	}
-	return fail(p, "unknown name \"%.*s\"", (int)n, s);
+	return field_fail(p, "unknown name \"%.*s\"", (int)n, s);
 }
 
 /* A number or a month/weekday name, range-checked. *last reports Quartz's
@@ -198,7 +175,7 @@ static int read_value(struct pctx *p, const char **q, const char *e,
 
 	if (read_num(q, e, v)) {
 		if (*v < f->lo || *v > f->hi)
-			return fail(p, "%.*s is out of range %d-%d", SPAN(s, *q),
+			return field_fail(p, "%.*s is out of range %d-%d", SPAN(s, *q),
 					f->lo, f->hi);
 		return 0;
 	}
@@ -206,9 +183,9 @@ static int read_value(struct pctx *p, const char **q, const char *e,
 		(*q)++;
 	n = (size_t)(*q - s);
 	if (!n && s == e)
-		return fail(p, "expected a value after \"%.*s\"", SPAN(elem, e));
+		return field_fail(p, "expected a value after \"%.*s\"", SPAN(elem, e));
 	if (!n)
-		return fail(p, "expected a value at \"%.*s\" in \"%.*s\"",
+		return field_fail(p, "expected a value at \"%.*s\" in \"%.*s\"",
 				SPAN(s, e), SPAN(elem, e));
 	*v = lookup_name(p, s, n, last);
 	return *v < 0 ? bad_letters(p, s, n) : 0;
@@ -229,10 +206,10 @@ static int read_step(struct pctx *p, const char **q, const char *e,
 {
 	(*q)++;   /* the '/' */
 	if (!read_num(q, e, step))
-		return fail(p, "expected a step after \"/\" in \"%.*s\"",
+		return field_fail(p, "expected a step after \"/\" in \"%.*s\"",
 				SPAN(elem, e));
 	if (*step == 0)
-		return fail(p, "step 0 must be >= 1");
+		return field_fail(p, "step 0 must be >= 1");
 	return 0;
 }
 
@@ -253,13 +230,13 @@ static int parse_hash(struct pctx *p, const char *s, const char *e)
 			goto malformed;
 		be = q++;
 		if (a < f->lo || a > f->hi)
-			return fail(p, "%.*s is out of range %d-%d", SPAN(as, ae),
+			return field_fail(p, "%.*s is out of range %d-%d", SPAN(as, ae),
 					f->lo, f->hi);
 		if (b < f->lo || b > f->hi)
-			return fail(p, "%.*s is out of range %d-%d", SPAN(bs, be),
+			return field_fail(p, "%.*s is out of range %d-%d", SPAN(bs, be),
 					f->lo, f->hi);
 		if (a > b)
-			return fail(p, "range %.*s is reversed (a-b needs a <= b)",
+			return field_fail(p, "range %.*s is reversed (a-b needs a <= b)",
 					SPAN(as, be));
 	}
 	if (q < e && *q == '/') {
@@ -281,7 +258,7 @@ static int parse_hash(struct pctx *p, const char *s, const char *e)
 		set_value(p, x);
 	return 0;
 malformed:
-	return fail(p, "malformed H expression \"%.*s\" (expected H, H/n, H(a-b) or H(a-b)/n)",
+	return field_fail(p, "malformed H expression \"%.*s\" (expected H, H/n, H(a-b) or H(a-b)/n)",
 			SPAN(s, e));
 }
 
@@ -303,12 +280,12 @@ static int parse_dom_last(struct pctx *p, const char *s, const char *e)
 		return unexpected(p, q, s, e);
 	ns = ++q;
 	if (!read_num(&q, e, &n))
-		return fail(p, "expected a number after \"L-\" in \"%.*s\"",
+		return field_fail(p, "expected a number after \"L-\" in \"%.*s\"",
 				SPAN(s, e));
 	if (q != e)
 		return unexpected(p, q, s, e);
 	if (n > 30)
-		return fail(p, "%.*s in \"%.*s\" is out of range 0-30", SPAN(ns, q),
+		return field_fail(p, "%.*s in \"%.*s\" is out of range 0-30", SPAN(ns, q),
 				SPAN(s, e));
 	p->c->dom_last |= UINT32_C(1) << n;
 	return 0;
@@ -321,7 +298,7 @@ static int parse_suffix(struct pctx *p, const char *q, const char *e,
 {
 	if ((*q | 32) == 'w') {
 		if (p->field != F_DOM)
-			return fail(p, "\"W\" is only allowed in day-of-month");
+			return field_fail(p, "\"W\" is only allowed in day-of-month");
 		if (q + 1 != e)
 			return unexpected(p, q + 1, s, e);
 		p->c->dom_wd |= UINT32_C(1) << a;
@@ -332,22 +309,22 @@ static int parse_suffix(struct pctx *p, const char *q, const char *e,
 		int n;
 
 		if (p->field != F_DOW)
-			return fail(p, "\"#\" is only allowed in day-of-week");
+			return field_fail(p, "\"#\" is only allowed in day-of-week");
 		q = ns;
 		if (!read_num(&q, e, &n))
-			return fail(p, "expected a number after \"#\" in \"%.*s\"",
+			return field_fail(p, "expected a number after \"#\" in \"%.*s\"",
 					SPAN(s, e));
 		if (q != e)
 			return unexpected(p, q, s, e);
 		if (n < 1 || n > 5)
-			return fail(p, "%.*s in \"%.*s\" is out of range 1-5",
+			return field_fail(p, "%.*s in \"%.*s\" is out of range 1-5",
 					SPAN(ns, q), SPAN(s, e));
 		p->c->dow_nth[a % 7] |= (uint8_t)(1u << (n - 1));
 		return 0;
 	}
 	if ((*q | 32) == 'l') {
 		if (p->field != F_DOW)
-			return fail(p, "\"L\" after a value is only allowed in day-of-week (e.g. 5L)");
+			return field_fail(p, "\"L\" after a value is only allowed in day-of-week (e.g. 5L)");
 		if (q + 1 != e)
 			return unexpected(p, q + 1, s, e);
 		p->c->dow_last |= (uint8_t)(1u << (a % 7));
@@ -387,7 +364,7 @@ static int parse_elem(struct pctx *p, const char *s, const char *e)
 			if (read_value(p, &q, e, s, &b, NULL))
 				return -1;
 			if (a > b)
-				return fail(p, "range %.*s is reversed (a-b needs a <= b)",
+				return field_fail(p, "range %.*s is reversed (a-b needs a <= b)",
 						SPAN(s, q));
 		} else if (q < e && *q == '/') {
 			b = f->hi;   /* a/n means a-max/n */
@@ -417,12 +394,12 @@ static int parse_field(struct pctx *p)
 		if (!c)
 			c = e;
 		if (c == s)
-			return fail(p, "empty element in list \"%.*s\"",
+			return field_fail(p, "empty element in list \"%.*s\"",
 					SPAN(p->text.s, e));
 		if (c - s == 1 && *s == '?') {
 			if (!is_day)
-				return fail(p, "\"?\" is only allowed in day-of-month and day-of-week");
-			return fail(p, "\"?\" must be the whole field, not part of \"%.*s\"",
+				return field_fail(p, "\"?\" is only allowed in day-of-month and day-of-week");
+			return field_fail(p, "\"?\" must be the whole field, not part of \"%.*s\"",
 					SPAN(p->text.s, e));
 		}
 		if (parse_elem(p, s, c))
@@ -515,19 +492,19 @@ static int parse_macro(usch_cron *out, const struct span *tok, int ntok,
 				strncasecmp(tok[0].s, macros[i].name, n))
 			continue;
 		if (ntok > 1)
-			return top_fail(err, errlen, "unexpected \"%.*s\" after %s",
+			return usch_fail(err, errlen, "unexpected \"%.*s\" after %s",
 					SPAN(tok[1].s, tok[1].e), macros[i].name);
 		return usch_cron_parse(out, macros[i].expr, job_id, err, errlen);
 	}
 	if (n == 6 && strncasecmp(tok[0].s, "@start", 6) == 0) {
 		if (ntok > 1)
-			return top_fail(err, errlen, "unexpected \"%.*s\" after @start",
+			return usch_fail(err, errlen, "unexpected \"%.*s\" after @start",
 					SPAN(tok[1].s, tok[1].e));
 		memset(out, 0, sizeof(*out));
 		out->flags = FL_START;
 		return 0;
 	}
-	return top_fail(err, errlen, "unknown macro \"%.*s\"", SPAN(tok[0].s,
+	return usch_fail(err, errlen, "unknown macro \"%.*s\"", SPAN(tok[0].s,
 				tok[0].e));
 }
 
@@ -548,7 +525,7 @@ int usch_cron_parse(usch_cron *out, const char *expr, const char *job_id,
 	if (n >= 1 && *tok[0].s == '@')
 		return parse_macro(out, tok, n, job_id, err, errlen);
 	if (n < 5 || n > 7)
-		return top_fail(err, errlen, "expected 5, 6 or 7 fields, got %d", n);
+		return usch_fail(err, errlen, "expected 5, 6 or 7 fields, got %d", n);
 
 	memset(&c, 0, sizeof(c));
 	c.sec = 1;   /* 5 fields: second 0 */
@@ -575,7 +552,7 @@ int usch_cron_parse(usch_cron *out, const char *expr, const char *job_id,
 	/* The calendar repeats every 400 years, so one search tells whether
 	 * the date fields can ever agree (e.g. "0 0 30 2 *" cannot). */
 	if (next_local(&c, 0) == NONE)
-		return top_fail(err, errlen, "expression never fires: no date satisfies its day-of-month, month, day-of-week and year fields");
+		return usch_fail(err, errlen, "expression never fires: no date satisfies its day-of-month, month, day-of-week and year fields");
 	*out = c;
 	return 0;
 }

@@ -398,7 +398,7 @@ static int calendar_trigger(struct ctx *c, const char *text, usch_trigger **out)
 			return 1;
 		}
 		int64_t anchor = job->start_us != INT64_MIN ? job->start_us : c->env->now_us;
-		*out = usch_trigger_calendar((int) n, cal[i].unit, anchor, job->tz);
+		*out = usch_trigger_calendar((int) n, cal[i].unit, anchor, job->tz, NULL, 0);
 		if (!*out)
 			fail(c, "out of memory");
 		return 1;
@@ -436,9 +436,9 @@ static usch_trigger *interval_trigger(struct ctx *c, const char *text, int wall)
 		return NULL;
 	}
 	int64_t anchor = job->start_us != INT64_MIN ? job->start_us : wall ? c->env->now_us + period : period;
-	usch_trigger *t = usch_trigger_interval(period, anchor);
+	usch_trigger *t = usch_trigger_interval(period, anchor, why, sizeof(why));
 	if (!t)
-		fail(c, "out of memory");
+		fail(c, "%s", why);
 	return t;
 }
 
@@ -459,9 +459,9 @@ static usch_trigger *make_trigger(struct ctx *c, const char *kind, const char *t
 			fail(c, "\"%s\": %s", text, why);
 			return NULL;
 		}
-		t = usch_trigger_date(at, job->tz);
+		t = usch_trigger_date(at, job->tz, why, sizeof(why));
 		if (!t)
-			fail(c, "out of memory");
+			fail(c, "%s", why);
 		return t;
 	}
 	if (calendar_trigger(c, text, &t))
@@ -504,7 +504,7 @@ static usch_trigger *combo_trigger(struct ctx *c) {
 	usch_trigger *t = NULL;
 	if (ok) {
 		/* takes the children, also when it fails */
-		t = !strcmp(c->kind, "and") ? usch_trigger_and(kids, n) : usch_trigger_or(kids, n);
+		t = !strcmp(c->kind, "and") ? usch_trigger_and(kids, n, NULL, 0) : usch_trigger_or(kids, n, NULL, 0);
 		if (!t)
 			fail(c, "out of memory");
 	}

@@ -6,13 +6,13 @@
  * computation guards int64 overflow: a fire that cannot be represented is
  * "never" (INT64_MAX), so huge instants degrade to "no more fires" rather
  * than wrapping into the past. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "civil.h"
 #include "cron.h"
+#include "err.h"
 #include "timefmt.h"
 #include "trigger.h"
 
@@ -78,11 +78,14 @@ static const usch_tz *zone_or_utc(const usch_tz *tz)
 	return tz ? tz : usch_tz_utc();
 }
 
-static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock)
+static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock,
+		char *err, size_t errlen)
 {
 	usch_trigger *t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		usch_fail(err, errlen, "out of memory");
 		return NULL;
+	}
 	t->kind = kind;
 	t->clock = clock;
 	t->start = INT64_MIN;
@@ -96,19 +99,17 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
 		const usch_tz *tz, char *err, size_t errlen)
 {
 	if (!expr) {
-		snprintf(err, errlen, "no cron expression");
+		usch_fail(err, errlen, "no cron expression");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL);
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL, err, errlen);
+	if (!t)
 		return NULL;
-	}
 	t->u.cron.tz = zone_or_utc(tz);
 	t->u.cron.cron = malloc(usch_cron_size());
 	t->u.cron.expr = strdup(expr);
 	if (!t->u.cron.cron || !t->u.cron.expr) {
-		snprintf(err, errlen, "out of memory");
+		usch_fail(err, errlen, "out of memory");
 		usch_trigger_free(t);
 		return NULL;
 	}
@@ -119,13 +120,14 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
 	return t;
 }
 
-usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us)
+usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us,
+		char *err, size_t errlen)
 {
 	if (period_us <= 0) {
-		errno = EINVAL;
+		usch_fail(err, errlen, "the period must be greater than 0");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.interval.period = period_us;
@@ -133,9 +135,10 @@ usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us)
 	return t;
 }
 
-usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz)
+usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz,
+		char *err, size_t errlen)
 {
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.date.at = at_us;
@@ -144,14 +147,18 @@ usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz)
 }
 
 usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
-		int64_t anchor_us, const usch_tz *tz)
+		int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen)
 {
-	if (n < 1 || (unit != USCH_CAL_DAYS && unit != USCH_CAL_WEEKS &&
-			unit != USCH_CAL_MONTHS && unit != USCH_CAL_YEARS)) {
-		errno = EINVAL;
+	if (n < 1) {
+		usch_fail(err, errlen, "the count must be at least 1");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL);
+	if (unit != USCH_CAL_DAYS && unit != USCH_CAL_WEEKS &&
+			unit != USCH_CAL_MONTHS && unit != USCH_CAL_YEARS) {
+		usch_fail(err, errlen, "unknown calendar unit %d", (int)unit);
+		return NULL;
+	}
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL, err, errlen);
 	if (!t)
 		return NULL;
 	struct calendar *c = &t->u.cal;
@@ -167,14 +174,23 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
 	return t;
 }
 
-static int children_ok(usch_trigger *const *children, size_t n)
+static const char *combinator_name(enum usch_trigger_kind kind)
 {
-	if (!children || n == 0 || n > SIZE_MAX / sizeof(usch_trigger *))
-		return 0;
+	return kind == USCH_TRIGGER_AND ? "and" : "or";
+}
+
+static int check_children(enum usch_trigger_kind kind, usch_trigger *const *children,
+		size_t n, char *err, size_t errlen)
+{
+	if (!children || n == 0)
+		return usch_fail(err, errlen, "%s needs one or more triggers", combinator_name(kind));
+	if (n > SIZE_MAX / sizeof(usch_trigger *))
+		return usch_fail(err, errlen, "too many triggers");
 	for (size_t i = 0; i < n; i++)
 		if (!children[i])
-			return 0;
-	return 1;
+			return usch_fail(err, errlen, "%s: trigger %zu of %zu is missing",
+					combinator_name(kind), i + 1, n);
+	return 0;
 }
 
 /* Ownership passes in whatever happens, so the caller has one cleanup path
@@ -186,16 +202,16 @@ static void free_children(usch_trigger *const *children, size_t n)
 }
 
 static usch_trigger *combinator(enum usch_trigger_kind kind,
-		usch_trigger *const *children, size_t n)
+		usch_trigger *const *children, size_t n, char *err, size_t errlen)
 {
-	if (!children_ok(children, n)) {
+	if (check_children(kind, children, n, err, errlen) < 0) {
 		free_children(children, n);
-		errno = EINVAL;
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO);
+	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO, err, errlen);
 	usch_trigger **copy = t ? malloc(n * sizeof(*copy)) : NULL;
 	if (!copy) {
+		usch_fail(err, errlen, "out of memory");
 		free(t);
 		free_children(children, n);
 		return NULL;
@@ -211,14 +227,16 @@ static usch_trigger *combinator(enum usch_trigger_kind kind,
 	return t;
 }
 
-usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n)
+usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n,
+		char *err, size_t errlen)
 {
-	return combinator(USCH_TRIGGER_AND, children, n);
+	return combinator(USCH_TRIGGER_AND, children, n, err, errlen);
 }
 
-usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n)
+usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n,
+		char *err, size_t errlen)
 {
-	return combinator(USCH_TRIGGER_OR, children, n);
+	return combinator(USCH_TRIGGER_OR, children, n, err, errlen);
 }
 
 int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us)

@@ -10,6 +10,7 @@
 #include "tz.h"
 #include "chars.h"
 #include "civil.h"
+#include "err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -598,16 +599,16 @@ static usch_tz *load_file(const char *name, const char *path, char *err,
 	size_t len = 0;
 	int e = slurp(path, &buf, &len);
 	if (e == ENOENT || e == ENOTDIR) {
-		snprintf(err, errlen, "unknown time zone \"%s\" (no %s)", name, path);
+		usch_fail(err, errlen, "unknown time zone \"%s\" (no %s)", name, path);
 		return NULL;
 	}
 	if (e == EISDIR) {
-		snprintf(err, errlen, "unknown time zone \"%s\" (%s is a directory)",
+		usch_fail(err, errlen, "unknown time zone \"%s\" (%s is a directory)",
 				name, path);
 		return NULL;
 	}
 	if (e) {
-		snprintf(err, errlen, "time zone \"%s\": cannot read %s (%s)", name,
+		usch_fail(err, errlen, "time zone \"%s\": cannot read %s (%s)", name,
 				path, e == EACCES ? "permission denied"
 				: e == EFBIG ? "not a regular file of sane size"
 				: e == ENOMEM ? "out of memory" : "I/O error");
@@ -620,12 +621,12 @@ static usch_tz *load_file(const char *name, const char *path, char *err,
 		return tz;
 	usch_tz_free(tz);
 	if (r == TZIF_LEAP)
-		snprintf(err, errlen, "time zone \"%s\": %s counts leap seconds "
+		usch_fail(err, errlen, "time zone \"%s\": %s counts leap seconds "
 				"(\"right/\" zones are not supported)", name, path);
 	else if (r == TZIF_NOMEM)
-		snprintf(err, errlen, "time zone \"%s\": out of memory", name);
+		usch_fail(err, errlen, "time zone \"%s\": out of memory", name);
 	else
-		snprintf(err, errlen, "time zone \"%s\": %s is not a TZif file",
+		usch_fail(err, errlen, "time zone \"%s\": %s is not a TZif file",
 				name, path);
 	return NULL;
 }
@@ -634,7 +635,7 @@ static usch_tz *utc_copy(const char *name, char *err, size_t errlen)
 {
 	usch_tz *tz = new_zone(name);
 	if (!tz)
-		snprintf(err, errlen, "time zone \"%s\": out of memory", name);
+		usch_fail(err, errlen, "time zone \"%s\": out of memory", name);
 	return tz;
 }
 
@@ -643,12 +644,12 @@ static usch_tz *load_named(const char *name, const char *tzdir, char *err,
 {
 	char path[PATH_MAX];
 	if (!valid_name(name)) {
-		snprintf(err, errlen, "invalid time zone name \"%s\" (want an IANA "
+		usch_fail(err, errlen, "invalid time zone name \"%s\" (want an IANA "
 				"name like Europe/Paris)", name);
 		return NULL;
 	}
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", tzdir, name) >= sizeof path) {
-		snprintf(err, errlen, "time zone \"%s\": path too long", name);
+		usch_fail(err, errlen, "time zone \"%s\": path too long", name);
 		return NULL;
 	}
 	if (strcmp(name, "UTC") == 0 && access(path, F_OK) != 0)
@@ -692,7 +693,7 @@ static usch_tz *load_env(const char *env, const char *tzdir, char *err,
 	}
 	usch_tz_free(tz);
 	if (!valid_name(v))
-		snprintf(err, errlen, "TZ=\"%s\" is neither a zone name nor a "
+		usch_fail(err, errlen, "TZ=\"%s\" is neither a zone name nor a "
 				"POSIX TZ rule", env);
 	return NULL;
 }
@@ -704,11 +705,6 @@ usch_tz *usch_tz_load(const char *name, char *err, size_t errlen)
 		tzdir = DEFAULT_TZDIR;
 	if (err && errlen)
 		err[0] = '\0';
-	char dummy[1];
-	if (!err || !errlen) {
-		err = dummy;
-		errlen = sizeof dummy;
-	}
 	if (name && *name && strcmp(name, "localtime") != 0)
 		return load_named(name, tzdir, err, errlen);
 

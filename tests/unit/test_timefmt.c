@@ -242,6 +242,11 @@ START_TEST(datetime_errors)
 	dt_err("2026-11-24T09:00:00+24:00", "UTC offset +24:00 is out of range (at most +/-23:59)");
 	dt_err("2026-11-24T09:00:00+01:60", "UTC offset +01:60 is out of range (at most +/-23:59)");
 	dt_err("2026-11-24T09:00:00+1", "bad UTC offset \"+1\" (use Z, +hh:mm or -hh:mm)");
+	dt_err("2026-11-24T09:00:00+01:", "bad UTC offset \"+01:\" (use Z, +hh:mm or -hh:mm)");
+	dt_err("2026-11-24T09:00:00-013", "bad UTC offset \"-013\" (use Z, +hh:mm or -hh:mm)");
+	dt_err("2026-11-24T09:00:00+0160", "UTC offset +0160 is out of range (at most +/-23:59)");
+	snprintf(want, sizeof want, "unexpected \"x\" after the date-time %s", hint);
+	dt_err("2026-11-24T09:00:00+0130x", want);
 	dt_err("2026-11-24T09:00:00.Z", "a fraction of a second needs 1-9 digits");
 	dt_err("2026-11-24T09:00:00.1234567890Z", "a fraction of a second needs 1-9 digits");
 	snprintf(want, sizeof want, "unexpected \"Z\" after the date-time %s", hint);

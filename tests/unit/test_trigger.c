@@ -49,22 +49,25 @@ static const char *describe(const usch_trigger *t)
 
 static usch_trigger *interval(int64_t p, int64_t a)
 {
-	usch_trigger *t = usch_trigger_interval(p, a);
-	ck_assert_ptr_nonnull(t);
+	char err[256] = "";
+	usch_trigger *t = usch_trigger_interval(p, a, err, sizeof err);
+	ck_assert_msg(t != NULL, "interval %lld: %s", (long long)p, err);
 	return t;
 }
 
 static usch_trigger *date(int64_t at)
 {
-	usch_trigger *t = usch_trigger_date(at, NULL);
-	ck_assert_ptr_nonnull(t);
+	char err[256] = "";
+	usch_trigger *t = usch_trigger_date(at, NULL, err, sizeof err);
+	ck_assert_msg(t != NULL, "date: %s", err);
 	return t;
 }
 
 static usch_trigger *calendar(int n, enum usch_cal_unit u, int64_t a, const char *z)
 {
-	usch_trigger *t = usch_trigger_calendar(n, u, a, unit_zone(z));
-	ck_assert_ptr_nonnull(t);
+	char err[256] = "";
+	usch_trigger *t = usch_trigger_calendar(n, u, a, unit_zone(z), err, sizeof err);
+	ck_assert_msg(t != NULL, "calendar: %s", err);
 	return t;
 }
 
@@ -79,17 +82,27 @@ static usch_trigger *cron(const char *expr, const char *z)
 static usch_trigger *and2(usch_trigger *a, usch_trigger *b)
 {
 	usch_trigger *c[] = { a, b };
-	usch_trigger *t = usch_trigger_and(c, 2);
-	ck_assert_ptr_nonnull(t);
+	char err[256] = "";
+	usch_trigger *t = usch_trigger_and(c, 2, err, sizeof err);
+	ck_assert_msg(t != NULL, "and: %s", err);
 	return t;
 }
 
 static usch_trigger *or2(usch_trigger *a, usch_trigger *b)
 {
 	usch_trigger *c[] = { a, b };
-	usch_trigger *t = usch_trigger_or(c, 2);
-	ck_assert_ptr_nonnull(t);
+	char err[256] = "";
+	usch_trigger *t = usch_trigger_or(c, 2, err, sizeof err);
+	ck_assert_msg(t != NULL, "or: %s", err);
 	return t;
+}
+
+/* A constructor that must fail: NULL, with exactly this reason in err
+ * (which the call wrote before this runs). */
+static void expect_fail(usch_trigger *t, const char *err, const char *want)
+{
+	ck_assert_ptr_null(t);
+	ck_assert_str_eq(err, want);
 }
 
 #define NEXT_EQ(t, after, want) \
@@ -249,9 +262,17 @@ END_TEST
 
 START_TEST(interval_rejects_bad_period)
 {
-	ck_assert_ptr_null(usch_trigger_interval(0, 0));
-	ck_assert_ptr_null(usch_trigger_interval(-1, 0));
-	ck_assert_ptr_null(usch_trigger_interval(INT64_MIN, 0));
+	char err[256];
+	expect_fail(usch_trigger_interval(0, 0, err, sizeof err), err,
+			"the period must be greater than 0");
+	expect_fail(usch_trigger_interval(-1, 0, err, sizeof err), err,
+			"the period must be greater than 0");
+	expect_fail(usch_trigger_interval(INT64_MIN, 0, err, sizeof err), err,
+			"the period must be greater than 0");
+	/* err is optional, and a short one is cut, not overrun */
+	ck_assert_ptr_null(usch_trigger_interval(0, 0, NULL, 0));
+	char small[8];
+	expect_fail(usch_trigger_interval(0, 0, small, sizeof small), small, "the per");
 }
 END_TEST
 
@@ -431,14 +452,18 @@ START_TEST(calendar_window_and_args)
 	usch_trigger_free(t);
 
 	/* NULL zone is UTC. */
-	t = usch_trigger_calendar(1, USCH_CAL_DAYS, utc(2024, 1, 1, 12, 0, 0), NULL);
-	ck_assert_ptr_nonnull(t);
+	char err[256];
+	t = usch_trigger_calendar(1, USCH_CAL_DAYS, utc(2024, 1, 1, 12, 0, 0), NULL, err, sizeof err);
+	ck_assert_msg(t != NULL, "%s", err);
 	NEXT_EQ(t, utc(2024, 6, 1, 0, 0, 0), utc(2024, 6, 1, 12, 0, 0));
 	usch_trigger_free(t);
 
-	ck_assert_ptr_null(usch_trigger_calendar(0, USCH_CAL_DAYS, 0, NULL));
-	ck_assert_ptr_null(usch_trigger_calendar(-3, USCH_CAL_MONTHS, 0, NULL));
-	ck_assert_ptr_null(usch_trigger_calendar(1, (enum usch_cal_unit)42, 0, NULL));
+	expect_fail(usch_trigger_calendar(0, USCH_CAL_DAYS, 0, NULL, err, sizeof err), err,
+			"the count must be at least 1");
+	expect_fail(usch_trigger_calendar(-3, USCH_CAL_MONTHS, 0, NULL, err, sizeof err), err,
+			"the count must be at least 1");
+	expect_fail(usch_trigger_calendar(1, (enum usch_cal_unit)42, 0, NULL, err, sizeof err), err,
+			"unknown calendar unit 42");
 }
 END_TEST
 
@@ -548,7 +573,7 @@ START_TEST(and_agreement)
 
 	/* Three children, phases that only meet far out: 7k, 11k+3, 13k+5. */
 	usch_trigger *c[] = { interval(7, 0), interval(11, 3), interval(13, 5) };
-	t = usch_trigger_and(c, 3);
+	t = usch_trigger_and(c, 3, NULL, 0);
 	ck_assert_ptr_nonnull(t);
 	int64_t first = -1;
 	for (int64_t x = 0; x < 7 * 11 * 13; x++)
@@ -632,17 +657,18 @@ END_TEST
 
 START_TEST(combinator_bad_args_free_children)
 {
-	ck_assert_ptr_null(usch_trigger_and(NULL, 0));
+	char err[256];
+	expect_fail(usch_trigger_and(NULL, 0, err, sizeof err), err, "and needs one or more triggers");
 	usch_trigger *none[1] = { NULL };
-	ck_assert_ptr_null(usch_trigger_or(none, 0));
+	expect_fail(usch_trigger_or(none, 0, err, sizeof err), err, "or needs one or more triggers");
 	/* A NULL child: the others are freed (ASan/valgrind check the leak). */
 	usch_trigger *c[] = { interval(1, 0), NULL, date(3) };
-	ck_assert_ptr_null(usch_trigger_and(c, 3));
+	expect_fail(usch_trigger_and(c, 3, err, sizeof err), err, "and: trigger 2 of 3 is missing");
 	usch_trigger *d[] = { interval(1, 0), NULL };
-	ck_assert_ptr_null(usch_trigger_or(d, 2));
+	expect_fail(usch_trigger_or(d, 2, err, sizeof err), err, "or: trigger 2 of 2 is missing");
 	/* The caller's array is copied, not kept. */
 	usch_trigger *e[] = { interval(1, 0) };
-	usch_trigger *t = usch_trigger_or(e, 1);
+	usch_trigger *t = usch_trigger_or(e, 1, NULL, 0);
 	e[0] = NULL;
 	NEXT_EQ(t, 0, 1);
 	usch_trigger_free(t);
@@ -667,19 +693,19 @@ START_TEST(describe_kinds)
 	ck_assert_str_eq(describe(t), "interval 2w1d");
 	usch_trigger_free(t);
 
-	t = usch_trigger_date(utc(2026, 11, 24, 8, 0, 0), unit_zone("Europe/Paris"));
+	t = usch_trigger_date(utc(2026, 11, 24, 8, 0, 0), unit_zone("Europe/Paris"), NULL, 0);
 	ck_assert_str_eq(describe(t), "at 2026-11-24T09:00:00+01:00");
 	usch_trigger_free(t);
-	t = usch_trigger_date(utc(2026, 7, 4, 16, 0, 0) + 250000, unit_zone("America/New_York"));
+	t = usch_trigger_date(utc(2026, 7, 4, 16, 0, 0) + 250000, unit_zone("America/New_York"), NULL, 0);
 	ck_assert_str_eq(describe(t), "at 2026-07-04T12:00:00.250-04:00");
 	usch_trigger_free(t);
-	t = usch_trigger_date(utc(1969, 12, 31, 23, 59, 59) + 1, NULL);
+	t = usch_trigger_date(utc(1969, 12, 31, 23, 59, 59) + 1, NULL, NULL, 0);
 	ck_assert_str_eq(describe(t), "at 1969-12-31T23:59:59.000001+00:00");
 	usch_trigger_free(t);
-	t = usch_trigger_date(utc(10000, 1, 1, 0, 0, 0), NULL);
+	t = usch_trigger_date(utc(10000, 1, 1, 0, 0, 0), NULL, NULL, 0);
 	ck_assert_str_eq(describe(t), "at 253402300800000000us since the epoch");
 	usch_trigger_free(t);
-	t = usch_trigger_date(utc(2024, 8, 1, 0, 0, 0), unit_zone("Asia/Kolkata"));
+	t = usch_trigger_date(utc(2024, 8, 1, 0, 0, 0), unit_zone("Asia/Kolkata"), NULL, 0);
 	ck_assert_str_eq(describe(t), "at 2024-08-01T05:30:00+05:30");
 	usch_trigger_free(t);
 
