@@ -17,6 +17,7 @@ GCC_LIST = [
     'plugin/core/civil',
     'plugin/core/tz',
     'plugin/core/timefmt',
+    'plugin/core/cron_parse',
     'plugin/core/cron',
     'plugin/core/trigger',
     'plugin/core/timerq',

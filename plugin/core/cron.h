@@ -25,7 +25,8 @@
 #include "tz.h"
 
 /* A compiled expression; plain data, no pointers, sizeof <= 128, so callers
- * may embed and copy it. Fields are private to cron.c. */
+ * may embed and copy it. Fields are private to cron_parse.c, which fills
+ * them, and cron.c, which reads them (flags: cron_impl.h). */
 struct usch_cron {
 	uint64_t sec;          /* bit s: second s matches (0-59) */
 	uint64_t min;          /* bit m: minute m (0-59) */
