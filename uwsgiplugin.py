@@ -16,6 +16,7 @@ GCC_LIST = [
     'plugin/core/err',
     'plugin/core/civil',
     'plugin/core/tz',
+    'plugin/core/tz_posix',
     'plugin/core/timefmt',
     'plugin/core/cron_parse',
     'plugin/core/cron',
