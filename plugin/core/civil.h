@@ -1,8 +1,9 @@
 /* civil.h - proleptic Gregorian calendar arithmetic (no time zones).
  *
- * Instants in the core are int64 seconds (or microseconds, see usch_time)
- * since the Unix epoch, UTC. "Local seconds" are the same count read as if
- * the wall clock of a zone were UTC: local = utc + offset.
+ * Instants in the core are int64 seconds (microseconds in trigger.h,
+ * timefmt.h and sched.h) since the Unix epoch, UTC. "Local seconds" are
+ * the same count read as if the wall clock of a zone were UTC:
+ * local = utc + offset.
  *
  * Exact for every date whose year fits an int (days and seconds within
  * about +/-2^40 days); out-of-range fields are carried, not rejected:

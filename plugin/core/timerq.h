@@ -1,4 +1,5 @@
-/* timerq.h - the timer queue: a binary min-heap of deadlines.
+/* timerq.h - the timer queue: a binary heap of timers, in the order of a
+ * compare function the caller gives (earliest deadline first, normally).
  *
  * Owns only the ordering of timers. A timer is a node the caller embeds in
  * its own struct (container_of style, see USCH_TIMER_ENTRY); the queue keeps
