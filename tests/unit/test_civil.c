@@ -91,11 +91,11 @@ END_TEST
 
 START_TEST(seconds_against_gmtime)
 {
-	unsigned seed = 12345;
+	unit_rng_seed(12345);
 	for (int i = 0; i < 200000; i++) {
 		/* years ~1000 .. ~2900, including before 1970 */
-		int64_t t = (int64_t)(rand_r(&seed) % 60000) * 1000003 - INT64_C(30000000000);
-		t = t * 2 + rand_r(&seed) % 86400;
+		int64_t t = (int64_t)(unit_rng() % 60000) * 1000003 - INT64_C(30000000000);
+		t = t * 2 + (int64_t)(unit_rng() % 86400);
 		time_t tt = (time_t)t;
 		struct tm tm;
 		QUIET(gmtime_r(&tt, &tm) != NULL);

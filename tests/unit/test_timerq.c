@@ -310,19 +310,6 @@ START_TEST(reserve_then_no_growth)
 }
 END_TEST
 
-/* Fixed-seed xorshift so failures reproduce on every machine. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
 /* The reference: a flat list scanned for the compare's minimum. */
 struct ref {
 	struct job *items[512];
@@ -363,7 +350,7 @@ START_TEST(random_ops_match_reference)
 	static struct ref ref;
 	struct usch_timerq q;
 
-	rng_state = 0x9E3779B97F4A7C15ull;
+	unit_rng_seed(0x9E3779B97F4A7C15ull);
 	ref.n = 0;
 	ref.less = random_compares[_i];
 	usch_timerq_init(&q, ref.less);
@@ -374,7 +361,7 @@ START_TEST(random_ops_match_reference)
 		usch_timer_init(&jobs[i].node);
 	}
 	for (int op = 0; op < OPS; op++) {
-		uint64_t r = rng();
+		uint64_t r = unit_rng();
 		struct job *j = &jobs[(r >> 8) % POOL];
 		/* Small deadline range so ties are frequent. */
 		int64_t d = (int64_t)((r >> 32) % 64) - 16;
