@@ -8,10 +8,18 @@
 
 /* C division truncates toward zero; calendar math needs floor so that
  * instants before 1970 land on the right day and second. */
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t usch_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* From %, not a - q * b: q * b overflows when b is near INT64_MIN even
+ * though the remainder fits (r and b have opposite signs before the add). */
+int64_t usch_floor_mod(int64_t a, int64_t b)
+{
+	int64_t r = a % b;
+	return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
 
 int usch_is_leap(int y)
@@ -33,7 +41,7 @@ int usch_days_in_month(int y, int m)
 int64_t usch_days_from_civil(int y, int m, int d)
 {
 	int64_t yy = (int64_t)y - (m <= 2);
-	int64_t era = floor_div(yy, 400);
+	int64_t era = usch_floor_div(yy, 400);
 	int64_t yoe = yy - era * 400;                          /* [0, 399] */
 	int64_t mp = m > 2 ? m - 3 : m + 9;                    /* [0, 11] */
 	int64_t doy = (153 * mp + 2) / 5 + d - 1;              /* [0, 365] */
@@ -44,7 +52,7 @@ int64_t usch_days_from_civil(int y, int m, int d)
 void usch_civil_from_days(int64_t days, int *y, int *m, int *d)
 {
 	int64_t z = days + 719468;
-	int64_t era = floor_div(z, 146097);
+	int64_t era = usch_floor_div(z, 146097);
 	int64_t doe = z - era * 146097;
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -71,7 +79,7 @@ int64_t usch_civil_to_secs(const struct usch_civil *c)
 
 void usch_secs_to_civil(int64_t secs, struct usch_civil *c)
 {
-	int64_t days = floor_div(secs, 86400);
+	int64_t days = usch_floor_div(secs, 86400);
 	int64_t rem = secs - days * 86400;
 	usch_civil_from_days(days, &c->year, &c->mon, &c->mday);
 	c->hour = (int)(rem / 3600);

@@ -1,8 +1,9 @@
 /* civil.h - proleptic Gregorian calendar arithmetic (no time zones).
  *
- * Instants in the core are int64 seconds (or microseconds, see usch_time)
- * since the Unix epoch, UTC. "Local seconds" are the same count read as if
- * the wall clock of a zone were UTC: local = utc + offset.
+ * Instants in the core are int64 seconds (microseconds in trigger.h,
+ * timefmt.h and sched.h) since the Unix epoch, UTC. "Local seconds" are
+ * the same count read as if the wall clock of a zone were UTC:
+ * local = utc + offset.
  *
  * Exact for every date whose year fits an int (days and seconds within
  * about +/-2^40 days); out-of-range fields are carried, not rejected:
@@ -26,6 +27,12 @@ void usch_civil_from_days(int64_t days, int *y, int *m, int *d);
 int usch_weekday_from_days(int64_t days);      /* 0 = Sunday .. 6 = Saturday */
 int usch_days_in_month(int y, int m);
 int usch_is_leap(int y);
+
+/* Division rounding toward minus infinity, and the remainder that goes
+ * with it (same sign as b). C's / and % truncate toward zero, which puts
+ * instants before 1970 in the wrong second and day. b != 0. */
+int64_t usch_floor_div(int64_t a, int64_t b);
+int64_t usch_floor_mod(int64_t a, int64_t b);
 
 /* seconds <-> broken-down civil time (no zone: the count is taken as is) */
 int64_t usch_civil_to_secs(const struct usch_civil *c);

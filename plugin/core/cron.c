@@ -1,459 +1,18 @@
-/* cron.c - owns cron expressions: the parser (5/6/7 fields, names, steps,
- * Quartz L/W/#, Jenkins H, macros) that compiles an expression into the
- * bitmasks of struct usch_cron with error messages naming field, token and
- * reason, and the evaluator that finds the next fire instant in a zone,
- * applying the DST rules of cron-semantics (follows-the-clock vs
- * fixed-time jobs). Pure core: calendar arithmetic from civil.h, zones only
- * through the tz.h API. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include <strings.h>
-
+/* cron.c - owns the evaluation of compiled cron expressions (cron_parse.c
+ * compiles them): the next matching time on the zone-free local time line,
+ * by bitmask, and the next fire instant in a zone under cronie's DST rules
+ * (see cron.h: follows-the-clock vs fixed-time jobs). Pure core: calendar
+ * arithmetic from civil.h, zones only through the tz.h API. */
 #include "civil.h"
 #include "cron.h"
-
-enum { F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR, F_COUNT };
-
-#define FL_DOM_STAR 0x0001u   /* day-of-month unrestricted (Vixie rule) */
-#define FL_DOW_STAR 0x0002u   /* day-of-week unrestricted */
-#define FL_FOLLOWS  0x0004u   /* second, minute or hour begins with '*' */
-#define FL_START    0x0008u   /* @start */
-#define FL_YEARS    0x0010u   /* year field present and not '*' */
-#define FL_LW       0x0020u   /* "LW" in day-of-month */
-#define FL_QUARTZ   0x0040u   /* some L/W/# form: day masks need the slow path */
-#define FL_ALLDAYS  0x0080u   /* every day matches: day masks need no weekday */
+#include "cron_impl.h"
 
 #define NONE INT64_MAX
 #define MAX_LOCAL INT64_C(253402300799)     /* 9999-12-31T23:59:59 */
 #define MIN_T INT64_C(-62135596800)         /* 0001-01-01T00:00:00 */
-#define YEAR0 1970
-#define DOM_ALL UINT32_C(0xfffffffe)        /* bits 1-31 */
-
-struct field_spec {
-	const char *name;
-	int lo, hi;        /* accepted values */
-	int hlo, hhi;      /* H's default range: see cron.h */
-};
-
-static const struct field_spec specs[F_COUNT] = {
-	{ "second", 0, 59, 0, 59 },
-	{ "minute", 0, 59, 0, 59 },
-	{ "hour", 0, 23, 0, 23 },
-	{ "day-of-month", 1, 31, 1, 28 },
-	{ "month", 1, 12, 1, 12 },
-	{ "day-of-week", 0, 7, 0, 6 },
-	{ "year", YEAR0, 2099, YEAR0, 2099 },
-};
-
-static const char *const mon_names[12] = {
-	"jan", "feb", "mar", "apr", "may", "jun",
-	"jul", "aug", "sep", "oct", "nov", "dec",
-};
-static const char *const dow_names[7] = {
-	"sun", "mon", "tue", "wed", "thu", "fri", "sat",
-};
-
-static const struct { const char *name, *expr; } macros[] = {
-	{ "@yearly", "0 0 1 1 *" },
-	{ "@annually", "0 0 1 1 *" },
-	{ "@monthly", "0 0 1 * *" },
-	{ "@weekly", "0 0 * * 0" },
-	{ "@daily", "0 0 * * *" },
-	{ "@midnight", "0 0 * * *" },
-	{ "@hourly", "0 * * * *" },
-};
 
 /* ------------------------------------------------------------------ */
-/* Parser                                                              */
-
-struct span {
-	const char *s, *e;
-};
-
-struct pctx {
-	struct usch_cron *c;
-	uint64_t bits[3];      /* the field being parsed: bit (value - base) */
-	int field;             /* canonical index F_* */
-	int pos;               /* 1-based position as the user wrote it */
-	struct span text;      /* whole field text, for messages */
-	uint32_t hash;         /* FNV-1a of job_id, see cron.h */
-	char *err;
-	size_t errlen;
-};
-
-#define SPAN(a, b) (int)((b) - (a)), (a)
-
-static void verr(char *err, size_t errlen, const char *prefix, const char *fmt,
-		va_list ap)
-{
-	int n;
-
-	if (!err || !errlen)
-		return;
-	n = snprintf(err, errlen, "%s", prefix);
-	if (n >= 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-}
-
-static int top_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int top_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(err, errlen, "", fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Every field error starts "field N (name): " so users find the culprit in
- * the expression as they wrote it. */
-static int fail(struct pctx *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int fail(struct pctx *p, const char *fmt, ...)
-{
-	char prefix[48];
-	va_list ap;
-
-	snprintf(prefix, sizeof(prefix), "field %d (%s): ", p->pos,
-			specs[p->field].name);
-	va_start(ap, fmt);
-	verr(p->err, p->errlen, prefix, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int unexpected(struct pctx *p, const char *q, const char *s,
-		const char *e)
-{
-	return fail(p, "unexpected \"%.*s\" in \"%.*s\"", SPAN(q, e), SPAN(s, e));
-}
-
-static int is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int is_alpha(char ch)
-{
-	return (ch | 32) >= 'a' && (ch | 32) <= 'z';
-}
-
-static int is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
-		ch == '\v' || ch == '\f';
-}
-
-/* Saturates instead of overflowing, so "99999999999" still gets the
- * ordinary out-of-range message quoting the user's text. */
-static int read_num(const char **q, const char *e, int *v)
-{
-	const char *s = *q;
-	long x = 0;
-
-	for (; *q < e && is_digit(**q); (*q)++)
-		if (x < 100000000)
-			x = x * 10 + (**q - '0');
-	*v = (int)x;
-	return *q > s;
-}
-
-/* A month or weekday name, or -1. A weekday name may carry Quartz's L
- * ("friL") when the caller passes last. */
-static int lookup_name(struct pctx *p, const char *s, size_t n, int *last)
-{
-	if (p->field == F_MON && n == 3) {
-		for (int i = 0; i < 12; i++)
-			if (strncasecmp(s, mon_names[i], 3) == 0)
-				return i + 1;
-	}
-	if (p->field == F_DOW && (n == 3 || (last && n == 4 && (s[3] | 32) == 'l'))) {
-		for (int i = 0; i < 7; i++) {
-			if (strncasecmp(s, dow_names[i], 3) == 0) {
-				if (n == 4)
-					*last = 1;
-				return i;
-			}
-		}
-	}
-	return -1;
-}
-
-/* Letters that are not names get a message saying where they do belong. */
-static int bad_letters(struct pctx *p, const char *s, size_t n)
-{
-	int f = p->field;
-
-	if (n == 1 && (*s | 32) == 'l') {
-		if (f == F_DOW)
-			return fail(p, "\"L\" in day-of-week needs a weekday before it (e.g. 5L or friL)");
-		return fail(p, "\"L\" is only allowed in day-of-month and day-of-week");
-	}
-	if (n == 2 && (s[0] | 32) == 'l' && (s[1] | 32) == 'w')
-		return fail(p, "\"LW\" is only allowed in day-of-month");
-	if (n == 1 && (*s | 32) == 'w') {
-		if (f == F_DOM)
-			return fail(p, "\"W\" needs a day before it (e.g. 15W or LW)");
-		return fail(p, "\"W\" is only allowed in day-of-month");
-	}
-	return fail(p, "unknown name \"%.*s\"", (int)n, s);
-}
-
-/* A number or a month/weekday name, range-checked. *last reports Quartz's
- * "friL" (a name glued to L) when the caller allows it. */
-static int read_value(struct pctx *p, const char **q, const char *e,
-		const char *elem, int *v, int *last)
-{
-	const struct field_spec *f = &specs[p->field];
-	const char *s = *q;
-	size_t n;
-
-	if (read_num(q, e, v)) {
-		if (*v < f->lo || *v > f->hi)
-			return fail(p, "%.*s is out of range %d-%d", SPAN(s, *q),
-					f->lo, f->hi);
-		return 0;
-	}
-	while (*q < e && is_alpha(**q))
-		(*q)++;
-	n = (size_t)(*q - s);
-	if (!n && s == e)
-		return fail(p, "expected a value after \"%.*s\"", SPAN(elem, e));
-	if (!n)
-		return fail(p, "expected a value at \"%.*s\" in \"%.*s\"",
-				SPAN(s, e), SPAN(elem, e));
-	*v = lookup_name(p, s, n, last);
-	return *v < 0 ? bad_letters(p, s, n) : 0;
-}
-
-static void set_value(struct pctx *p, int v)
-{
-	int i;
-
-	if (p->field == F_DOW && v == 7)
-		v = 0;   /* 0 and 7 are both Sunday */
-	i = v - (p->field == F_YEAR ? YEAR0 : 0);
-	p->bits[i >> 6] |= UINT64_C(1) << (i & 63);
-}
-
-static int read_step(struct pctx *p, const char **q, const char *e,
-		const char *elem, int *step)
-{
-	(*q)++;   /* the '/' */
-	if (!read_num(q, e, step))
-		return fail(p, "expected a step after \"/\" in \"%.*s\"",
-				SPAN(elem, e));
-	if (*step == 0)
-		return fail(p, "step 0 must be >= 1");
-	return 0;
-}
-
-static int parse_hash(struct pctx *p, const char *s, const char *e)
-{
-	const struct field_spec *f = &specs[p->field];
-	const char *q = s + 1, *as, *ae, *bs, *be;
-	int a = f->hlo, b = f->hhi, step = 0, v;
-	uint32_t h;
-
-	if (q < e && *q == '(') {
-		as = ++q;
-		if (!read_num(&q, e, &a) || q >= e || *q != '-')
-			goto malformed;
-		ae = q++;
-		bs = q;
-		if (!read_num(&q, e, &b) || q >= e || *q != ')')
-			goto malformed;
-		be = q++;
-		if (a < f->lo || a > f->hi)
-			return fail(p, "%.*s is out of range %d-%d", SPAN(as, ae),
-					f->lo, f->hi);
-		if (b < f->lo || b > f->hi)
-			return fail(p, "%.*s is out of range %d-%d", SPAN(bs, be),
-					f->lo, f->hi);
-		if (a > b)
-			return fail(p, "range %.*s is reversed (a-b needs a <= b)",
-					SPAN(as, be));
-	}
-	if (q < e && *q == '/') {
-		if (q + 1 == e || !is_digit(q[1]))
-			goto malformed;
-		if (read_step(p, &q, e, s, &step))
-			return -1;
-	}
-	if (q != e)
-		goto malformed;
-	/* one more FNV-1a round with the field index: see cron.h */
-	h = (p->hash ^ (uint32_t)p->field) * UINT32_C(16777619);
-	v = (int)(h % (uint32_t)(b - a + 1));
-	if (!step) {
-		set_value(p, a + v);
-		return 0;
-	}
-	for (int x = a + v % step; x <= b; x += step)
-		set_value(p, x);
-	return 0;
-malformed:
-	return fail(p, "malformed H expression \"%.*s\" (expected H, H/n, H(a-b) or H(a-b)/n)",
-			SPAN(s, e));
-}
-
-/* "L", "L-n", "LW" in day-of-month. */
-static int parse_dom_last(struct pctx *p, const char *s, const char *e)
-{
-	const char *q = s + 1, *ns;
-	int n;
-
-	if (q == e) {
-		p->c->dom_last |= 1u;
-		return 0;
-	}
-	if ((*q | 32) == 'w' && q + 1 == e) {
-		p->c->flags |= FL_LW;
-		return 0;
-	}
-	if (*q != '-')
-		return unexpected(p, q, s, e);
-	ns = ++q;
-	if (!read_num(&q, e, &n))
-		return fail(p, "expected a number after \"L-\" in \"%.*s\"",
-				SPAN(s, e));
-	if (q != e)
-		return unexpected(p, q, s, e);
-	if (n > 30)
-		return fail(p, "%.*s in \"%.*s\" is out of range 0-30", SPAN(ns, q),
-				SPAN(s, e));
-	p->c->dom_last |= UINT32_C(1) << n;
-	return 0;
-}
-
-/* The Quartz suffixes after a first value a: nW, d#n, dL. Returns 1 when
- * there was none, so the caller goes on with ranges and steps. */
-static int parse_suffix(struct pctx *p, const char *q, const char *e,
-		const char *s, int a)
-{
-	if ((*q | 32) == 'w') {
-		if (p->field != F_DOM)
-			return fail(p, "\"W\" is only allowed in day-of-month");
-		if (q + 1 != e)
-			return unexpected(p, q + 1, s, e);
-		p->c->dom_wd |= UINT32_C(1) << a;
-		return 0;
-	}
-	if (*q == '#') {
-		const char *ns = q + 1;
-		int n;
-
-		if (p->field != F_DOW)
-			return fail(p, "\"#\" is only allowed in day-of-week");
-		q = ns;
-		if (!read_num(&q, e, &n))
-			return fail(p, "expected a number after \"#\" in \"%.*s\"",
-					SPAN(s, e));
-		if (q != e)
-			return unexpected(p, q, s, e);
-		if (n < 1 || n > 5)
-			return fail(p, "%.*s in \"%.*s\" is out of range 1-5",
-					SPAN(ns, q), SPAN(s, e));
-		p->c->dow_nth[a % 7] |= (uint8_t)(1u << (n - 1));
-		return 0;
-	}
-	if ((*q | 32) == 'l') {
-		if (p->field != F_DOW)
-			return fail(p, "\"L\" after a value is only allowed in day-of-week (e.g. 5L)");
-		if (q + 1 != e)
-			return unexpected(p, q + 1, s, e);
-		p->c->dow_last |= (uint8_t)(1u << (a % 7));
-		return 0;
-	}
-	return 1;
-}
-
-static int parse_elem(struct pctx *p, const char *s, const char *e)
-{
-	const struct field_spec *f = &specs[p->field];
-	const char *q = s;
-	int a, b, step = 1, last = 0, r;
-
-	if (*q == '*') {
-		a = f->lo;
-		b = f->hi;
-		q++;
-	} else if ((*q | 32) == 'h' && (q + 1 == e || q[1] == '(' || q[1] == '/')) {
-		return parse_hash(p, s, e);
-	} else if (p->field == F_DOM && (*q | 32) == 'l') {
-		return parse_dom_last(p, s, e);
-	} else {
-		if (read_value(p, &q, e, s, &a, &last))
-			return -1;
-		if (last) {
-			if (q != e)
-				return unexpected(p, q, s, e);
-			p->c->dow_last |= (uint8_t)(1u << (a % 7));
-			return 0;
-		}
-		if (q < e && (r = parse_suffix(p, q, e, s, a)) <= 0)
-			return r;
-		b = a;
-		if (q < e && *q == '-') {
-			q++;
-			if (read_value(p, &q, e, s, &b, NULL))
-				return -1;
-			if (a > b)
-				return fail(p, "range %.*s is reversed (a-b needs a <= b)",
-						SPAN(s, q));
-		} else if (q < e && *q == '/') {
-			b = f->hi;   /* a/n means a-max/n */
-		}
-	}
-	if (q < e && *q == '/' && read_step(p, &q, e, s, &step))
-		return -1;
-	if (q != e)
-		return unexpected(p, q, s, e);
-	for (int v = a; v <= b; v += step)
-		set_value(p, v);
-	return 0;
-}
-
-static int parse_field(struct pctx *p)
-{
-	const char *s = p->text.s, *e = p->text.e, *c;
-	int is_day = p->field == F_DOM || p->field == F_DOW;
-
-	if (e - s == 1 && *s == '?' && is_day) {
-		for (int v = specs[p->field].lo; v <= specs[p->field].hi; v++)
-			set_value(p, v);
-		return 0;
-	}
-	for (; s <= e; s = c + 1) {
-		c = memchr(s, ',', (size_t)(e - s));
-		if (!c)
-			c = e;
-		if (c == s)
-			return fail(p, "empty element in list \"%.*s\"",
-					SPAN(p->text.s, e));
-		if (c - s == 1 && *s == '?') {
-			if (!is_day)
-				return fail(p, "\"?\" is only allowed in day-of-month and day-of-week");
-			return fail(p, "\"?\" must be the whole field, not part of \"%.*s\"",
-					SPAN(p->text.s, e));
-		}
-		if (parse_elem(p, s, c))
-			return -1;
-	}
-	return 0;
-}
-
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = UINT32_C(2166136261);
-
-	for (; s && *s; s++)
-		h = (h ^ (uint8_t)*s) * UINT32_C(16777619);
-	return h;
-}
+/* Evaluation on the naive local time line (no zone)                   */
 
 static int year_ok(const struct usch_cron *c, int y)
 {
@@ -462,157 +21,6 @@ static int year_ok(const struct usch_cron *c, int y)
 	if (i < 0 || i > 2099 - YEAR0)
 		return 0;
 	return (int)(c->years[i >> 6] >> (i & 63) & 1);
-}
-
-static int64_t next_local(const struct usch_cron *c, int64_t w);
-
-static int has_nth(const struct usch_cron *c)
-{
-	for (int w = 0; w < 7; w++)
-		if (c->dow_nth[w])
-			return 1;
-	return 0;
-}
-
-/* Copies the field's bits into c and derives the flags. */
-static void store_field(struct usch_cron *c, const struct pctx *p)
-{
-	int star = *p->text.s == '*' || (p->text.e - p->text.s == 1 &&
-			*p->text.s == '?');
-
-	switch (p->field) {
-	case F_SEC: c->sec = p->bits[0]; break;
-	case F_MIN: c->min = p->bits[0]; break;
-	case F_HOUR: c->hour = (uint32_t)p->bits[0]; break;
-	case F_DOM: c->dom = (uint32_t)p->bits[0]; break;
-	case F_MON: c->mon = (uint16_t)p->bits[0]; break;
-	case F_DOW: c->dow = (uint8_t)p->bits[0]; break;
-	case F_YEAR: memcpy(c->years, p->bits, sizeof(c->years)); break;
-	}
-	if (star && p->field == F_DOM)
-		c->flags |= FL_DOM_STAR;
-	if (star && p->field == F_DOW)
-		c->flags |= FL_DOW_STAR;
-	if (*p->text.s == '*' && p->field <= F_HOUR)
-		c->flags |= FL_FOLLOWS;
-	/* a lone '*' needs no year check; a stepped one still does */
-	if (p->field == F_YEAR && !(p->text.e - p->text.s == 1 && star))
-		c->flags |= FL_YEARS;
-}
-
-static int split_fields(const char *expr, struct span *out, int max)
-{
-	int n = 0;
-
-	for (const char *q = expr; *q;) {
-		while (is_space(*q))
-			q++;
-		if (!*q)
-			break;
-		if (n < max)
-			out[n].s = q;
-		while (*q && !is_space(*q))
-			q++;
-		if (n < max)
-			out[n].e = q;
-		n++;
-	}
-	return n;
-}
-
-static int parse_macro(usch_cron *out, const struct span *tok, int ntok,
-		const char *job_id, char *err, size_t errlen)
-{
-	size_t n = (size_t)(tok[0].e - tok[0].s);
-
-	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
-		if (strlen(macros[i].name) != n ||
-				strncasecmp(tok[0].s, macros[i].name, n))
-			continue;
-		if (ntok > 1)
-			return top_fail(err, errlen, "unexpected \"%.*s\" after %s",
-					SPAN(tok[1].s, tok[1].e), macros[i].name);
-		return usch_cron_parse(out, macros[i].expr, job_id, err, errlen);
-	}
-	if (n == 6 && strncasecmp(tok[0].s, "@start", 6) == 0) {
-		if (ntok > 1)
-			return top_fail(err, errlen, "unexpected \"%.*s\" after @start",
-					SPAN(tok[1].s, tok[1].e));
-		memset(out, 0, sizeof(*out));
-		out->flags = FL_START;
-		return 0;
-	}
-	return top_fail(err, errlen, "unknown macro \"%.*s\"", SPAN(tok[0].s,
-				tok[0].e));
-}
-
-static const int layout[3][7] = {
-	{ F_MIN, F_HOUR, F_DOM, F_MON, F_DOW },
-	{ F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW },
-	{ F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR },
-};
-
-int usch_cron_parse(usch_cron *out, const char *expr, const char *job_id,
-		char *err, size_t errlen)
-{
-	struct usch_cron c;
-	struct span tok[7];
-	struct pctx p;
-	int n = split_fields(expr ? expr : "", tok, 7);
-
-	if (n >= 1 && *tok[0].s == '@')
-		return parse_macro(out, tok, n, job_id, err, errlen);
-	if (n < 5 || n > 7)
-		return top_fail(err, errlen, "expected 5, 6 or 7 fields, got %d", n);
-
-	memset(&c, 0, sizeof(c));
-	c.sec = 1;   /* 5 fields: second 0 */
-	c.years[0] = c.years[1] = c.years[2] = UINT64_MAX;
-	memset(&p, 0, sizeof(p));
-	p.c = &c;
-	p.hash = fnv1a(job_id);
-	p.err = err;
-	p.errlen = errlen;
-	for (int i = 0; i < n; i++) {
-		memset(p.bits, 0, sizeof(p.bits));
-		p.field = layout[n - 5][i];
-		p.pos = i + 1;
-		p.text = tok[i];
-		if (parse_field(&p))
-			return -1;
-		store_field(&c, &p);
-	}
-	if (c.dom_last || c.dom_wd || (c.flags & FL_LW) || c.dow_last ||
-			has_nth(&c))
-		c.flags |= FL_QUARTZ;
-	if (!(c.flags & FL_QUARTZ) && c.dom == DOM_ALL && c.dow == 0x7f)
-		c.flags |= FL_ALLDAYS;
-	/* The calendar repeats every 400 years, so one search tells whether
-	 * the date fields can ever agree (e.g. "0 0 30 2 *" cannot). */
-	if (next_local(&c, 0) == NONE)
-		return top_fail(err, errlen, "expression never fires: no date satisfies its day-of-month, month, day-of-week and year fields");
-	*out = c;
-	return 0;
-}
-
-size_t usch_cron_size(void)
-{
-	return sizeof(struct usch_cron);
-}
-
-int usch_cron_is_start(const usch_cron *c)
-{
-	return (c->flags & FL_START) != 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Evaluation on the naive local time line (no zone)                   */
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 static int ctz32(uint32_t x)
@@ -737,17 +145,15 @@ static int next_tod(const struct usch_cron *c, int sod)
 	return -1;
 }
 
-/* Smallest matching local time >= w, or NONE. Skips whole years, months
- * and days by bitmask; without a year field it searches 401 years, enough
- * for the 400-year calendar cycle. */
-static int64_t next_local(const struct usch_cron *c, int64_t w)
+/* See cron_impl.h. */
+int64_t usch_cron_next_local(const struct usch_cron *c, int64_t w)
 {
 	int64_t days;
 	int y, m, d, sod, ylimit;
 
 	if (w > MAX_LOCAL)
 		return NONE;
-	days = floor_div(w, 86400);
+	days = usch_floor_div(w, 86400);
 	sod = (int)(w - days * 86400);
 	usch_civil_from_days(days, &y, &m, &d);
 	ylimit = (c->flags & FL_YEARS) ? 2099 : y + 401;
@@ -805,7 +211,7 @@ static int64_t next_follows(const struct usch_cron *c, const usch_tz *tz,
 	for (int64_t s = t + 1;;) {
 		int32_t off = usch_tz_offset(tz, s);
 		int64_t end = usch_tz_next_transition(tz, s);
-		int64_t w = next_local(c, s + off);
+		int64_t w = usch_cron_next_local(c, s + off);
 
 		if (w == NONE)
 			return NONE;
@@ -827,7 +233,7 @@ static int64_t next_fixed(const struct usch_cron *c, const usch_tz *tz,
 	for (;;) {
 		int n;
 
-		w = next_local(c, w + 1);
+		w = usch_cron_next_local(c, w + 1);
 		if (w == NONE)
 			return NONE;
 		n = usch_tz_from_local(tz, w, at);
@@ -856,4 +262,9 @@ int64_t usch_cron_next(const usch_cron *c, const usch_tz *tz, int64_t t)
 	if (c->flags & FL_FOLLOWS)
 		return next_follows(c, tz, t);
 	return next_fixed(c, tz, t);
+}
+
+int usch_cron_is_start(const usch_cron *c)
+{
+	return (c->flags & FL_START) != 0;
 }

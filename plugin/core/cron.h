@@ -1,7 +1,8 @@
 /* cron.h - cron expressions: parsing and next fire time.
  *
- * Semantics: see README "Cron expressions" and shared cron-semantics
- * (Vixie DOM/DOW rule, Quartz L/W/#, Jenkins H, cronie's DST rules).
+ * Syntax and semantics for users: README "Triggers" (crontab(5)'s
+ * day-of-month/day-of-week rule, Quartz L/W/#, Jenkins H, cronie's DST
+ * rules).
  *
  * H (Jenkins "hash") is part of the on-disk contract: a job's H values must
  * never change between releases or machines. The value is computed as
@@ -25,7 +26,8 @@
 #include "tz.h"
 
 /* A compiled expression; plain data, no pointers, sizeof <= 128, so callers
- * may embed and copy it. Fields are private to cron.c. */
+ * may embed and copy it. Fields are private to cron_parse.c, which fills
+ * them, and cron.c, which reads them (flags: cron_impl.h). */
 struct usch_cron {
 	uint64_t sec;          /* bit s: second s matches (0-59) */
 	uint64_t min;          /* bit m: minute m (0-59) */
@@ -35,7 +37,7 @@ struct usch_cron {
 	uint32_t dom_last;     /* bit n: "L-n", n days before the last day */
 	uint32_t dom_wd;       /* bit n: "nW", weekday nearest to day n */
 	uint16_t mon;          /* bit m (1-12) */
-	uint16_t flags;        /* USCH_CRON_F_* in cron.c */
+	uint16_t flags;        /* FL_* in cron_impl.h */
 	uint8_t dow;           /* bit d: plain weekday d (0 = Sunday) */
 	uint8_t dow_last;      /* bit d: "dL", last weekday d of the month */
 	uint8_t dow_nth[7];    /* [d] bit n-1: "d#n" */
@@ -52,7 +54,12 @@ int usch_cron_parse(usch_cron *out, const char *expr, const char *job_id,
 int usch_cron_is_start(const usch_cron *c);
 
 /* Next fire instant strictly after t (Unix seconds), evaluated in tz.
- * Returns INT64_MAX when there is none (year field exhausted, @start). */
+ * Returns INT64_MAX when there is none (year field exhausted, @start).
+ * DST, as cronie: an expression whose second, minute or hour field starts
+ * with '*' follows the clock (every real instant whose wall time matches:
+ * twice in a repeated hour, never in a skipped one); any other is
+ * fixed-time (a repeated wall time fires at its first occurrence, a
+ * skipped one once, at the first instant after the gap). */
 int64_t usch_cron_next(const usch_cron *c, const usch_tz *tz, int64_t t);
 
 #endif

@@ -1,7 +1,7 @@
 /* decl_json.c - scheduler-job: a declaration as one JSON object, read
  * straight into the same parts as the line form (trigger kind and text,
  * target, key values), so both share the key table and every message. */
-#include <ctype.h>
+#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +21,11 @@ static int is_kind(const char *key) {
 static int set_trigger_text(struct decl_ctx *c, const char *s) {
 	size_t k = 0;
 	for (; *s; s++) {
-		if (isspace((unsigned char) *s) && (!k || c->trig_text[k - 1] == ' '))
+		if (usch_is_space(*s) && (!k || c->trig_text[k - 1] == ' '))
 			continue;
 		if (k + 1 >= sizeof(c->trig_text))
 			return decl_fail(c, "the %s is too long", decl_trigger_noun(c));
-		c->trig_text[k++] = isspace((unsigned char) *s) ? ' ' : *s;
+		c->trig_text[k++] = usch_is_space(*s) ? ' ' : *s;
 	}
 	while (k && c->trig_text[k - 1] == ' ')
 		k--;

@@ -2,7 +2,7 @@
  * parsed once, kept in their token), where the trigger ends, the target
  * (an exec: command runs to the first known key), and the key=value
  * tokens after it. */
-#include <ctype.h>
+#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +42,7 @@ static int json_token(struct decl_ctx *c, struct tok *t, const char *json, const
 	if (!t->json)
 		return decl_fail(c, "\"%.*s\": invalid JSON: %s", name_len, t->s, jerr.text);
 	*p = json + jerr.position;
-	if (**p && !isspace((unsigned char) **p))
+	if (**p && !usch_is_space(**p))
 		return decl_fail(c, "\"%.*s\": unexpected text after the JSON value", name_len, t->s);
 	t->len = (size_t) (*p - t->s);
 	return 0;
@@ -60,7 +60,7 @@ static int tokenize(struct decl_ctx *c, struct tok *toks, int *ntok) {
 	const char *p = c->line;
 	*ntok = 0;
 	for (;;) {
-		while (isspace((unsigned char) *p))
+		while (usch_is_space(*p))
 			p++;
 		if (!*p)
 			return 0;
@@ -70,7 +70,7 @@ static int tokenize(struct decl_ctx *c, struct tok *toks, int *ntok) {
 		t->s = p;
 		t->json = NULL;
 		const char *eq = NULL;
-		while (*p && !isspace((unsigned char) *p)) {
+		while (*p && !usch_is_space(*p)) {
 			if (*p == '=' && !eq)
 				eq = p;
 			p++;

@@ -1,19 +1,19 @@
 /* decl_target.c - a declaration's target (Python callable, rpc:, signal:,
  * exec:) and what completes a job once its parts are known: the target,
  * the keys, the default id, the trigger, an rpc: job's arguments. */
-#include <ctype.h>
+#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "decl_impl.h"
 
 int decl_is_ident_char(char ch) {
-	return isalnum((unsigned char) ch) || ch == '_';
+	return usch_is_alnum(ch) || ch == '_';
 }
 
 int decl_is_target(const char *s, size_t len) {
 	size_t i = 0;
-	if (!len || !(isalpha((unsigned char) s[0]) || s[0] == '_'))
+	if (!len || !(usch_is_alpha(s[0]) || s[0] == '_'))
 		return 0;
 	while (i < len && (decl_is_ident_char(s[i]) || s[i] == '.'))
 		i++;
@@ -39,7 +39,7 @@ static int python_target(struct decl_ctx *c, const char *text, const char *writt
 			return decl_fail(c, "target \"%s\": \"%c\" cannot appear in a Python module:function", written, *p);
 	for (const char *p = text; *p; p++) {
 		int first = p == text || p[-1] == '.' || p[-1] == ':';
-		if (*p == '.' || *p == ':' ? first || !p[1] : first && isdigit((unsigned char) *p))
+		if (*p == '.' || *p == ':' ? first || !p[1] : first && usch_is_digit(*p))
 			return decl_fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
 	}
 	c->job->kind = USCH_TARGET_PYTHON;
@@ -49,7 +49,7 @@ static int python_target(struct decl_ctx *c, const char *text, const char *writt
 
 static int exec_target(struct decl_ctx *c, const char *text, const char *cmd) {
 	c->job->kind = USCH_TARGET_EXEC;
-	while (isspace((unsigned char) *cmd))	/* "exec: cmd" */
+	while (usch_is_space(*cmd))	/* "exec: cmd" */
 		cmd++;
 	c->job->target = *cmd == '"' ? unquote(cmd) : strdup(cmd);
 	if (!c->job->target || !*c->job->target)
@@ -61,7 +61,7 @@ static int signal_target(struct decl_ctx *c, const char *text, const char *num) 
 	char *end;
 	long n = strtol(num, &end, 10);
 	c->job->kind = USCH_TARGET_SIGNAL;
-	if (!*num || *end || n < 0 || n > 255 || !isdigit((unsigned char) *num))
+	if (!*num || *end || n < 0 || n > 255 || !usch_is_digit(*num))
 		return decl_fail(c, "target \"%s\": signal: needs a uWSGI signal number 0-255", text);
 	c->job->signum = (int) n;
 	c->job->target = strdup(num);

@@ -1,7 +1,7 @@
 /* decl_trigger.c - a declaration's trigger: from the text before the
  * target (or the JSON form's value) by the declaring option's kind, with
  * calendar units, and/or combinators and the start/end window. */
-#include <ctype.h>
+#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +28,9 @@ static int calendar_trigger(struct decl_ctx *c, const char *text, usch_trigger *
 	char *end;
 	long n = strtol(text, &end, 10);
 	*out = NULL;
-	if (end == text || !isspace((unsigned char) *end))
+	if (end == text || !usch_is_space(*end))
 		return 0;
-	while (isspace((unsigned char) *end))
+	while (usch_is_space(*end))
 		end++;
 	for (size_t i = 0; i < sizeof(cal) / sizeof(cal[0]); i++) {
 		if (strcasecmp(end, cal[i].name))
@@ -40,9 +40,10 @@ static int calendar_trigger(struct decl_ctx *c, const char *text, usch_trigger *
 			return 1;
 		}
 		int64_t anchor = job->start_us != INT64_MIN ? job->start_us : c->env->now_us;
-		*out = usch_trigger_calendar((int) n, cal[i].unit, anchor, job->tz);
+		char why[128];
+		*out = usch_trigger_calendar((int) n, cal[i].unit, anchor, job->tz, why, sizeof(why));
 		if (!*out)
-			decl_fail(c, "out of memory");
+			decl_fail(c, "%s", why);
 		return 1;
 	}
 	/* "30 s" is a duration with a space: leave it to interval_trigger */
@@ -66,7 +67,7 @@ static usch_trigger *interval_trigger(struct decl_ctx *c, const char *text, int 
 	int64_t period;
 	size_t k = 0;
 	for (const char *p = text; *p && k + 1 < sizeof(compact); p++)
-		if (!isspace((unsigned char) *p))
+		if (!usch_is_space(*p))
 			compact[k++] = *p;
 	compact[k] = 0;
 	if (usch_duration_parse(compact, &period, why, sizeof(why)) < 0) {
@@ -78,9 +79,9 @@ static usch_trigger *interval_trigger(struct decl_ctx *c, const char *text, int 
 		return NULL;
 	}
 	int64_t anchor = job->start_us != INT64_MIN ? job->start_us : wall ? c->env->now_us + period : period;
-	usch_trigger *t = usch_trigger_interval(period, anchor);
+	usch_trigger *t = usch_trigger_interval(period, anchor, why, sizeof(why));
 	if (!t)
-		decl_fail(c, "out of memory");
+		decl_fail(c, "%s", why);
 	return t;
 }
 
@@ -101,9 +102,9 @@ static usch_trigger *make_trigger(struct decl_ctx *c, const char *kind, const ch
 			decl_fail(c, "\"%s\": %s", text, why);
 			return NULL;
 		}
-		t = usch_trigger_date(at, job->tz);
+		t = usch_trigger_date(at, job->tz, why, sizeof(why));
 		if (!t)
-			decl_fail(c, "out of memory");
+			decl_fail(c, "%s", why);
 		return t;
 	}
 	if (calendar_trigger(c, text, &t))
@@ -146,9 +147,11 @@ static usch_trigger *combo_trigger(struct decl_ctx *c) {
 	usch_trigger *t = NULL;
 	if (ok) {
 		/* takes the children, also when it fails */
-		t = !strcmp(c->kind, "and") ? usch_trigger_and(kids, n) : usch_trigger_or(kids, n);
+		char why[128];
+		t = !strcmp(c->kind, "and") ? usch_trigger_and(kids, n, why, sizeof(why)) :
+			usch_trigger_or(kids, n, why, sizeof(why));
 		if (!t)
-			decl_fail(c, "out of memory");
+			decl_fail(c, "%s", why);
 	}
 	else {
 		for (size_t k = 0; k < n; k++)

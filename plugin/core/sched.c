@@ -52,9 +52,22 @@ static void init_entry(struct usch_entry *e, const struct usch_job *job,
 	e->next = job->start_on_boot ? now_tl : usch_trigger_next(job->trigger, now_tl);
 }
 
+/* Fires due at the same instant run in declaration order: the queue's
+ * insertion order would not do, since a job re-queued after its last fire
+ * gets a newer sequence than a job declared after it but not yet due. */
+static int entry_less(const struct usch_timer *a, const struct usch_timer *b) {
+	if (a->deadline != b->deadline)
+		return a->deadline < b->deadline;
+	size_t ia = USCH_TIMER_ENTRY(a, struct usch_entry, timer)->job->index;
+	size_t ib = USCH_TIMER_ENTRY(b, struct usch_entry, timer)->job->index;
+	if (ia != ib)
+		return ia < ib;
+	return a->seq < b->seq;
+}
+
 int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n,
 		int64_t now_mono, int64_t now_wall) {
-	usch_timerq_init(&s->q);
+	usch_timerq_init(&s->q, entry_less);
 	s->n = 0;
 	s->wall_minus_mono = now_wall - now_mono;
 	s->rng = ((uint64_t) now_wall * 0x9E3779B97F4A7C15ULL) | 1;

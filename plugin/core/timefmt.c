@@ -5,9 +5,10 @@
  * parses back to the same value. Arithmetic is exact integer math on
  * microseconds; no floating point, no libc time functions. */
 #include "timefmt.h"
+#include "chars.h"
 #include "civil.h"
+#include "err.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,23 +28,6 @@ static const struct unit {
 };
 #define NUNITS (sizeof units / sizeof units[0])
 #define UNIT_LIST "us, ms, s, m, h, d, w"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
 
 static uint64_t gcd(uint64_t a, uint64_t b)
 {
@@ -80,33 +64,33 @@ int usch_duration_parse(const char *s, int64_t *out_us, char *err, size_t errlen
 	int last = -1;
 
 	if (!s || !*s)
-		return fail(err, errlen, "empty duration (use e.g. 30s, 5m, 1h30m)");
+		return usch_fail(err, errlen, "empty duration (use e.g. 30s, 5m, 1h30m)");
 	if (*p == '-')
-		return fail(err, errlen, "a duration cannot be negative");
+		return usch_fail(err, errlen, "a duration cannot be negative");
 	while (*p) {
-		if (!is_digit(*p)) {
-			if (is_lower(*p))
-				return fail(err, errlen, "missing number before \"%.8s\"", p);
-			return fail(err, errlen, "unexpected character '%c' (write e.g. 1h30m, "
+		if (!usch_is_digit(*p)) {
+			if (usch_is_lower(*p))
+				return usch_fail(err, errlen, "missing number before \"%.8s\"", p);
+			return usch_fail(err, errlen, "unexpected character '%c' (write e.g. 1h30m, "
 					"no spaces)", *p);
 		}
 		const char *num = p;
 		uint64_t whole = 0, frac = 0;
 		int k = 0, big = 0;
-		for (; is_digit(*p); p++) {
+		for (; usch_is_digit(*p); p++) {
 			if (whole > (UINT64_MAX - 9) / 10)
 				big = 1;
 			else
 				whole = whole * 10 + (uint64_t)(*p - '0');
 		}
 		if (*p == '.') {
-			if (!is_digit(p[1]))
-				return fail(err, errlen, "\"%.*s\" needs digits after the point",
+			if (!usch_is_digit(p[1]))
+				return usch_fail(err, errlen, "\"%.*s\" needs digits after the point",
 						(int)(p + 1 - num), num);
 			/* 18 digits is beyond any exact fraction of a week in us;
 			 * later non-zero digits cannot be exact either */
 			int inexact = 0;
-			for (p++; is_digit(*p); p++) {
+			for (p++; usch_is_digit(*p); p++) {
 				if (k < 18) {
 					frac = frac * 10 + (uint64_t)(*p - '0');
 					k++;
@@ -115,18 +99,18 @@ int usch_duration_parse(const char *s, int64_t *out_us, char *err, size_t errlen
 				}
 			}
 			if (inexact)
-				return fail(err, errlen, "\"%.*s\" is finer than a microsecond",
+				return usch_fail(err, errlen, "\"%.*s\" is finer than a microsecond",
 						(int)(p - num), num);
 		}
 		const char *u = p;
-		while (is_lower(*p))
+		while (usch_is_lower(*p))
 			p++;
 		size_t ulen = (size_t)(p - u);
 		if (ulen == 0) {
 			if (*p)
-				return fail(err, errlen, "unexpected character '%c' after \"%.*s\" "
+				return usch_fail(err, errlen, "unexpected character '%c' after \"%.*s\" "
 						"(use " UNIT_LIST ")", *p, (int)(p - num), num);
-			return fail(err, errlen, "\"%.*s\" needs a unit (use " UNIT_LIST ")",
+			return usch_fail(err, errlen, "\"%.*s\" needs a unit (use " UNIT_LIST ")",
 					(int)(p - num), num);
 		}
 		int i = 0;
@@ -134,20 +118,20 @@ int usch_duration_parse(const char *s, int64_t *out_us, char *err, size_t errlen
 					memcmp(units[i].name, u, ulen) == 0))
 			i++;
 		if (i == (int)NUNITS)
-			return fail(err, errlen, "unknown unit \"%.*s\" (use " UNIT_LIST ")",
+			return usch_fail(err, errlen, "unknown unit \"%.*s\" (use " UNIT_LIST ")",
 					ulen > 16 ? 16 : (int)ulen, u);
 		if (i <= last)
-			return fail(err, errlen, "\"%s\" after \"%s\": units go from the largest "
+			return usch_fail(err, errlen, "\"%s\" after \"%s\": units go from the largest "
 					"to the smallest, each once (e.g. 1h30m)",
 					units[i].name, units[last].name);
 		last = i;
 		int64_t part;
 		if (frac_of_unit(frac, k, units[i].us, &part) != 0)
-			return fail(err, errlen, "\"%.*s\" is finer than a microsecond",
+			return usch_fail(err, errlen, "\"%.*s\" is finer than a microsecond",
 					(int)(p - num), num);
 		if (big || whole > (uint64_t)((INT64_MAX - part) / units[i].us) ||
 				(int64_t)whole * units[i].us + part > INT64_MAX - total)
-			return fail(err, errlen, "too large (at most about 292000 years)");
+			return usch_fail(err, errlen, "too large (at most about 292000 years)");
 		total += (int64_t)whole * units[i].us + part;
 	}
 	*out_us = total;
@@ -186,7 +170,7 @@ static const char *digits(const char *p, int n, int *v)
 {
 	int x = 0;
 	for (int i = 0; i < n; i++, p++) {
-		if (!is_digit(*p))
+		if (!usch_is_digit(*p))
 			return NULL;
 		x = x * 10 + (*p - '0');
 	}
@@ -194,64 +178,63 @@ static const char *digits(const char *p, int n, int *v)
 	return p;
 }
 
-static const char *parse_offset(const char *p, int *off, char *err, size_t errlen,
-		int *bad)
+/* +hh:mm, +hhmm or +hh at p (which holds the sign): sets *off and *end
+ * (past the offset). */
+static int parse_offset(const char *p, int *off, const char **end, char *err,
+		size_t errlen)
 {
 	int sign = *p == '-' ? -1 : 1, h, m = 0;
 	const char *q = digits(p + 1, 2, &h);
+	if (q && *q == ':')
+		q = digits(q + 1, 2, &m);
+	else if (q && usch_is_digit(*q))
+		q = digits(q, 2, &m);
 	if (!q)
-		return NULL;
-	if (*q == ':') {
-		if (!(q = digits(q + 1, 2, &m)))
-			return NULL;
-	} else if (is_digit(*q)) {
-		if (!(q = digits(q, 2, &m)))
-			return NULL;
-	}
-	if (h > 23 || m > 59) {
-		*bad = fail(err, errlen, "UTC offset %.*s is out of range (at most "
+		return usch_fail(err, errlen, "bad UTC offset \"%.8s\" (use Z, +hh:mm or "
+				"-hh:mm)", p);
+	if (h > 23 || m > 59)
+		return usch_fail(err, errlen, "UTC offset %.*s is out of range (at most "
 				"+/-23:59)", (int)(q - p), p);
-		return NULL;
-	}
 	*off = sign * (h * 3600 + m * 60);
-	return q;
+	*end = q;
+	return 0;
 }
 
 static int range(char *err, size_t errlen, const char *what, int v, int lo, int hi)
 {
 	if (v >= lo && v <= hi)
 		return 0;
-	return fail(err, errlen, "%s %d is out of range %d-%d", what, v, lo, hi);
+	return usch_fail(err, errlen, "%s %d is out of range %d-%d", what, v, lo, hi);
 }
 
 int usch_datetime_parse(const char *s, const usch_tz *tz, int64_t *out_us,
 		char *err, size_t errlen)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0, has_off = 0, bad = 0;
+	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0, has_off = 0;
 	int64_t frac = 0;
 	const char *p = s;
 
 	if (!s || !*s)
-		return fail(err, errlen, "empty date-time (" DT_HINT ")");
+		return usch_fail(err, errlen, "empty date-time (" DT_HINT ")");
 	if (!(p = digits(p, 4, &y)) || *p != '-' || !(p = digits(p + 1, 2, &mo)) ||
 			*p != '-' || !(p = digits(p + 1, 2, &d)))
-		return fail(err, errlen, "not a date-time (" DT_HINT ")");
+		return usch_fail(err, errlen, "not a date-time (" DT_HINT ")");
 	if (range(err, errlen, "month", mo, 1, 12) ||
 			range(err, errlen, "day", d, 1, usch_days_in_month(y, mo)))
 		return -1;
 	if (*p == 'T' || *p == 't' || *p == ' ') {
 		if (!(p = digits(p + 1, 2, &h)) || *p != ':' || !(p = digits(p + 1, 2, &mi)))
-			return fail(err, errlen, "not a date-time (" DT_HINT ")");
+			return usch_fail(err, errlen, "not a date-time (" DT_HINT ")");
 		if (*p == ':') {
 			if (!(p = digits(p + 1, 2, &sec)))
-				return fail(err, errlen, "not a date-time (" DT_HINT ")");
+				return usch_fail(err, errlen, "not a date-time (" DT_HINT ")");
 			if (*p == '.' || *p == ',') {
 				int k = 0;
-				for (p++; is_digit(*p); p++, k++)
+				for (p++; usch_is_digit(*p); p++, k++)
 					if (k < 6)
 						frac = frac * 10 + (*p - '0');
 				if (k == 0 || k > 9)
-					return fail(err, errlen, "a fraction of a second needs 1-9 digits");
+					return usch_fail(err, errlen, "a fraction of a second needs 1-9 digits");
 				for (; k < 6; k++)
 					frac *= 10;
 			}
@@ -260,23 +243,20 @@ int usch_datetime_parse(const char *s, const usch_tz *tz, int64_t *out_us,
 				range(err, errlen, "minute", mi, 0, 59))
 			return -1;
 		if (sec == 60)
-			return fail(err, errlen, "leap seconds (:60) are not supported");
+			return usch_fail(err, errlen, "leap seconds (:60) are not supported");
 		if (range(err, errlen, "second", sec, 0, 59))
 			return -1;
 		if (*p == 'Z' || *p == 'z') {
 			has_off = 1;
 			p++;
 		} else if (*p == '+' || *p == '-') {
-			const char *q = parse_offset(p, &off, err, errlen, &bad);
-			if (!q)
-				return bad ? -1 : fail(err, errlen, "bad UTC offset \"%.8s\" (use Z, "
-						"+hh:mm or -hh:mm)", p);
+			if (parse_offset(p, &off, &p, err, errlen) < 0)
+				return -1;
 			has_off = 1;
-			p = q;
 		}
 	}
 	if (*p)
-		return fail(err, errlen, "unexpected \"%.16s\" after the date-time (" DT_HINT ")", p);
+		return usch_fail(err, errlen, "unexpected \"%.16s\" after the date-time (" DT_HINT ")", p);
 
 	struct usch_civil c = { y, mo, d, h, mi, sec };
 	int64_t local = usch_civil_to_secs(&c);

@@ -21,27 +21,28 @@ int usch_timer_is_queued(const struct usch_timer *t)
 	return t->slot != 0;
 }
 
-void usch_timerq_init(struct usch_timerq *q)
+/* Strict order: seq is unique per queue, so no two queued nodes compare
+ * equal and the heap order is a total one (deterministic pops). */
+int usch_timer_fifo_less(const struct usch_timer *a, const struct usch_timer *b)
+{
+	if (a->deadline != b->deadline)
+		return a->deadline < b->deadline;
+	return a->seq < b->seq;
+}
+
+void usch_timerq_init(struct usch_timerq *q, usch_timer_less_fn less)
 {
 	q->heap = NULL;
 	q->count = 0;
 	q->cap = 0;
 	q->next_seq = 0;
+	q->less = less ? less : usch_timer_fifo_less;
 }
 
 void usch_timerq_free(struct usch_timerq *q)
 {
 	free(q->heap);
-	usch_timerq_init(q);
-}
-
-/* Strict order: seq is unique per queue, so no two queued nodes compare
- * equal and the heap order is a total one (deterministic pops). */
-static int before(const struct usch_timer *a, const struct usch_timer *b)
-{
-	if (a->deadline != b->deadline)
-		return a->deadline < b->deadline;
-	return a->seq < b->seq;
+	usch_timerq_init(q, q->less);
 }
 
 static void place(struct usch_timerq *q, size_t i, struct usch_timer *t)
@@ -57,7 +58,7 @@ static size_t sift_up(struct usch_timerq *q, size_t i)
 
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
-		if (!before(t, q->heap[parent]))
+		if (!q->less(t, q->heap[parent]))
 			break;
 		place(q, i, q->heap[parent]);
 		i = parent;
@@ -74,9 +75,9 @@ static void sift_down(struct usch_timerq *q, size_t i)
 		size_t child = 2 * i + 1;
 		if (child >= q->count)
 			break;
-		if (child + 1 < q->count && before(q->heap[child + 1], q->heap[child]))
+		if (child + 1 < q->count && q->less(q->heap[child + 1], q->heap[child]))
 			child++;
-		if (!before(q->heap[child], t))
+		if (!q->less(q->heap[child], t))
 			break;
 		place(q, i, q->heap[child]);
 		i = child;

@@ -1,4 +1,5 @@
-/* timerq.h - the timer queue: a binary min-heap of deadlines.
+/* timerq.h - the timer queue: a binary heap of timers, in the order of a
+ * compare function the caller gives (earliest deadline first, normally).
  *
  * Owns only the ordering of timers. A timer is a node the caller embeds in
  * its own struct (container_of style, see USCH_TIMER_ENTRY); the queue keeps
@@ -6,8 +7,11 @@
  * node is removed in O(log n). The array grows by doubling; after that no
  * operation allocates (usch_timerq_reserve makes insert infallible).
  *
- * Order: earliest deadline first; equal deadlines in insertion order, so
- * jobs due at the same instant fire in the order they were queued.
+ * Order: whatever the compare function given to usch_timerq_init says (as
+ * libuv's heap_insert takes its less_than). usch_timer_fifo_less is
+ * earliest deadline first, equal deadlines in insertion order; a caller
+ * with its own tie order (the scheduler: declaration order) passes its
+ * own, reading its struct through USCH_TIMER_ENTRY.
  *
  * Not thread-safe: the caller serialises access to one queue. */
 #ifndef USCH_TIMERQ_H
@@ -22,11 +26,17 @@ struct usch_timer {
 	size_t slot;       /* 1-based heap slot; 0 = not queued */
 };
 
+/* A strict order: true when a must pop before b. It should end with the
+ * seq tie-break, so that no two queued nodes compare equal and pops stay
+ * deterministic. It must not change its answer while both are queued. */
+typedef int (*usch_timer_less_fn)(const struct usch_timer *a, const struct usch_timer *b);
+
 struct usch_timerq {
 	struct usch_timer **heap;
 	size_t count;
 	size_t cap;
 	uint64_t next_seq;
+	usch_timer_less_fn less;
 };
 
 /* The struct that embeds timer node `ptr` as member `member`. */
@@ -37,9 +47,14 @@ struct usch_timerq {
 void usch_timer_init(struct usch_timer *t);
 int usch_timer_is_queued(const struct usch_timer *t);
 
-void usch_timerq_init(struct usch_timerq *q);
-/* Releases the array; the nodes are the caller's and are left as they are
- * (still marked queued: reinitialise them before reuse). */
+/* Earliest deadline first; equal deadlines by seq (insertion order). */
+int usch_timer_fifo_less(const struct usch_timer *a, const struct usch_timer *b);
+
+/* An empty queue ordered by less (NULL: usch_timer_fifo_less). */
+void usch_timerq_init(struct usch_timerq *q, usch_timer_less_fn less);
+/* Releases the array and leaves q empty, with the same order, ready for
+ * reuse; the nodes are the caller's and are left as they are (still
+ * marked queued: reinitialise them before reuse). */
 void usch_timerq_free(struct usch_timerq *q);
 
 /* Makes room for n nodes in total. Returns 0, or -1 when out of memory. */

@@ -6,13 +6,13 @@
  * computation guards int64 overflow: a fire that cannot be represented is
  * "never" (INT64_MAX), so huge instants degrade to "no more fires" rather
  * than wrapping into the past. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "civil.h"
 #include "cron.h"
+#include "err.h"
 #include "timefmt.h"
 #include "trigger.h"
 
@@ -61,19 +61,6 @@ struct usch_trigger {
 	} u;
 };
 
-/* C division truncates toward zero; instants before the epoch need floor
- * to land in the right second and day. */
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-	return a - floor_div(a, b) * b;
-}
-
 /* secs * 1e6 + frac, or INT64_MAX when that is past the timeline. */
 static int64_t secs_to_us(int64_t secs, int64_t frac)
 {
@@ -91,11 +78,14 @@ static const usch_tz *zone_or_utc(const usch_tz *tz)
 	return tz ? tz : usch_tz_utc();
 }
 
-static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock)
+static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock,
+		char *err, size_t errlen)
 {
 	usch_trigger *t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		usch_fail(err, errlen, "out of memory");
 		return NULL;
+	}
 	t->kind = kind;
 	t->clock = clock;
 	t->start = INT64_MIN;
@@ -109,19 +99,17 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
 		const usch_tz *tz, char *err, size_t errlen)
 {
 	if (!expr) {
-		snprintf(err, errlen, "no cron expression");
+		usch_fail(err, errlen, "no cron expression");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL);
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL, err, errlen);
+	if (!t)
 		return NULL;
-	}
 	t->u.cron.tz = zone_or_utc(tz);
 	t->u.cron.cron = malloc(usch_cron_size());
 	t->u.cron.expr = strdup(expr);
 	if (!t->u.cron.cron || !t->u.cron.expr) {
-		snprintf(err, errlen, "out of memory");
+		usch_fail(err, errlen, "out of memory");
 		usch_trigger_free(t);
 		return NULL;
 	}
@@ -132,13 +120,14 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
 	return t;
 }
 
-usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us)
+usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us,
+		char *err, size_t errlen)
 {
 	if (period_us <= 0) {
-		errno = EINVAL;
+		usch_fail(err, errlen, "the period must be greater than 0");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.interval.period = period_us;
@@ -146,9 +135,10 @@ usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us)
 	return t;
 }
 
-usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz)
+usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz,
+		char *err, size_t errlen)
 {
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.date.at = at_us;
@@ -157,14 +147,18 @@ usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz)
 }
 
 usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
-		int64_t anchor_us, const usch_tz *tz)
+		int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen)
 {
-	if (n < 1 || (unit != USCH_CAL_DAYS && unit != USCH_CAL_WEEKS &&
-			unit != USCH_CAL_MONTHS && unit != USCH_CAL_YEARS)) {
-		errno = EINVAL;
+	if (n < 1) {
+		usch_fail(err, errlen, "the count must be at least 1");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL);
+	if (unit != USCH_CAL_DAYS && unit != USCH_CAL_WEEKS &&
+			unit != USCH_CAL_MONTHS && unit != USCH_CAL_YEARS) {
+		usch_fail(err, errlen, "unknown calendar unit %d", (int)unit);
+		return NULL;
+	}
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL, err, errlen);
 	if (!t)
 		return NULL;
 	struct calendar *c = &t->u.cal;
@@ -172,22 +166,31 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
 	c->unit = unit;
 	c->tz = zone_or_utc(tz);
 	c->anchor = anchor_us;
-	c->frac = floor_mod(anchor_us, USEC);
-	int64_t local = usch_tz_to_local(c->tz, floor_div(anchor_us, USEC));
-	c->days = floor_div(local, DAY_SECS);
+	c->frac = usch_floor_mod(anchor_us, USEC);
+	int64_t local = usch_tz_to_local(c->tz, usch_floor_div(anchor_us, USEC));
+	c->days = usch_floor_div(local, DAY_SECS);
 	c->tod = local - c->days * DAY_SECS;
 	usch_civil_from_days(c->days, &c->year, &c->mon, &c->mday);
 	return t;
 }
 
-static int children_ok(usch_trigger *const *children, size_t n)
+static const char *combinator_name(enum usch_trigger_kind kind)
 {
-	if (!children || n == 0 || n > SIZE_MAX / sizeof(usch_trigger *))
-		return 0;
+	return kind == USCH_TRIGGER_AND ? "and" : "or";
+}
+
+static int check_children(enum usch_trigger_kind kind, usch_trigger *const *children,
+		size_t n, char *err, size_t errlen)
+{
+	if (!children || n == 0)
+		return usch_fail(err, errlen, "%s needs one or more triggers", combinator_name(kind));
+	if (n > SIZE_MAX / sizeof(usch_trigger *))
+		return usch_fail(err, errlen, "too many triggers");
 	for (size_t i = 0; i < n; i++)
 		if (!children[i])
-			return 0;
-	return 1;
+			return usch_fail(err, errlen, "%s: trigger %zu of %zu is missing",
+					combinator_name(kind), i + 1, n);
+	return 0;
 }
 
 /* Ownership passes in whatever happens, so the caller has one cleanup path
@@ -199,16 +202,16 @@ static void free_children(usch_trigger *const *children, size_t n)
 }
 
 static usch_trigger *combinator(enum usch_trigger_kind kind,
-		usch_trigger *const *children, size_t n)
+		usch_trigger *const *children, size_t n, char *err, size_t errlen)
 {
-	if (!children_ok(children, n)) {
+	if (check_children(kind, children, n, err, errlen) < 0) {
 		free_children(children, n);
-		errno = EINVAL;
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO);
+	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO, err, errlen);
 	usch_trigger **copy = t ? malloc(n * sizeof(*copy)) : NULL;
 	if (!copy) {
+		usch_fail(err, errlen, "out of memory");
 		free(t);
 		free_children(children, n);
 		return NULL;
@@ -224,14 +227,16 @@ static usch_trigger *combinator(enum usch_trigger_kind kind,
 	return t;
 }
 
-usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n)
+usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n,
+		char *err, size_t errlen)
 {
-	return combinator(USCH_TRIGGER_AND, children, n);
+	return combinator(USCH_TRIGGER_AND, children, n, err, errlen);
 }
 
-usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n)
+usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n,
+		char *err, size_t errlen)
 {
-	return combinator(USCH_TRIGGER_OR, children, n);
+	return combinator(USCH_TRIGGER_OR, children, n, err, errlen);
 }
 
 int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us)
@@ -285,7 +290,7 @@ int usch_trigger_is_start(const usch_trigger *t)
  * floor(T) + 1 s, hence strictly after T whatever T's µs part. */
 static int64_t cron_next(const usch_trigger *t, int64_t after)
 {
-	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, floor_div(after, USEC));
+	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, usch_floor_div(after, USEC));
 	if (s == INT64_MAX)
 		return INT64_MAX;
 	return secs_to_us(s, 0);
@@ -340,7 +345,7 @@ static int cal_day(const struct calendar *c, int64_t k, int64_t *day)
 		return -1;
 	}
 	int64_t month = (int64_t)c->year * 12 + (c->mon - 1) + units;
-	int64_t y = floor_div(month, 12);
+	int64_t y = usch_floor_div(month, 12);
 	if (y > MAX_YEAR)
 		return -1;
 	int m = (int)(month - y * 12) + 1;
@@ -375,8 +380,8 @@ static int64_t cal_first_k(const struct calendar *c, int64_t after)
 {
 	if (after < c->anchor)
 		return 0;
-	int64_t local = usch_tz_to_local(c->tz, floor_div(after, USEC));
-	int64_t day = floor_div(local, DAY_SECS);
+	int64_t local = usch_tz_to_local(c->tz, usch_floor_div(after, USEC));
+	int64_t day = usch_floor_div(local, DAY_SECS);
 	int64_t units, step;
 
 	if (c->unit == USCH_CAL_DAYS || c->unit == USCH_CAL_WEEKS) {

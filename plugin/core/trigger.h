@@ -49,11 +49,12 @@ enum usch_cal_unit {
  * without the children agreeing, next() gives up and returns INT64_MAX. */
 #define USCH_TRIGGER_AND_MAX_ROUNDS 10000
 
-/* Constructors return NULL on a bad argument or when out of memory; the
- * result is freed with usch_trigger_free. */
+/* Constructors return NULL on a bad argument or when out of memory, with
+ * the reason in err (err.h: "the period must be greater than 0", "out of
+ * memory", ...); the result is freed with usch_trigger_free. */
 
 /* Parses expr with usch_cron_parse (job_id seeds H) and keeps the text for
- * usch_trigger_describe. tz NULL means UTC. On failure err holds why. */
+ * usch_trigger_describe. tz NULL means UTC. */
 usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
 		const usch_tz *tz, char *err, size_t errlen);
 
@@ -63,10 +64,12 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
  * is a MONO trigger (the scheduler passes monotonic µs and a monotonic
  * anchor); inside a WALL combinator it runs on the wall timeline, so its
  * anchor must then be a wall instant. */
-usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us);
+usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us,
+		char *err, size_t errlen);
 
 /* Fires once at at_us. tz (NULL = UTC) is only used by describe. */
-usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz);
+usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz,
+		char *err, size_t errlen);
 
 /* Fires at the anchor, then every n units later at the anchor's wall-clock
  * time in tz (NULL = UTC). Each fire is computed from the anchor, not from
@@ -76,7 +79,7 @@ usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz);
  * after the gap); a repeated wall time fires at its first occurrence.
  * n >= 1. */
 usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
-		int64_t anchor_us, const usch_tz *tz);
+		int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen);
 
 /* Combinators. They take ownership of the n >= 1 children in every case:
  * on failure the children are freed too. The array itself is copied.
@@ -85,8 +88,10 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
  * USCH_TRIGGER_AND_MAX_ROUNDS rounds or past the AND's window end, since
  * children may never agree (every even vs every odd second). Each round
  * moves past at least one child's fire, so the bound also caps the cost. */
-usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n);
-usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n);
+usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n,
+		char *err, size_t errlen);
+usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n,
+		char *err, size_t errlen);
 
 /* No fire before start_us nor after end_us (both included); INT64_MIN /
  * INT64_MAX for "no bound". Returns 0, or -1 when start_us > end_us. */

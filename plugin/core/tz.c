@@ -1,14 +1,16 @@
-/* tz.c - time zones read from TZif files (RFC 8536, versions 1 to 4) and
- * the POSIX TZ rule of their footer, without libc's time zone state.
+/* tz.c - time zones read from TZif files (RFC 8536, versions 1 to 4)
+ * without libc's time zone state.
  *
- * Owns: locating and validating zone files, parsing TZif and POSIX TZ
- * strings, and the three questions the scheduler asks of a zone (offset
- * at an instant, instants of a wall time, next transition). A loaded zone
- * is immutable, so lookups need no locks. Footer-rule transitions are
- * computed arithmetically per query instead of being cached, which keeps
- * the struct read-only and every lookup O(log n) or O(1). */
+ * Owns: locating and validating zone files, parsing TZif, and the three
+ * questions the scheduler asks of a zone (offset at an instant, instants
+ * of a wall time, next transition), answered from the transition table
+ * and, past its end, from the footer's POSIX TZ rule (tz_posix.c). A
+ * loaded zone is immutable, so lookups need no locks; every lookup is
+ * O(log n) or O(1). */
 #include "tz.h"
-#include "civil.h"
+#include "tz_impl.h"
+#include "chars.h"
+#include "err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,30 +26,6 @@
 /* RFC 8536 says utoff SHOULD be within [-89999, 93599]; allow a little
  * slack, and nothing that could overflow the window arithmetic. */
 #define MAX_ABS_OFF (26 * 3600)
-/* Footer arithmetic works on years that fit an int; beyond ~142 million
- * years nobody schedules anything, so instants are clamped there. */
-#define T_LIMIT ((int64_t)1 << 52)
-
-/* A POSIX TZ rule date: Jn (1-365, no Feb 29), n (0-365), Mm.w.d */
-struct rule_date {
-	char kind;      /* 'J', 'D' or 'M' */
-	int m, w, d, n;
-	int32_t secs;   /* local time of day, may be negative or > 24h */
-};
-
-struct usch_tz {
-	char *name;
-	size_t n;               /* table transitions that change the offset */
-	int64_t *at;            /* ascending */
-	int32_t *off;           /* offset from at[i] until at[i+1] */
-	int32_t off0;           /* before at[0] (time type 0, RFC 8536) */
-	int32_t min_off, max_off;
-	int has_footer;         /* the rule governs t >= footer_from */
-	int64_t footer_from;    /* last raw transition, INT64_MIN if none */
-	int has_dst;
-	int32_t std_off, dst_off;
-	struct rule_date start, end;
-};
 
 static const usch_tz utc_zone = {
 	.name = (char *)"UTC", .footer_from = INT64_MIN,
@@ -73,11 +51,6 @@ void usch_tz_free(usch_tz *tz)
 	free(tz);
 }
 
-static int64_t clamp_t(int64_t t)
-{
-	return t > T_LIMIT ? T_LIMIT : t < -T_LIMIT ? -T_LIMIT : t;
-}
-
 static int64_t sat_add(int64_t a, int64_t b)
 {
 	if (b > 0 && a > INT64_MAX - b)
@@ -85,111 +58,6 @@ static int64_t sat_add(int64_t a, int64_t b)
 	if (b < 0 && a < INT64_MIN - b)
 		return INT64_MIN;
 	return a + b;
-}
-
-/* ---- POSIX TZ rule arithmetic ---------------------------------------- */
-
-static int64_t rule_day(int y, const struct rule_date *r)
-{
-	int64_t jan1 = usch_days_from_civil(y, 1, 1);
-	if (r->kind == 'J')
-		return jan1 + r->n - 1 + (usch_is_leap(y) && r->n >= 60);
-	if (r->kind == 'D')
-		return jan1 + r->n;
-	int64_t first = usch_days_from_civil(y, r->m, 1);
-	int64_t day = first + (r->d - usch_weekday_from_days(first) + 7) % 7
-		+ (int64_t)(r->w - 1) * 7;
-	/* w = 5 means "last", which may be the 4th */
-	while (day >= first + usch_days_in_month(y, r->m))
-		day -= 7;
-	return day;
-}
-
-struct event {
-	int64_t at;
-	int to_dst;
-};
-
-/* The start time is read on the standard clock and the end time on the
- * DST clock, as POSIX says. */
-static void year_events(const usch_tz *tz, int y, struct event ev[2])
-{
-	ev[0].at = rule_day(y, &tz->start) * 86400 + tz->start.secs - tz->std_off;
-	ev[0].to_dst = 1;
-	ev[1].at = rule_day(y, &tz->end) * 86400 + tz->end.secs - tz->dst_off;
-	ev[1].to_dst = 0;
-}
-
-/* Events of years y0 .. y0+nyears-1, sorted. At equal instants the end
- * sorts first, so that a start wins: "J365/25,0/0"-style all-year DST
- * then never leaves DST. */
-static int collect_events(const usch_tz *tz, int y0, int nyears,
-		struct event *ev)
-{
-	int n = 0;
-	for (int k = 0; k < nyears; k++, n += 2)
-		year_events(tz, y0 + k, ev + n);
-	for (int i = 1; i < n; i++) {
-		struct event e = ev[i];
-		int j = i;
-		while (j > 0 && (ev[j - 1].at > e.at ||
-				(ev[j - 1].at == e.at && ev[j - 1].to_dst > e.to_dst))) {
-			ev[j] = ev[j - 1];
-			j--;
-		}
-		ev[j] = e;
-	}
-	return n;
-}
-
-static int year_of(int64_t t)
-{
-	struct usch_civil c;
-	usch_secs_to_civil(t, &c);
-	return c.year;
-}
-
-static int32_t footer_offset(const usch_tz *tz, int64_t t)
-{
-	if (!tz->has_dst)
-		return tz->std_off;
-	t = clamp_t(t);
-	/* two years back: a rule time of up to 167h can push a year's
-	 * events a week into the next year */
-	struct event ev[8];
-	int n = collect_events(tz, year_of(t + tz->std_off) - 2, 4, ev);
-	int dst = 0;
-	for (int i = 0; i < n && ev[i].at <= t; i++)
-		dst = ev[i].to_dst;
-	return dst ? tz->dst_off : tz->std_off;
-}
-
-/* First event after t that changes the offset away from cur. Events of
- * the year after the last one inspected are collected too, so that a tie
- * across New Year (all-year DST) is seen as one group, not as a change. */
-static int64_t footer_next(const usch_tz *tz, int64_t t, int32_t cur)
-{
-	if (!tz->has_dst || t >= T_LIMIT)
-		return INT64_MAX;
-	t = clamp_t(t);
-	struct event ev[10];
-	int y0 = year_of(t + tz->std_off) - 1;
-	int n = collect_events(tz, y0, 5, ev);
-	int64_t horizon = rule_day(y0 + 4, &tz->start) * 86400;
-	int64_t e2 = rule_day(y0 + 4, &tz->end) * 86400;
-	if (e2 < horizon)
-		horizon = e2;
-	horizon -= 8 * 86400;   /* before any event of year y0+4 */
-	for (int i = 0; i < n && ev[i].at < horizon; i++) {
-		/* the last event of a group of equal instants decides */
-		if (ev[i].at <= t || (i + 1 < n && ev[i + 1].at == ev[i].at))
-			continue;
-		int32_t now = ev[i].to_dst ? tz->dst_off : tz->std_off;
-		if (now != cur)
-			return ev[i].at;
-		cur = now;
-	}
-	return INT64_MAX;
 }
 
 /* ---- lookups ------------------------------------------------------------ */
@@ -211,7 +79,7 @@ static size_t upto(const usch_tz *tz, int64_t t)
 int32_t usch_tz_offset(const usch_tz *tz, int64_t t)
 {
 	if (tz->has_footer && t >= tz->footer_from)
-		return footer_offset(tz, t);
+		return usch_tz_rule_offset(tz, t);
 	size_t i = upto(tz, t);
 	return i == 0 ? tz->off0 : tz->off[i - 1];
 }
@@ -231,11 +99,11 @@ int64_t usch_tz_next_transition(const usch_tz *tz, int64_t t)
 			return INT64_MAX;
 		/* only a footer inconsistent with the table gets here */
 		int32_t cur = usch_tz_offset(tz, t);
-		if (footer_offset(tz, tz->footer_from) != cur)
+		if (usch_tz_rule_offset(tz, tz->footer_from) != cur)
 			return tz->footer_from;
-		return footer_next(tz, tz->footer_from, cur);
+		return usch_tz_rule_next(tz, tz->footer_from, cur);
 	}
-	return footer_next(tz, t, footer_offset(tz, t));
+	return usch_tz_rule_next(tz, t, usch_tz_rule_offset(tz, t));
 }
 
 /* Walk the constant-offset segments that can hold an instant showing
@@ -278,112 +146,6 @@ int usch_tz_from_local(const usch_tz *tz, int64_t local, int64_t out[2])
 	if (cnt == 1)
 		out[1] = out[0];
 	return cnt > 2 ? 2 : cnt;
-}
-
-/* ---- POSIX TZ string ---------------------------------------------------- */
-
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-static const char *parse_abbr(const char *p)
-{
-	const char *q = p;
-	if (*p == '<') {
-		for (q = p + 1; *q != '>'; q++)
-			if (!(is_alpha(*q) || is_digit(*q) || *q == '+' || *q == '-'))
-				return NULL;
-		return q - p - 1 >= 3 ? q + 1 : NULL;
-	}
-	while (is_alpha(*q))
-		q++;
-	return q - p >= 3 ? q : NULL;
-}
-
-static const char *parse_num(const char *p, int lo, int hi, int *v)
-{
-	if (!is_digit(*p))
-		return NULL;
-	int x = 0;
-	while (is_digit(*p)) {
-		x = x * 10 + (*p++ - '0');
-		if (x > hi)
-			return NULL;
-	}
-	if (x < lo)
-		return NULL;
-	*v = x;
-	return p;
-}
-
-/* [+-]hh[:mm[:ss]] with hh up to maxh; returns signed seconds. */
-static const char *parse_hms(const char *p, int maxh, int32_t *secs)
-{
-	int sign = 1, h, m = 0, s = 0;
-	if (*p == '+' || *p == '-')
-		sign = *p++ == '-' ? -1 : 1;
-	if (!(p = parse_num(p, 0, maxh, &h)))
-		return NULL;
-	if (*p == ':') {
-		if (!(p = parse_num(p + 1, 0, 59, &m)))
-			return NULL;
-		if (*p == ':' && !(p = parse_num(p + 1, 0, 59, &s)))
-			return NULL;
-	}
-	*secs = sign * (h * 3600 + m * 60 + s);
-	return p;
-}
-
-static const char *parse_rule_date(const char *p, struct rule_date *r)
-{
-	r->secs = 7200;
-	if (*p == 'J') {
-		r->kind = 'J';
-		p = parse_num(p + 1, 1, 365, &r->n);
-	} else if (*p == 'M') {
-		r->kind = 'M';
-		if ((p = parse_num(p + 1, 1, 12, &r->m)) && *p == '.' &&
-				(p = parse_num(p + 1, 1, 5, &r->w)) && *p == '.')
-			p = parse_num(p + 1, 0, 6, &r->d);
-		else
-			p = NULL;
-	} else {
-		r->kind = 'D';
-		p = parse_num(p, 0, 365, &r->n);
-	}
-	/* RFC 8536 3.3.1 extends the POSIX hour range to -167..167 */
-	if (p && *p == '/')
-		p = parse_hms(p + 1, 167, &r->secs);
-	return p;
-}
-
-/* Fills the rule fields of tz from a POSIX TZ string; 0 or -1. */
-static int parse_posix(const char *s, usch_tz *tz)
-{
-	const char *p = parse_abbr(s);
-	int32_t v;
-	if (!p || !(p = parse_hms(p, 24, &v)))
-		return -1;
-	tz->std_off = tz->dst_off = -v;
-	tz->has_dst = 0;
-	if (*p == '\0')
-		return 0;
-	if (!(p = parse_abbr(p)))
-		return -1;
-	tz->dst_off = tz->std_off + 3600;
-	if (*p != ',' && *p != '\0') {
-		if (!(p = parse_hms(p, 24, &v)))
-			return -1;
-		tz->dst_off = -v;
-	}
-	if (*p == '\0') {
-		/* no rule: glibc and tzcode default to the US rules */
-		p = "," "M3.2.0,M11.1.0";
-	}
-	if (*p != ',' || !(p = parse_rule_date(p + 1, &tz->start)) ||
-			*p != ',' || !(p = parse_rule_date(p + 1, &tz->end)) || *p)
-		return -1;
-	tz->has_dst = tz->dst_off != tz->std_off;
-	return 0;
 }
 
 /* ---- TZif --------------------------------------------------------------- */
@@ -507,7 +269,7 @@ static int parse_tzif(const unsigned char *buf, size_t len, usch_tz *tz)
 		memcpy(footer, f + 1, (size_t)(nl - f - 1));
 		footer[nl - f - 1] = '\0';
 		if (footer[0]) {
-			if (parse_posix(footer, tz) != 0)
+			if (usch_tz_posix_parse(footer, tz) != 0)
 				return TZIF_BAD;
 			tz->has_footer = 1;
 			if (tz->std_off < tz->min_off) tz->min_off = tz->std_off;
@@ -579,7 +341,7 @@ static int valid_name(const char *s)
 	while (*c) {
 		const char *e = c;
 		while (*e && *e != '/') {
-			if (!(is_alpha(*e) || is_digit(*e) || strchr("._+-", *e)))
+			if (!(usch_is_alnum(*e) || strchr("._+-", *e)))
 				return 0;
 			e++;
 		}
@@ -600,16 +362,16 @@ static usch_tz *load_file(const char *name, const char *path, char *err,
 	size_t len = 0;
 	int e = slurp(path, &buf, &len);
 	if (e == ENOENT || e == ENOTDIR) {
-		snprintf(err, errlen, "unknown time zone \"%s\" (no %s)", name, path);
+		usch_fail(err, errlen, "unknown time zone \"%s\" (no %s)", name, path);
 		return NULL;
 	}
 	if (e == EISDIR) {
-		snprintf(err, errlen, "unknown time zone \"%s\" (%s is a directory)",
+		usch_fail(err, errlen, "unknown time zone \"%s\" (%s is a directory)",
 				name, path);
 		return NULL;
 	}
 	if (e) {
-		snprintf(err, errlen, "time zone \"%s\": cannot read %s (%s)", name,
+		usch_fail(err, errlen, "time zone \"%s\": cannot read %s (%s)", name,
 				path, e == EACCES ? "permission denied"
 				: e == EFBIG ? "not a regular file of sane size"
 				: e == ENOMEM ? "out of memory" : "I/O error");
@@ -622,12 +384,12 @@ static usch_tz *load_file(const char *name, const char *path, char *err,
 		return tz;
 	usch_tz_free(tz);
 	if (r == TZIF_LEAP)
-		snprintf(err, errlen, "time zone \"%s\": %s counts leap seconds "
+		usch_fail(err, errlen, "time zone \"%s\": %s counts leap seconds "
 				"(\"right/\" zones are not supported)", name, path);
 	else if (r == TZIF_NOMEM)
-		snprintf(err, errlen, "time zone \"%s\": out of memory", name);
+		usch_fail(err, errlen, "time zone \"%s\": out of memory", name);
 	else
-		snprintf(err, errlen, "time zone \"%s\": %s is not a TZif file",
+		usch_fail(err, errlen, "time zone \"%s\": %s is not a TZif file",
 				name, path);
 	return NULL;
 }
@@ -636,7 +398,7 @@ static usch_tz *utc_copy(const char *name, char *err, size_t errlen)
 {
 	usch_tz *tz = new_zone(name);
 	if (!tz)
-		snprintf(err, errlen, "time zone \"%s\": out of memory", name);
+		usch_fail(err, errlen, "time zone \"%s\": out of memory", name);
 	return tz;
 }
 
@@ -645,12 +407,12 @@ static usch_tz *load_named(const char *name, const char *tzdir, char *err,
 {
 	char path[PATH_MAX];
 	if (!valid_name(name)) {
-		snprintf(err, errlen, "invalid time zone name \"%s\" (want an IANA "
+		usch_fail(err, errlen, "invalid time zone name \"%s\" (want an IANA "
 				"name like Europe/Paris)", name);
 		return NULL;
 	}
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", tzdir, name) >= sizeof path) {
-		snprintf(err, errlen, "time zone \"%s\": path too long", name);
+		usch_fail(err, errlen, "time zone \"%s\": path too long", name);
 		return NULL;
 	}
 	if (strcmp(name, "UTC") == 0 && access(path, F_OK) != 0)
@@ -685,7 +447,7 @@ static usch_tz *load_env(const char *env, const char *tzdir, char *err,
 			return tz;
 	}
 	usch_tz *tz = new_zone(env);
-	if (tz && v == env && parse_posix(env, tz) == 0) {
+	if (tz && v == env && usch_tz_posix_parse(env, tz) == 0) {
 		tz->has_footer = 1;
 		tz->off0 = tz->std_off;
 		tz->min_off = tz->std_off < tz->dst_off ? tz->std_off : tz->dst_off;
@@ -694,7 +456,7 @@ static usch_tz *load_env(const char *env, const char *tzdir, char *err,
 	}
 	usch_tz_free(tz);
 	if (!valid_name(v))
-		snprintf(err, errlen, "TZ=\"%s\" is neither a zone name nor a "
+		usch_fail(err, errlen, "TZ=\"%s\" is neither a zone name nor a "
 				"POSIX TZ rule", env);
 	return NULL;
 }
@@ -706,11 +468,6 @@ usch_tz *usch_tz_load(const char *name, char *err, size_t errlen)
 		tzdir = DEFAULT_TZDIR;
 	if (err && errlen)
 		err[0] = '\0';
-	char dummy[1];
-	if (!err || !errlen) {
-		err = dummy;
-		errlen = sizeof dummy;
-	}
 	if (name && *name && strcmp(name, "localtime") != 0)
 		return load_named(name, tzdir, err, errlen);
 

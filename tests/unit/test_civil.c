@@ -1,5 +1,5 @@
 /* test_civil.c - calendar arithmetic against a day-by-day walk and
- * against glibc's gmtime_r/timegm (both zone-free). */
+ * against glibc's gmtime_r/timegm (both zone-free), and floor division. */
 #include <check.h>
 #include "unit.h"
 #include <stdlib.h>
@@ -91,11 +91,11 @@ END_TEST
 
 START_TEST(seconds_against_gmtime)
 {
-	unsigned seed = 12345;
+	unit_rng_seed(12345);
 	for (int i = 0; i < 200000; i++) {
 		/* years ~1000 .. ~2900, including before 1970 */
-		int64_t t = (int64_t)(rand_r(&seed) % 60000) * 1000003 - INT64_C(30000000000);
-		t = t * 2 + rand_r(&seed) % 86400;
+		int64_t t = (int64_t)(unit_rng() % 60000) * 1000003 - INT64_C(30000000000);
+		t = t * 2 + (int64_t)(unit_rng() % 86400);
 		time_t tt = (time_t)t;
 		struct tm tm;
 		QUIET(gmtime_r(&tt, &tm) != NULL);
@@ -141,6 +141,37 @@ START_TEST(edges)
 }
 END_TEST
 
+/* Floor division against the definition: q is the largest integer with
+ * q * b <= a (b > 0) or q * b >= a (b < 0), and mod = a - q * b takes b's
+ * sign. */
+START_TEST(floor_div_and_mod)
+{
+	static const int64_t as[] = { 0, 1, -1, 6, -6, 7, -7, 86399, -86399, 86400, -86400,
+		INT64_MAX, INT64_MIN + 1, INT64_MIN };
+	static const int64_t bs[] = { 1, 2, -2, 7, -7, 86400, -86400, INT64_MAX, INT64_MIN };
+	for (size_t i = 0; i < sizeof(as) / sizeof(as[0]); i++) {
+		for (size_t j = 0; j < sizeof(bs) / sizeof(bs[0]); j++) {
+			int64_t a = as[i], b = bs[j];
+			if (b == -1 && a == INT64_MIN)
+				continue;
+			int64_t q = usch_floor_div(a, b), r = usch_floor_mod(a, b);
+			/* the remainder is within [0, b) or (b, 0], and q * b + r = a
+			 * (in 128 bits, since q * b may not fit) */
+			QUIET(b > 0 ? r >= 0 && r < b : r <= 0 && r > b);
+			QUIET((__int128)q * b + r == (__int128)a);
+		}
+	}
+	ck_assert_int_eq(usch_floor_div(-1, 86400), -1);
+	ck_assert_int_eq(usch_floor_mod(-1, 86400), 86399);
+	ck_assert_int_eq(usch_floor_div(-86400, 86400), -1);
+	ck_assert_int_eq(usch_floor_mod(-86400, 86400), 0);
+	ck_assert_int_eq(usch_floor_div(7, -2), -4);
+	ck_assert_int_eq(usch_floor_mod(7, -2), -1);
+	ck_assert_int_eq(usch_floor_div(-7, -2), 3);
+	ck_assert_int_eq(usch_floor_mod(-7, -2), -1);
+}
+END_TEST
+
 static Suite *civil_suite(void)
 {
 	Suite *s = suite_create("civil");
@@ -152,6 +183,7 @@ static Suite *civil_suite(void)
 	tcase_add_test(tc, weekdays);
 	tcase_add_test(tc, seconds_against_gmtime);
 	tcase_add_test(tc, edges);
+	tcase_add_test(tc, floor_div_and_mod);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,13 +17,6 @@
 #define QUIET_EQ(a, b, ...) do { int64_t a_ = (a), b_ = (b); if (a_ != b_) \
 	ck_abort_msg(__VA_ARGS__); } while (0)
 
-static int64_t utc(int y, int mo, int d, int h, int mi, int s)
-{
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-		.tm_hour = h, .tm_min = mi, .tm_sec = s };
-	return (int64_t)timegm(&tm);
-}
-
 static const char *fmt(int64_t t, char *buf, size_t n)
 {
 	struct tm tm;
@@ -44,7 +37,7 @@ static int64_t parse_time(const char *s)
 
 	ck_assert_msg(sscanf(s, "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi,
 				&sec) == 6, "bad time %s", s);
-	return utc(y, mo, d, h, mi, sec);
+	return unit_utc(y, mo, d, h, mi, sec);
 }
 
 static usch_cron parse_ok(const char *expr, const char *job)
@@ -345,7 +338,7 @@ START_TEST(out_of_range_instants)
 			INT64_MAX);
 	/* far past: clamped to year 1, no overflow */
 	ck_assert_int_eq(usch_cron_next(&c, usch_tz_utc(), INT64_MIN),
-			utc(1, 1, 1, 0, 1, 0));
+			unit_utc(1, 1, 1, 0, 1, 0));
 	EXPECT("0 0 1 1 *", "1900-06-01 00:00:00", "1901-01-01 00:00:00");
 	EXPECT("0 0 29 2 *", "9996-03-01 00:00:00", "never");
 }

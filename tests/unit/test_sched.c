@@ -99,6 +99,62 @@ START_TEST(same_instant_fires_in_declaration_order)
 }
 END_TEST
 
+/* Jobs with different periods, declared in orders where re-queueing gives
+ * the later-declared job the older queue entry (1s then 2s: at every even
+ * second the 1s job was queued a second after the 2s one). Every instant
+ * where several are due must emit exactly the due jobs, in declaration
+ * order. The last combinations mix the monotonic and the wall timeline. */
+static const struct tie_job {
+	const char *option, *line;
+	int period;		/* seconds; due when it divides the elapsed time */
+} tie_combos[][3] = {
+	{{"scheduler-interval", "1s app:a", 1}, {"scheduler-interval", "2s app:b", 2},
+		{"scheduler-interval", "3s app:c", 3}},
+	{{"scheduler-interval", "1s app:a", 1}, {"scheduler-interval", "3s app:b", 3},
+		{"scheduler-interval", "2s app:c", 2}},
+	{{"scheduler-interval", "2s app:a", 2}, {"scheduler-interval", "1s app:b", 1},
+		{"scheduler-interval", "3s app:c", 3}},
+	{{"scheduler-interval", "2s app:a", 2}, {"scheduler-interval", "3s app:b", 3},
+		{"scheduler-interval", "1s app:c", 1}},
+	{{"scheduler-interval", "3s app:a", 3}, {"scheduler-interval", "1s app:b", 1},
+		{"scheduler-interval", "2s app:c", 2}},
+	{{"scheduler-interval", "3s app:a", 3}, {"scheduler-interval", "2s app:b", 2},
+		{"scheduler-interval", "1s app:c", 1}},
+	{{"scheduler-interval", "1s app:a", 1}, {"scheduler-cron", "*/2 * * * * * app:b", 2},
+		{"scheduler-interval", "3s app:c", 3}},
+	{{"scheduler-cron", "* * * * * * app:a", 1}, {"scheduler-interval", "2s app:b", 2},
+		{"scheduler-cron", "*/3 * * * * * app:c", 3}},
+};
+#define N_TIE_COMBOS ((int) (sizeof(tie_combos) / sizeof(tie_combos[0])))
+
+START_TEST(ties_across_periods_fire_in_declaration_order)
+{
+	const struct tie_job *combo = tie_combos[_i];
+	struct fake *fk = fresh();
+	for (int j = 0; j < 3; j++)
+		add(fk, combo[j].option, combo[j].line);
+	start(fk);
+	/* two full cycles of the periods' least common multiple (6 s) */
+	for (int sec = 1; sec <= 12; sec++) {
+		advance(fk, SEC);
+		fk->nfires = 0;
+		run(fk);
+		int k = 0;
+		for (int j = 0; j < 3; j++) {
+			if (sec % combo[j].period)
+				continue;
+			ck_assert_msg(k < fk->nfires, "combo %d, second %d: job %d did not fire", _i, sec, j);
+			ck_assert_msg(fk->fires[k].job == fk->jobs[j], "combo %d, second %d: fire %d is %s, want %s",
+					_i, sec, k, fk->fires[k].job->id, fk->jobs[j]->id);
+			ck_assert_int_eq(fk->fires[k].scheduled_us, W0 + sec * SEC);
+			k++;
+		}
+		ck_assert_int_eq(fk->nfires, k);
+	}
+	done(fk);
+}
+END_TEST
+
 START_TEST(late_fires_coalesce_into_one)
 {
 	struct fake *fk = fresh();
@@ -284,6 +340,7 @@ int main(void) {
 	TCase *tc = tcase_create("sched");
 	tcase_add_test(tc, interval_first_fire_one_period_after_start);
 	tcase_add_test(tc, same_instant_fires_in_declaration_order);
+	tcase_add_loop_test(tc, ties_across_periods_fire_in_declaration_order, 0, N_TIE_COMBOS);
 	tcase_add_test(tc, late_fires_coalesce_into_one);
 	tcase_add_test(tc, coalesce_earliest_and_all);
 	tcase_add_test(tc, misfire_grace_marks_late_fires);

@@ -135,12 +135,6 @@ static usch_tz *load(const char *name)
 	return tz;
 }
 
-static int64_t utc_us(int y, int mo, int d, int h, int mi, int s)
-{
-	struct usch_civil c = { y, mo, d, h, mi, s };
-	return usch_civil_to_secs(&c) * S;
-}
-
 static int64_t dt(const char *s, const usch_tz *tz)
 {
 	char err[256] = "";
@@ -162,7 +156,7 @@ static void dt_err(const char *s, const char *want)
 START_TEST(datetime_forms)
 {
 	usch_tz *paris = load("Europe/Paris");
-	int64_t nine_cet = utc_us(2026, 11, 24, 8, 0, 0);
+	int64_t nine_cet = unit_utc_us(2026, 11, 24, 8, 0, 0);
 	ck_assert(dt("2026-11-24T09:00:00+01:00", NULL) == nine_cet);
 	ck_assert(dt("2026-11-24T08:00:00Z", NULL) == nine_cet);
 	ck_assert(dt("2026-11-24t08:00:00z", NULL) == nine_cet);
@@ -174,8 +168,8 @@ START_TEST(datetime_forms)
 	ck_assert(dt("2026-11-24 09:00:00", paris) == nine_cet);
 	ck_assert(dt("2026-11-24T09:00", paris) == nine_cet);
 	ck_assert(dt("2026-11-24T08:00", NULL) == nine_cet);
-	ck_assert(dt("2026-11-24", paris) == utc_us(2026, 11, 23, 23, 0, 0));
-	ck_assert(dt("2026-11-24", NULL) == utc_us(2026, 11, 24, 0, 0, 0));
+	ck_assert(dt("2026-11-24", paris) == unit_utc_us(2026, 11, 23, 23, 0, 0));
+	ck_assert(dt("2026-11-24", NULL) == unit_utc_us(2026, 11, 24, 0, 0, 0));
 	/* fractions */
 	ck_assert(dt("2026-11-24T08:00:00.25Z", NULL) == nine_cet + 250000);
 	ck_assert(dt("2026-11-24T08:00:00,5Z", NULL) == nine_cet + 500000);
@@ -184,9 +178,9 @@ START_TEST(datetime_forms)
 	ck_assert(dt("2026-11-24T09:00:00.5", paris) == nine_cet + 500000);
 	/* before the epoch, leap day, extremes of the year range */
 	ck_assert(dt("1969-12-31T23:59:59.5Z", NULL) == -500000);
-	ck_assert(dt("2024-02-29T00:00:00Z", NULL) == utc_us(2024, 2, 29, 0, 0, 0));
-	ck_assert(dt("0000-01-01T00:00:00Z", NULL) == utc_us(0, 1, 1, 0, 0, 0));
-	ck_assert(dt("9999-12-31T23:59:59Z", NULL) == utc_us(9999, 12, 31, 23, 59, 59));
+	ck_assert(dt("2024-02-29T00:00:00Z", NULL) == unit_utc_us(2024, 2, 29, 0, 0, 0));
+	ck_assert(dt("0000-01-01T00:00:00Z", NULL) == unit_utc_us(0, 1, 1, 0, 0, 0));
+	ck_assert(dt("9999-12-31T23:59:59Z", NULL) == unit_utc_us(9999, 12, 31, 23, 59, 59));
 	usch_tz_free(paris);
 }
 END_TEST
@@ -195,25 +189,25 @@ START_TEST(datetime_dst)
 {
 	usch_tz *paris = load("Europe/Paris");
 	/* 2026-03-29 02:30 does not exist in Paris: the gap ends at 01:00 UTC */
-	int64_t jump = utc_us(2026, 3, 29, 1, 0, 0);
+	int64_t jump = unit_utc_us(2026, 3, 29, 1, 0, 0);
 	ck_assert(dt("2026-03-29T02:30:00", paris) == jump);
 	ck_assert(dt("2026-03-29T02:00:00", paris) == jump);
 	ck_assert(dt("2026-03-29T02:59:59.5", paris) == jump);  /* fraction too */
 	ck_assert(dt("2026-03-29T03:00:00", paris) == jump);
 	ck_assert(dt("2026-03-29T01:59:59", paris) == jump - S);
 	/* 2026-10-25 02:30 happens twice: the first one, still at +02:00 */
-	ck_assert(dt("2026-10-25T02:30:00", paris) == utc_us(2026, 10, 25, 0, 30, 0));
-	ck_assert(dt("2026-10-25T02:30:00+01:00", paris) == utc_us(2026, 10, 25, 1, 30, 0));
+	ck_assert(dt("2026-10-25T02:30:00", paris) == unit_utc_us(2026, 10, 25, 0, 30, 0));
+	ck_assert(dt("2026-10-25T02:30:00+01:00", paris) == unit_utc_us(2026, 10, 25, 1, 30, 0));
 	usch_tz_free(paris);
 
 	/* a day without midnight: America/Havana 2026-03-08 (00:00 -> 01:00) */
 	usch_tz *havana = load("America/Havana");
-	ck_assert(dt("2026-03-08", havana) == utc_us(2026, 3, 8, 5, 0, 0));
+	ck_assert(dt("2026-03-08", havana) == unit_utc_us(2026, 3, 8, 5, 0, 0));
 	usch_tz_free(havana);
 
 	/* 30-minute fold: Lord Howe 2026-04-05 01:30-02:00 twice */
 	usch_tz *lh = load("Australia/Lord_Howe");
-	ck_assert(dt("2026-04-05T01:45:00", lh) == utc_us(2026, 4, 4, 14, 45, 0));
+	ck_assert(dt("2026-04-05T01:45:00", lh) == unit_utc_us(2026, 4, 4, 14, 45, 0));
 	usch_tz_free(lh);
 }
 END_TEST
@@ -242,6 +236,11 @@ START_TEST(datetime_errors)
 	dt_err("2026-11-24T09:00:00+24:00", "UTC offset +24:00 is out of range (at most +/-23:59)");
 	dt_err("2026-11-24T09:00:00+01:60", "UTC offset +01:60 is out of range (at most +/-23:59)");
 	dt_err("2026-11-24T09:00:00+1", "bad UTC offset \"+1\" (use Z, +hh:mm or -hh:mm)");
+	dt_err("2026-11-24T09:00:00+01:", "bad UTC offset \"+01:\" (use Z, +hh:mm or -hh:mm)");
+	dt_err("2026-11-24T09:00:00-013", "bad UTC offset \"-013\" (use Z, +hh:mm or -hh:mm)");
+	dt_err("2026-11-24T09:00:00+0160", "UTC offset +0160 is out of range (at most +/-23:59)");
+	snprintf(want, sizeof want, "unexpected \"x\" after the date-time %s", hint);
+	dt_err("2026-11-24T09:00:00+0130x", want);
 	dt_err("2026-11-24T09:00:00.Z", "a fraction of a second needs 1-9 digits");
 	dt_err("2026-11-24T09:00:00.1234567890Z", "a fraction of a second needs 1-9 digits");
 	snprintf(want, sizeof want, "unexpected \"Z\" after the date-time %s", hint);
@@ -270,7 +269,7 @@ START_TEST(rfc3339_format)
 	usch_tz *kolkata = load("Asia/Kolkata");
 	usch_tz *lh = load("Australia/Lord_Howe");
 	usch_tz *utc = load("UTC");
-	int64_t jump = utc_us(2026, 3, 29, 1, 0, 0);
+	int64_t jump = unit_utc_us(2026, 3, 29, 1, 0, 0);
 	fmt3339(jump, paris, "2026-03-29T03:00:00+02:00");
 	fmt3339(jump - S, paris, "2026-03-29T01:59:59+01:00");
 	fmt3339(jump, NULL, "2026-03-29T01:00:00+00:00");
@@ -285,15 +284,15 @@ START_TEST(rfc3339_format)
 	fmt3339(-1, NULL, "1969-12-31T23:59:59.999999+00:00");
 	fmt3339(-500000, ny, "1969-12-31T18:59:59.500-05:00");
 	/* both occurrences of a folded wall time, told apart by the offset */
-	fmt3339(utc_us(2026, 10, 25, 0, 30, 0), paris, "2026-10-25T02:30:00+02:00");
-	fmt3339(utc_us(2026, 10, 25, 1, 30, 0), paris, "2026-10-25T02:30:00+01:00");
+	fmt3339(unit_utc_us(2026, 10, 25, 0, 30, 0), paris, "2026-10-25T02:30:00+02:00");
+	fmt3339(unit_utc_us(2026, 10, 25, 1, 30, 0), paris, "2026-10-25T02:30:00+01:00");
 	/* local mean time is not whole minutes: written in UTC instead */
-	fmt3339(utc_us(1850, 1, 1, 0, 0, 0), paris, "1850-01-01T00:00:00+00:00");
+	fmt3339(unit_utc_us(1850, 1, 1, 0, 0, 0), paris, "1850-01-01T00:00:00+00:00");
 
 	char buf[USCH_RFC3339_MAX];
 	ck_assert_int_eq(usch_rfc3339_format(INT64_MAX, paris, buf, sizeof buf), -1);
-	ck_assert_int_eq(usch_rfc3339_format(utc_us(10000, 1, 1, 0, 0, 0), NULL, buf, sizeof buf), -1);
-	ck_assert_int_eq(usch_rfc3339_format(utc_us(-1, 12, 31, 0, 0, 0), NULL, buf, sizeof buf), -1);
+	ck_assert_int_eq(usch_rfc3339_format(unit_utc_us(10000, 1, 1, 0, 0, 0), NULL, buf, sizeof buf), -1);
+	ck_assert_int_eq(usch_rfc3339_format(unit_utc_us(-1, 12, 31, 0, 0, 0), NULL, buf, sizeof buf), -1);
 	char small[10];
 	ck_assert_int_eq(usch_rfc3339_format(jump, paris, small, sizeof small), -1);
 	ck_assert_int_eq(strlen(small), sizeof small - 1);
@@ -313,7 +312,7 @@ START_TEST(rfc3339_round_trip)
 	char buf[USCH_RFC3339_MAX], err[256];
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		usch_tz *tz = load(names[i]);
-		for (int64_t t = utc_us(2025, 1, 1, 0, 0, 0); t < utc_us(2026, 1, 1, 0, 0, 0);
+		for (int64_t t = unit_utc_us(2025, 1, 1, 0, 0, 0); t < unit_utc_us(2026, 1, 1, 0, 0, 0);
 				t += 1799 * S + 123) {
 			int64_t back = -1;
 			if (usch_rfc3339_format(t, tz, buf, sizeof buf) < 0 ||

@@ -1,5 +1,6 @@
-/* test_timerq.c - the timer queue: order, FIFO ties, arbitrary removal, and
- * 100k random operations checked against a naive linear reference. */
+/* test_timerq.c - the timer queue: order, FIFO ties, caller-supplied
+ * compare functions, arbitrary removal, and 100k random operations (with
+ * each compare) checked against a naive linear reference. */
 #include <check.h>
 #include "unit.h"
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 struct job {
 	int id;
+	int rank;	/* the tie order of by_rank */
 	struct usch_timer node;
 };
 
@@ -15,10 +17,34 @@ static struct job *job_of(struct usch_timer *t)
 	return t ? USCH_TIMER_ENTRY(t, struct job, node) : NULL;
 }
 
+static const struct job *cjob_of(const struct usch_timer *t)
+{
+	return USCH_TIMER_ENTRY(t, const struct job, node);
+}
+
+/* Deadline, then the embedding struct's rank, then seq: the shape of the
+ * scheduler's declaration-order compare. */
+static int by_rank(const struct usch_timer *a, const struct usch_timer *b)
+{
+	if (a->deadline != b->deadline)
+		return a->deadline < b->deadline;
+	if (cjob_of(a)->rank != cjob_of(b)->rank)
+		return cjob_of(a)->rank < cjob_of(b)->rank;
+	return a->seq < b->seq;
+}
+
+/* Latest deadline first: the queue must not assume a min-heap of its own. */
+static int latest_first(const struct usch_timer *a, const struct usch_timer *b)
+{
+	if (a->deadline != b->deadline)
+		return a->deadline > b->deadline;
+	return a->seq < b->seq;
+}
+
 START_TEST(empty_queue)
 {
 	struct usch_timerq q;
-	usch_timerq_init(&q);
+	usch_timerq_init(&q, usch_timer_fifo_less);
 	ck_assert_ptr_null(usch_timerq_peek(&q));
 	ck_assert_ptr_null(usch_timerq_pop(&q));
 	ck_assert_uint_eq(usch_timerq_count(&q), 0);
@@ -35,7 +61,7 @@ START_TEST(pops_in_deadline_order)
 	struct job jobs[N];
 	struct usch_timerq q;
 
-	usch_timerq_init(&q);
+	usch_timerq_init(&q, usch_timer_fifo_less);
 	for (int i = 0; i < N; i++) {
 		jobs[i].id = i;
 		usch_timer_init(&jobs[i].node);
@@ -60,7 +86,7 @@ START_TEST(equal_deadlines_are_fifo)
 	struct job jobs[N];
 	struct usch_timerq q;
 
-	usch_timerq_init(&q);
+	usch_timerq_init(&q, usch_timer_fifo_less);
 	/* Interleave two deadlines so ties are spread through the heap. */
 	for (int i = 0; i < N; i++) {
 		jobs[i].id = i;
@@ -80,11 +106,101 @@ START_TEST(reinsert_goes_after_equal_peers)
 	struct job a = { .id = 0 }, b = { .id = 1 };
 	struct usch_timerq q;
 
-	usch_timerq_init(&q);
+	usch_timerq_init(&q, usch_timer_fifo_less);
 	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 10), 0);
 	ck_assert_int_eq(usch_timerq_insert(&q, &b.node, 10), 0);
 	ck_assert_int_eq(usch_timerq_remove(&q, &a.node), 0);
 	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 10), 0);
+	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 1);
+	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 0);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+START_TEST(null_compare_is_fifo)
+{
+	struct job a = { .id = 0 }, b = { .id = 1 }, c = { .id = 2 };
+	struct usch_timerq q;
+
+	usch_timerq_init(&q, NULL);
+	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 10), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &b.node, 5), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &c.node, 10), 0);
+	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 1);
+	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 0);
+	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 2);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+/* Equal deadlines pop by rank whatever the insertion order, and a node
+ * re-queued later keeps its place among its peers. */
+START_TEST(custom_compare_orders_ties)
+{
+	enum { N = 40 };
+	struct job jobs[N];
+	struct usch_timerq q;
+
+	usch_timerq_init(&q, by_rank);
+	for (int i = 0; i < N; i++) {
+		jobs[i].id = i;
+		jobs[i].rank = (i * 17) % N;	/* a permutation of 0..N-1 */
+		usch_timer_init(&jobs[i].node);
+		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, i % 2 ? 100 : 200), 0);
+	}
+	/* the lowest-ranked job of each deadline, re-queued: still first */
+	ck_assert_int_eq(usch_timerq_remove(&q, &jobs[0].node), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &jobs[0].node, 200), 0);
+	int64_t prev_dl = INT64_MIN;
+	int prev_rank = -1;
+	for (int i = 0; i < N; i++) {
+		struct job *j = job_of(usch_timerq_pop(&q));
+		ck_assert_ptr_nonnull(j);
+		if (j->node.deadline != prev_dl)
+			prev_rank = -1;
+		ck_assert_int_ge(j->node.deadline, prev_dl);
+		ck_assert_int_gt(j->rank, prev_rank);
+		prev_dl = j->node.deadline;
+		prev_rank = j->rank;
+	}
+	ck_assert_ptr_null(usch_timerq_pop(&q));
+	usch_timerq_free(&q);
+}
+END_TEST
+
+START_TEST(compare_drives_the_whole_order)
+{
+	static const int64_t dl[] = { 5, -1, 9, 9, 0 };
+	static const int order[] = { 2, 3, 0, 4, 1 };
+	struct job jobs[5];
+	struct usch_timerq q;
+
+	usch_timerq_init(&q, latest_first);
+	for (int i = 0; i < 5; i++) {
+		jobs[i].id = i;
+		usch_timer_init(&jobs[i].node);
+		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, dl[i]), 0);
+	}
+	ck_assert_int_eq(usch_timerq_remove(&q, &jobs[3].node), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &jobs[3].node, 9), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, order[i]);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+/* usch_timerq_free leaves the queue reusable with its compare. */
+START_TEST(free_keeps_the_compare)
+{
+	struct job a = { .id = 0, .rank = 1 }, b = { .id = 1, .rank = 0 };
+	struct usch_timerq q;
+
+	usch_timerq_init(&q, by_rank);
+	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 1), 0);
+	usch_timerq_free(&q);
+	usch_timer_init(&a.node);
+	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 7), 0);
+	ck_assert_int_eq(usch_timerq_insert(&q, &b.node, 7), 0);
 	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 1);
 	ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, 0);
 	usch_timerq_free(&q);
@@ -96,8 +212,8 @@ START_TEST(insert_twice_and_foreign_remove_fail)
 	struct job a = { .id = 0 }, b = { .id = 1 };
 	struct usch_timerq q, r;
 
-	usch_timerq_init(&q);
-	usch_timerq_init(&r);
+	usch_timerq_init(&q, usch_timer_fifo_less);
+	usch_timerq_init(&r, usch_timer_fifo_less);
 	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 1), 0);
 	ck_assert_int_eq(usch_timerq_insert(&q, &a.node, 2), -1);
 	ck_assert_int_eq(usch_timerq_insert(&r, &a.node, 2), -1);
@@ -120,7 +236,7 @@ START_TEST(remove_each_position)
 	for (int victim = 0; victim < N; victim++) {
 		struct job jobs[N];
 		struct usch_timerq q;
-		usch_timerq_init(&q);
+		usch_timerq_init(&q, usch_timer_fifo_less);
 		for (int i = 0; i < N; i++) {
 			jobs[i].id = i;
 			usch_timer_init(&jobs[i].node);
@@ -154,7 +270,7 @@ START_TEST(remove_sifts_replacement_up)
 	struct job jobs[7];
 	struct usch_timerq q;
 
-	usch_timerq_init(&q);
+	usch_timerq_init(&q, usch_timer_fifo_less);
 	for (int i = 0; i < 7; i++) {
 		jobs[i].id = i;
 		usch_timer_init(&jobs[i].node);
@@ -175,7 +291,7 @@ START_TEST(reserve_then_no_growth)
 	static struct job jobs[N];
 	struct usch_timerq q;
 
-	usch_timerq_init(&q);
+	usch_timerq_init(&q, usch_timer_fifo_less);
 	ck_assert_int_eq(usch_timerq_reserve(&q, N), 0);
 	struct usch_timer **arr = q.heap;
 	size_t cap = q.cap;
@@ -194,33 +310,19 @@ START_TEST(reserve_then_no_growth)
 }
 END_TEST
 
-/* Fixed-seed xorshift so failures reproduce on every machine. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
-/* The reference: a flat list scanned for (deadline, seq) minimum. */
+/* The reference: a flat list scanned for the compare's minimum. */
 struct ref {
 	struct job *items[512];
 	size_t n;
+	usch_timer_less_fn less;
 };
 
 static size_t ref_min(const struct ref *r)
 {
 	size_t best = 0;
-	for (size_t i = 1; i < r->n; i++) {
-		const struct usch_timer *a = &r->items[i]->node, *b = &r->items[best]->node;
-		if (a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq))
+	for (size_t i = 1; i < r->n; i++)
+		if (r->less(&r->items[i]->node, &r->items[best]->node))
 			best = i;
-	}
 	return best;
 }
 
@@ -237,6 +339,10 @@ static size_t ref_find(const struct ref *r, const struct job *j)
 	return r->n;
 }
 
+static const usch_timer_less_fn random_compares[] = {
+	usch_timer_fifo_less, by_rank, latest_first,
+};
+
 START_TEST(random_ops_match_reference)
 {
 	enum { POOL = 512, OPS = 100000 };
@@ -244,15 +350,18 @@ START_TEST(random_ops_match_reference)
 	static struct ref ref;
 	struct usch_timerq q;
 
-	rng_state = 0x9E3779B97F4A7C15ull;
+	unit_rng_seed(0x9E3779B97F4A7C15ull);
 	ref.n = 0;
-	usch_timerq_init(&q);
+	ref.less = random_compares[_i];
+	usch_timerq_init(&q, ref.less);
 	for (int i = 0; i < POOL; i++) {
 		jobs[i].id = i;
+		/* few ranks, so that rank ties fall back to seq */
+		jobs[i].rank = (i * 7) % 5;
 		usch_timer_init(&jobs[i].node);
 	}
 	for (int op = 0; op < OPS; op++) {
-		uint64_t r = rng();
+		uint64_t r = unit_rng();
 		struct job *j = &jobs[(r >> 8) % POOL];
 		/* Small deadline range so ties are frequent. */
 		int64_t d = (int64_t)((r >> 32) % 64) - 16;
@@ -315,7 +424,12 @@ static Suite *timerq_suite(void)
 	tcase_add_test(tc, remove_each_position);
 	tcase_add_test(tc, remove_sifts_replacement_up);
 	tcase_add_test(tc, reserve_then_no_growth);
-	tcase_add_test(tc, random_ops_match_reference);
+	tcase_add_test(tc, null_compare_is_fifo);
+	tcase_add_test(tc, custom_compare_orders_ties);
+	tcase_add_test(tc, compare_drives_the_whole_order);
+	tcase_add_test(tc, free_keeps_the_compare);
+	tcase_add_loop_test(tc, random_ops_match_reference, 0,
+			sizeof(random_compares) / sizeof(random_compares[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -215,78 +215,72 @@ static usch_tz *footer_zone(const char *footer)
 	return tz;
 }
 
-static int64_t at_utc(int y, int mo, int d, int h, int mi)
-{
-	struct usch_civil c = { y, mo, d, h, mi, 0 };
-	return usch_civil_to_secs(&c);
-}
-
 START_TEST(footer_forms)
 {
 	/* Mm.w.d with a time: EU rules */
 	usch_tz *tz = footer_zone("CET-1CEST,M3.5.0,M10.5.0/3");
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2030, 1, 1, 0, 0)),
-		at_utc(2030, 3, 31, 1, 0));
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2030, 3, 31, 1, 0)), 7200);
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2030, 3, 31, 0, 59)), 3600);
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2030, 3, 31, 1, 0)),
-		at_utc(2030, 10, 27, 1, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2030, 1, 1, 0, 0, 0)),
+		unit_utc(2030, 3, 31, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2030, 3, 31, 1, 0, 0)), 7200);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2030, 3, 31, 0, 59, 0)), 3600);
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2030, 3, 31, 1, 0, 0)),
+		unit_utc(2030, 10, 27, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* Jn never counts Feb 29: J60 is March 1 also in leap years */
 	tz = footer_zone("XST-1XDT,J60/2,J300/2");
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2032, 1, 1, 0, 0)),
-		at_utc(2032, 3, 1, 1, 0));
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2031, 1, 1, 0, 0)),
-		at_utc(2031, 3, 1, 1, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2032, 1, 1, 0, 0, 0)),
+		unit_utc(2032, 3, 1, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
+		unit_utc(2031, 3, 1, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* n is zero-based and counts Feb 29 */
 	tz = footer_zone("XST-1XDT,59/2,299/2");
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2032, 1, 1, 0, 0)),
-		at_utc(2032, 2, 29, 1, 0));
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2031, 1, 1, 0, 0)),
-		at_utc(2031, 3, 1, 1, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2032, 1, 1, 0, 0, 0)),
+		unit_utc(2032, 2, 29, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
+		unit_utc(2031, 3, 1, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* negative hours (America/Nuuk): 2031-03-30 is the last Sunday,
 	 * -1 is Saturday 23:00 local standard time (-02) = 01:00 UTC Sunday */
 	tz = footer_zone("<-02>2<-01>,M3.5.0/-1,M10.5.0/0");
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2031, 1, 1, 0, 0)),
-		at_utc(2031, 3, 30, 1, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
+		unit_utc(2031, 3, 30, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* hours beyond 24 (Asia/Jerusalem): Thursday + 26h = Friday 02:00 */
 	tz = footer_zone("IST-2IDT,M3.4.4/26,M10.5.0");
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2031, 1, 1, 0, 0)),
-		at_utc(2031, 3, 28, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
+		unit_utc(2031, 3, 28, 0, 0, 0));
 	usch_tz_free(tz);
 
 	/* 30-minute DST and <> names (Australia/Lord_Howe), southern */
 	tz = footer_zone("<+1030>-10:30<+11>-11,M10.1.0,M4.1.0");
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2040, 1, 15, 0, 0)), 39600);
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2040, 7, 15, 0, 0)), 37800);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 1, 15, 0, 0, 0)), 39600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 7, 15, 0, 0, 0)), 37800);
 	/* 2040-04-01 is a Sunday; 02:00 at +11 = 15:00 UTC on Mar 31 */
-	ck_assert_int_eq(usch_tz_next_transition(tz, at_utc(2040, 1, 1, 0, 0)),
-		at_utc(2040, 3, 31, 15, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2040, 1, 1, 0, 0, 0)),
+		unit_utc(2040, 3, 31, 15, 0, 0));
 	int64_t out[2];
 	/* fold: 01:30-01:59 local on Apr 1 happen twice, 30 min apart */
-	int64_t l = at_utc(2040, 4, 1, 1, 45);
+	int64_t l = unit_utc(2040, 4, 1, 1, 45, 0);
 	ck_assert_int_eq(usch_tz_from_local(tz, l, out), 2);
 	ck_assert_int_eq(out[1] - out[0], 1800);
 	usch_tz_free(tz);
 
 	/* negative DST (Europe/Dublin): winter is the "DST" of the rule */
 	tz = footer_zone("IST-1GMT0,M10.5.0,M3.5.0/1");
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2040, 1, 15, 0, 0)), 0);
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2040, 7, 15, 0, 0)), 3600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 1, 15, 0, 0, 0)), 0);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 7, 15, 0, 0, 0)), 3600);
 	usch_tz_free(tz);
 
 	/* DST all year (RFC 8536 3.3.1): no transitions at all */
 	tz = footer_zone("EST5EDT4,0/0,J365/25");
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2040, 1, 1, 0, 0)), -4 * 3600);
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2040, 12, 31, 23, 0)), -4 * 3600);
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2041, 1, 1, 4, 30)), -4 * 3600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 1, 1, 0, 0, 0)), -4 * 3600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 12, 31, 23, 0, 0)), -4 * 3600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2041, 1, 1, 4, 30, 0)), -4 * 3600);
 	ck_assert(usch_tz_next_transition(tz, 0) == INT64_MAX);
 	usch_tz_free(tz);
 
@@ -300,7 +294,7 @@ START_TEST(footer_forms)
 
 	/* DST with no rule: the US default */
 	tz = footer_zone("EST5EDT");
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2040, 7, 1, 0, 0)), -4 * 3600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 7, 1, 0, 0, 0)), -4 * 3600);
 	usch_tz_free(tz);
 }
 END_TEST
@@ -326,7 +320,7 @@ START_TEST(versions_and_table)
 		ck_assert_int_eq(usch_tz_next_transition(tz, 0), 1000000);
 		ck_assert_int_eq(usch_tz_next_transition(tz, 1000000), 2000000);
 		/* footer range: 1970-03-29 01:00 UTC */
-		ck_assert_int_eq(usch_tz_next_transition(tz, 2000000), at_utc(1970, 3, 29, 1, 0));
+		ck_assert_int_eq(usch_tz_next_transition(tz, 2000000), unit_utc(1970, 3, 29, 1, 0, 0));
 		ck_assert_int_eq(usch_tz_from_local(tz, 1000000 + 3600 + 1800, out), 0);
 		ck_assert_int_eq(out[0], 1000000);
 		ck_assert_int_eq(usch_tz_from_local(tz, 2000000 + 3600 + 1800, out), 2);
@@ -364,7 +358,7 @@ START_TEST(mutated_files)
 	size_t len = fread(orig, 1, sizeof orig, f);
 	fclose(f);
 	ck_assert_int_gt(len, 100);
-	unsigned seed = 8536;
+	unit_rng_seed(8536);
 	int loaded = 0;
 	char path[256], err[512];
 	snprintf(path, sizeof path, "%s/M", tmpdir);
@@ -374,13 +368,13 @@ START_TEST(mutated_files)
 		int kind = i % 3;
 		if (kind == 0) {           /* flip a few bytes */
 			for (int k = 0; k < 1 + i % 4; k++)
-				buf[rand_r(&seed) % n] ^= (unsigned char)(1 + rand_r(&seed) % 255);
+				buf[unit_rng() % n] ^= (unsigned char)(1 + unit_rng() % 255);
 		} else if (kind == 1) {    /* truncate */
-			n = (size_t)rand_r(&seed) % n;
+			n = (size_t)unit_rng() % n;
 		} else {                   /* damage the counts of a header */
-			size_t h = (i & 8) ? 0 : 44 + (size_t)rand_r(&seed) % (n - 44);
+			size_t h = (i & 8) ? 0 : 44 + (size_t)unit_rng() % (n - 44);
 			if (h + 44 <= n)
-				buf[h + 20 + rand_r(&seed) % 24] = (unsigned char)rand_r(&seed);
+				buf[h + 20 + unit_rng() % 24] = (unsigned char)unit_rng();
 		}
 		f = fopen(path, "wb");
 		fwrite(buf, 1, n, f);
@@ -506,7 +500,7 @@ START_TEST(system_zone)
 {
 	const char *saved = getenv("TZ");
 	char *keep = saved ? strdup(saved) : NULL;
-	int64_t summer = at_utc(2026, 7, 1, 12, 0);
+	int64_t summer = unit_utc(2026, 7, 1, 12, 0, 0);
 
 	usch_tz *tz = load_with_tz(":Europe/Paris");
 	ck_assert_str_eq(usch_tz_name(tz), "Europe/Paris");
@@ -531,7 +525,7 @@ START_TEST(system_zone)
 	tz = load_with_tz("CET-1CEST,M3.5.0,M10.5.0/3");
 	ck_assert_str_eq(usch_tz_name(tz), "CET-1CEST,M3.5.0,M10.5.0/3");
 	ck_assert_int_eq(usch_tz_offset(tz, summer), 7200);
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(2026, 1, 1, 0, 0)), 3600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2026, 1, 1, 0, 0, 0)), 3600);
 	usch_tz_free(tz);
 
 	tz = load_with_tz("");
@@ -588,8 +582,8 @@ START_TEST(utc_and_extremes)
 	int32_t o = usch_tz_offset(tz, INT64_C(1) << 50);
 	ck_assert(o == 37800 || o == 39600);
 	/* year 3000 is still computed from the rule */
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(3000, 1, 15, 0, 0)), 39600);
-	ck_assert_int_eq(usch_tz_offset(tz, at_utc(3000, 7, 15, 0, 0)), 37800);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(3000, 1, 15, 0, 0, 0)), 39600);
+	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(3000, 7, 15, 0, 0, 0)), 37800);
 	usch_tz_free(tz);
 }
 END_TEST
@@ -602,10 +596,10 @@ START_TEST(midnight_gap)
 	int64_t out[2];
 	usch_tz *tz = usch_tz_load("America/Havana", err, sizeof err);
 	ck_assert_msg(tz != NULL, "%s", err);
-	int64_t local = at_utc(2026, 3, 8, 0, 0);
+	int64_t local = unit_utc(2026, 3, 8, 0, 0, 0);
 	ck_assert_int_eq(usch_tz_from_local(tz, local, out), 0);
-	ck_assert_int_eq(out[0], at_utc(2026, 3, 8, 5, 0));
-	ck_assert_int_eq(usch_tz_to_local(tz, out[0]), at_utc(2026, 3, 8, 1, 0));
+	ck_assert_int_eq(out[0], unit_utc(2026, 3, 8, 5, 0, 0));
+	ck_assert_int_eq(usch_tz_to_local(tz, out[0]), unit_utc(2026, 3, 8, 1, 0, 0));
 	usch_tz_free(tz);
 }
 END_TEST

@@ -1,12 +1,15 @@
 /* unit.h - what the Check programs share: a main that runs one suite,
- * the oracle files the Makefile writes, and a cache of loaded zones. */
+ * the oracle files the Makefile writes, a cache of loaded zones, UTC
+ * instants from civil fields, and one seeded random sequence. */
 #ifndef USCH_UNIT_H
 #define USCH_UNIT_H
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "civil.h"
 #include "tz.h"
 
 /* Runs the suite; the exit status of the program. */
@@ -58,6 +61,41 @@ static inline void unit_free_zones(void)
 	for (int i = 0; i < unit_nzones; i++)
 		usch_tz_free(unit_zones[i].tz);
 	unit_nzones = 0;
+}
+
+/* The instant a UTC wall clock shows as y-mo-d h:mi:s, in Unix seconds;
+ * out-of-range fields carry as civil.h says. Built on civil.c, which
+ * test_civil checks against a day-by-day walk and glibc's timegm. */
+static inline int64_t unit_utc(int y, int mo, int d, int h, int mi, int s)
+{
+	struct usch_civil c = { y, mo, d, h, mi, s };
+	return usch_civil_to_secs(&c);
+}
+
+/* The same instant in microseconds. */
+static inline int64_t unit_utc_us(int y, int mo, int d, int h, int mi, int s)
+{
+	return unit_utc(y, mo, d, h, mi, s) * 1000000;
+}
+
+/* One xorshift64 sequence per program, so that random tests draw the same
+ * values on every machine and run; a test that wants its own values
+ * whatever ran before seeds it first. Not for threads. */
+static uint64_t unit_rng_state = 0x9E3779B97F4A7C15ull;
+
+/* seed != 0 (xorshift stays at 0 forever); 0 is taken as 1. */
+static inline void unit_rng_seed(uint64_t seed)
+{
+	unit_rng_state = seed ? seed : 1;
+}
+
+static inline uint64_t unit_rng(void)
+{
+	uint64_t x = unit_rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return unit_rng_state = x;
 }
 
 #endif
