@@ -1,0 +1,78 @@
+"""A worker whose scheduler cannot start its threads (pthread_create
+failing, as at a thread limit): it says so, undoes what it started (no
+executor left waiting), keeps serving requests and stops cleanly."""
+import os
+import re
+import subprocess
+import urllib.request
+
+import pytest
+
+from conftest import assert_nothing_fatal, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+JOBS = '''
+import os
+def tick():
+    with open(os.path.join(os.path.dirname(__file__), "ticks.log"), "a") as f:
+        f.write("%d\\n" % os.getpid())
+'''
+
+APP = '''
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+'''
+
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("shim") / "fail_pthread.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", out, os.path.join(HERE, "shims", "fail_pthread.c"), "-ldl"],
+                   check=True)
+    return out
+
+
+def thread_names(pid):
+    names = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
+@pytest.mark.parametrize("nth, which", [(3, "timing"), (2, "executor")])
+def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nth, which):
+    # scheduler-threads = 2: the 1st and 2nd pthread_create of a worker are
+    # its executors, the 3rd its timing thread
+    monkeypatch.setenv("LD_PRELOAD", shim)
+    monkeypatch.setenv("SCHED_TEST_FAIL_THREAD", str(nth))
+    u = uwsgi()
+    u.write("jobs.py", JOBS)
+    u.write("app.py", APP)
+    u.start(ini="\n".join([
+        "[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true", "workers = 2",
+        "enable-threads = true", "wsgi-file = app.py", "scheduler-threads = 2",
+        "scheduler-interval = 1s jobs:tick",
+    ]) + "\n", wait_ready=False)
+    line = r"worker (\d) \(pid (\d+)\): the scheduler is not running: cannot start the %s thread: " \
+           r"Resource temporarily unavailable" % which
+    u.wait_log(line, count=2, timeout=30)
+    log = u.log()
+    assert "scheduler thread started" not in log
+    pids = [int(p) for _, p in re.findall(line, log)]
+    # nothing of ours is left in the workers: the executors that did start were joined
+    for pid in pids:
+        assert not [n for n in thread_names(pid) if n.startswith("sched-")], thread_names(pid)
+    # the workers serve requests; no job runs
+    for _ in range(4):
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % u.port, timeout=10) as r:
+            assert r.read() == b"ok"
+    assert not os.path.exists(os.path.join(u.dir, "ticks.log"))
+    code, took = u.stop()
+    assert took < 10
+    assert_nothing_fatal(u.log())
