@@ -49,13 +49,6 @@ static void bad(const char *option, const char *line, const char *what) {
 	bad_in(option, line, usch_tz_utc(), what);
 }
 
-/* An instant from RFC 3339 text (UTC when no offset). */
-static int64_t T(const char *s) {
-	int64_t us;
-	char why[200];
-	ck_assert_msg(usch_datetime_parse(s, NULL, &us, why, sizeof(why)) == 0, "%s: %s", s, why);
-	return us;
-}
 
 static const char *describe(const struct usch_job *job) {
 	static char buf[512];
@@ -111,8 +104,8 @@ START_TEST(cron_five_fields)
 	ck_assert_int_eq(job->end_us, INT64_MAX);
 	assert_defaults(job);
 	/* Tuesday 09:00 -> Wednesday 09:00; Friday 09:00 -> Monday 09:00 */
-	ck_assert_int_eq(next(job, W0), T("2026-11-25T09:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-11-27T09:00:00Z")), T("2026-11-30T09:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-25T09:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-11-27T09:00:00Z")), unit_instant("2026-11-30T09:00:00Z"));
 	usch_job_free(job);
 }
 END_TEST
@@ -127,8 +120,8 @@ START_TEST(cron_six_and_seven_fields)
 
 	job = ok("scheduler-cron", "0 0 12 1 1 * 2027 app:f");
 	ck_assert_str_eq(describe(job), "cron \"0 0 12 1 1 * 2027\"");
-	ck_assert_int_eq(next(job, W0), T("2027-01-01T12:00:00Z"));
-	ck_assert_int_eq(next(job, T("2027-01-01T12:00:00Z")), INT64_MAX);
+	ck_assert_int_eq(next(job, W0), unit_instant("2027-01-01T12:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2027-01-01T12:00:00Z")), INT64_MAX);
 	usch_job_free(job);
 }
 END_TEST
@@ -150,7 +143,7 @@ START_TEST(cron_macros)
 		ck_assert_int_eq(job->start_on_boot, 0);
 		int64_t got = next(job, W0);
 		usch_job_free(job);
-		ck_assert_msg(got == T(cases[i].next), "%s", cases[i].line);
+		ck_assert_msg(got == unit_instant(cases[i].next), "%s", cases[i].line);
 	}
 }
 END_TEST
@@ -173,7 +166,7 @@ START_TEST(cron_in_the_job_zone)
 	ck_assert_ptr_nonnull(job->own_tz);
 	ck_assert_ptr_eq(job->tz, job->own_tz);
 	ck_assert_str_eq(usch_tz_name(job->tz), "Europe/Paris");
-	ck_assert_int_eq(next(job, W0), T("2026-11-25T08:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-25T08:00:00Z"));
 	usch_job_free(job);
 
 	/* the default zone comes from the environment (scheduler-timezone) */
@@ -184,7 +177,7 @@ START_TEST(cron_in_the_job_zone)
 	ck_assert_msg(job != NULL, "%s", err);
 	ck_assert_ptr_eq(job->tz, ny);
 	ck_assert_ptr_null(job->own_tz);
-	ck_assert_int_eq(next(job, W0), T("2026-11-24T14:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T14:00:00Z"));
 	usch_job_free(job);
 	usch_tz_free(ny);
 }
@@ -253,16 +246,16 @@ START_TEST(interval_anchored_by_start)
 {
 	struct usch_job *job = ok("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z");
 	ck_assert_int_eq(job->anchored, 1);
-	ck_assert_int_eq(job->start_us, T("2026-11-24T08:30:00Z"));
-	ck_assert_int_eq(next(job, W0), T("2026-11-24T09:30:00Z"));
-	ck_assert_int_eq(next(job, 0), T("2026-11-24T08:30:00Z"));	/* not before start */
+	ck_assert_int_eq(job->start_us, unit_instant("2026-11-24T08:30:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T09:30:00Z"));
+	ck_assert_int_eq(next(job, 0), unit_instant("2026-11-24T08:30:00Z"));	/* not before start */
 	usch_job_free(job);
 
 	job = ok("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z end=2026-11-24T10:30:00Z");
-	ck_assert_int_eq(job->end_us, T("2026-11-24T10:30:00Z"));
-	ck_assert_int_eq(next(job, W0), T("2026-11-24T09:30:00Z"));
-	ck_assert_int_eq(next(job, T("2026-11-24T09:30:00Z")), T("2026-11-24T10:30:00Z"));
-	ck_assert_int_eq(next(job, T("2026-11-24T10:30:00Z")), INT64_MAX);
+	ck_assert_int_eq(job->end_us, unit_instant("2026-11-24T10:30:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T09:30:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-11-24T09:30:00Z")), unit_instant("2026-11-24T10:30:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-11-24T10:30:00Z")), INT64_MAX);
 	usch_job_free(job);
 }
 END_TEST
@@ -292,8 +285,8 @@ START_TEST(interval_calendar_units)
 		ck_assert_int_eq(clock, USCH_CLOCK_WALL);
 		/* counts from now; the first fire is one interval on */
 		ck_assert_int_eq(start, W0 + 1);
-		ck_assert_msg(n1 == T(cases[i].next1), "%s: first", cases[i].line);
-		ck_assert_msg(n2 == T(cases[i].next2), "%s: second", cases[i].line);
+		ck_assert_msg(n1 == unit_instant(cases[i].next1), "%s: first", cases[i].line);
+		ck_assert_msg(n2 == unit_instant(cases[i].next2), "%s: second", cases[i].line);
 	}
 }
 END_TEST
@@ -302,10 +295,10 @@ START_TEST(interval_calendar_with_start_and_zone)
 {
 	/* Jan 31 clamps to the month's last day; wall time kept in the zone */
 	struct usch_job *job = ok("scheduler-interval", "1 month app:f start=2026-01-31T09:00 tz=Europe/Paris");
-	ck_assert_int_eq(job->start_us, T("2026-01-31T08:00:00Z"));
-	ck_assert_int_eq(next(job, 0), T("2026-01-31T08:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-01-31T08:00:00Z")), T("2026-02-28T08:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-02-28T08:00:00Z")), T("2026-03-31T07:00:00Z"));	/* CEST */
+	ck_assert_int_eq(job->start_us, unit_instant("2026-01-31T08:00:00Z"));
+	ck_assert_int_eq(next(job, 0), unit_instant("2026-01-31T08:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-01-31T08:00:00Z")), unit_instant("2026-02-28T08:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-02-28T08:00:00Z")), unit_instant("2026-03-31T07:00:00Z"));	/* CEST */
 	usch_job_free(job);
 }
 END_TEST
@@ -317,33 +310,33 @@ START_TEST(at_forms)
 	struct usch_job *job = ok("scheduler-at", "2026-12-01T10:00:00Z app:f");
 	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_DATE);
 	ck_assert_str_eq(describe(job), "at 2026-12-01T10:00:00+00:00");
-	ck_assert_int_eq(next(job, W0), T("2026-12-01T10:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-12-01T10:00:00Z")), INT64_MAX);
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T10:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-12-01T10:00:00Z")), INT64_MAX);
 	assert_defaults(job);
 	usch_job_free(job);
 
 	job = ok("scheduler-at", "2026-12-01T10:00:00+01:00 app:f");
-	ck_assert_int_eq(next(job, W0), T("2026-12-01T09:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T09:00:00Z"));
 	usch_job_free(job);
 
 	/* no offset: a wall time in the job's zone, whatever the key order */
 	job = ok("scheduler-at", "2026-12-01T10:00 app:f tz=Europe/Paris");
-	ck_assert_int_eq(next(job, W0), T("2026-12-01T09:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T09:00:00Z"));
 	ck_assert_str_eq(describe(job), "at 2026-12-01T10:00:00+01:00");
 	usch_job_free(job);
 
 	job = ok("scheduler-at", "2026-07-01T10:00 app:f tz=Europe/Paris");
-	ck_assert_int_eq(next(job, W0 - 365 * 86400 * SEC), T("2026-07-01T08:00:00Z"));
+	ck_assert_int_eq(next(job, W0 - 365 * 86400 * SEC), unit_instant("2026-07-01T08:00:00Z"));
 	usch_job_free(job);
 
 	/* date, space, time: two tokens */
 	job = ok("scheduler-at", "2026-12-01 10:00:00 app:f");
 	ck_assert_str_eq(describe(job), "at 2026-12-01T10:00:00+00:00");
-	ck_assert_int_eq(next(job, W0), T("2026-12-01T10:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T10:00:00Z"));
 	usch_job_free(job);
 
 	job = ok("scheduler-at", "2026-12-01 10:00 app:f tz=America/New_York");
-	ck_assert_int_eq(next(job, W0), T("2026-12-01T15:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T15:00:00Z"));
 	usch_job_free(job);
 
 	/* in the past: accepted, never fires */
@@ -430,8 +423,8 @@ START_TEST(every_key)
 	ck_assert_int_eq(job->max_running, 3);
 	ck_assert_int_eq(job->timeout_us, 3600 * SEC);
 	/* start= and end= read in the job's zone */
-	ck_assert_int_eq(job->start_us, T("2026-11-30T23:00:00Z"));
-	ck_assert_int_eq(job->end_us, T("2026-12-31T23:00:00Z"));
+	ck_assert_int_eq(job->start_us, unit_instant("2026-11-30T23:00:00Z"));
+	ck_assert_int_eq(job->end_us, unit_instant("2026-12-31T23:00:00Z"));
 	ck_assert_int_eq(job->paused, 1);
 	ck_assert_int_eq(job->scope, USCH_SCOPE_WORKERS);
 	ck_assert_int_eq(nworkers(job), 5);
@@ -439,8 +432,8 @@ START_TEST(every_key)
 			has_worker(job, 7));
 	ck_assert_str_eq(job->app, "/admin");
 	/* the window bounds the trigger */
-	ck_assert_int_eq(next(job, W0), T("2026-12-01T08:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-12-31T08:00:00Z")), INT64_MAX);
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T08:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-12-31T08:00:00Z")), INT64_MAX);
 	usch_job_free(job);
 }
 END_TEST
@@ -520,7 +513,7 @@ START_TEST(json_values_with_spaces)
 	ck_assert_str_eq(job->id, "my job");
 	ck_assert_str_eq(job->app, "/my app");
 	ck_assert_str_eq(usch_tz_name(job->tz), "Europe/Paris");
-	ck_assert_int_eq(job->start_us, T("2026-12-01T09:00:00Z"));
+	ck_assert_int_eq(job->start_us, unit_instant("2026-12-01T09:00:00Z"));
 	usch_job_free(job);
 
 	job = ok("scheduler-interval", "5m app:f args=[] kwargs={}");
@@ -541,12 +534,12 @@ START_TEST(tz_applies_before_start_and_end_in_any_order)
 		struct usch_job *job = ok("scheduler-cron", lines[i]);
 		int64_t start = job->start_us, end = job->end_us;
 		usch_job_free(job);
-		ck_assert_int_eq(start, T("2026-12-01T09:00:00Z"));
-		ck_assert_int_eq(end, T("2026-12-30T23:00:00Z"));
+		ck_assert_int_eq(start, unit_instant("2026-12-01T09:00:00Z"));
+		ck_assert_int_eq(end, unit_instant("2026-12-30T23:00:00Z"));
 	}
 	/* an explicit offset is not reinterpreted */
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * * app:f start=2026-12-01T10:00:00Z tz=Europe/Paris");
-	ck_assert_int_eq(job->start_us, T("2026-12-01T10:00:00Z"));
+	ck_assert_int_eq(job->start_us, unit_instant("2026-12-01T10:00:00Z"));
 	usch_job_free(job);
 }
 END_TEST
@@ -588,7 +581,7 @@ START_TEST(json_job_cron)
 	ck_assert_int_eq(job->misfire_grace_us, 60 * SEC);
 	ck_assert_int_eq(job->timeout_us, 7200 * SEC);
 	ck_assert_str_eq(job->app, "/my app");
-	ck_assert_int_eq(next(job, W0), T("2026-11-25T08:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-25T08:00:00Z"));
 	usch_job_free(job);
 }
 END_TEST
@@ -603,16 +596,16 @@ START_TEST(json_job_interval_and_at)
 	ck_assert_str_eq(job->id, "exec:echo hi there");
 	ck_assert_str_eq(describe(job), "interval 1h30m");
 	ck_assert_int_eq(job->anchored, 1);
-	ck_assert_int_eq(job->start_us, T("2026-11-24T08:00:00Z"));
-	ck_assert_int_eq(job->end_us, T("2026-11-24T12:00:00Z"));
-	ck_assert_int_eq(next(job, W0), T("2026-11-24T09:30:00Z"));
-	ck_assert_int_eq(next(job, T("2026-11-24T11:00:00Z")), INT64_MAX);
+	ck_assert_int_eq(job->start_us, unit_instant("2026-11-24T08:00:00Z"));
+	ck_assert_int_eq(job->end_us, unit_instant("2026-11-24T12:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T09:30:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-11-24T11:00:00Z")), INT64_MAX);
 	usch_job_free(job);
 
 	job = ok("scheduler-job", "{\"at\": \"2026-12-01 10:00\", \"target\": \"rpc:ping\", \"tz\": \"Europe/Paris\"}");
 	ck_assert_int_eq(job->kind, USCH_TARGET_RPC);
 	ck_assert_str_eq(job->target, "ping");
-	ck_assert_int_eq(next(job, W0), T("2026-12-01T09:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T09:00:00Z"));
 	usch_job_free(job);
 
 	job = ok("scheduler-job", "{\"interval\": \"1 month\", \"target\": \"signal:3\", "
@@ -622,7 +615,7 @@ START_TEST(json_job_interval_and_at)
 	ck_assert_int_eq(job->scope, USCH_SCOPE_WORKERS);
 	ck_assert_int_eq(nworkers(job), 2);
 	ck_assert(has_worker(job, 2) && has_worker(job, 3));
-	ck_assert_int_eq(next(job, W0), T("2026-12-24T09:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-24T09:00:00Z"));
 	usch_job_free(job);
 
 	job = ok("scheduler-job", "{\"cron\": \"@start\", \"target\": \"app:f\", \"id\": 7}");
@@ -660,9 +653,9 @@ START_TEST(json_job_combinators)
 	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_OR);
 	ck_assert_int_eq(job->anchored, 1);
 	/* W0 is Tuesday 2026-11-24T09:00Z */
-	ck_assert_int_eq(next(job, W0), T("2026-11-25T09:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-11-29T09:00:00Z")), T("2026-11-30T09:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-11-30T09:00:00Z")), T("2026-11-30T12:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-25T09:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-11-29T09:00:00Z")), unit_instant("2026-11-30T09:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-11-30T09:00:00Z")), unit_instant("2026-11-30T12:00:00Z"));
 	usch_job_free(job);
 
 	/* AND: every 6 hours from 2026-11-24T00:00Z, but only on weekdays at 12:xx */
@@ -670,15 +663,15 @@ START_TEST(json_job_combinators)
 			"{\"and\": [{\"interval\": \"6h\"}, {\"cron\": \"0 12 * * mon-fri\"}], "
 			"\"target\": \"app:g\", \"start\": \"2026-11-24T00:00:00Z\"}");
 	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_AND);
-	ck_assert_int_eq(next(job, W0), T("2026-11-24T12:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-11-27T12:00:00Z")), T("2026-11-30T12:00:00Z"));
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T12:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-11-27T12:00:00Z")), unit_instant("2026-11-30T12:00:00Z"));
 	usch_job_free(job);
 
 	/* every: the calendar form as a JSON key */
 	job = ok("scheduler-job", "{\"every\": \"1 month\", \"target\": \"app:h\", "
 			"\"start\": \"2026-01-31T08:00:00Z\"}");
-	ck_assert_int_eq(next(job, T("2026-02-01T00:00:00Z")), T("2026-02-28T08:00:00Z"));
-	ck_assert_int_eq(next(job, T("2026-02-28T08:00:00Z")), T("2026-03-31T08:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-02-01T00:00:00Z")), unit_instant("2026-02-28T08:00:00Z"));
+	ck_assert_int_eq(next(job, unit_instant("2026-02-28T08:00:00Z")), unit_instant("2026-03-31T08:00:00Z"));
 	usch_job_free(job);
 
 	bad("scheduler-job", "{\"and\": [], \"target\": \"app:f\"}",

@@ -16,23 +16,9 @@
 /* 2026-11-24T09:00:00Z */
 #define W0 (1795510800LL * SEC)
 
-static int64_t T(const char *s) {
-	int64_t us;
-	char why[200];
-	ck_assert_msg(usch_datetime_parse(s, NULL, &us, why, sizeof(why)) == 0, "%s: %s", s, why);
-	return us;
-}
-
-static struct usch_job *parse_at(const char *option, const char *line, int64_t now) {
-	char err[1024];
-	struct usch_decl_env env = {.default_tz = usch_tz_utc(), .now_us = now};
-	struct usch_job *job = usch_decl_parse(option, line, &env, err, sizeof(err));
-	ck_assert_msg(job != NULL, "%s", err);
-	return job;
-}
 
 static struct usch_job *parse(const char *option, const char *line) {
-	return parse_at(option, line, W0);
+	return unit_parse_job(option, line, NULL, W0);
 }
 
 /* usch_list_next of a fresh job, freed before asserting. */
@@ -57,8 +43,8 @@ START_TEST(interval_without_start_counts_from_the_base)
 	ck_assert_int_eq(out[0], W0 + 37 * SEC);
 	ck_assert_int_eq(out[1], W0 + 67 * SEC);
 	ck_assert_int_eq(list("scheduler-interval", "1h 30m app:f", W0, 2, out), 2);
-	ck_assert_int_eq(out[0], T("2026-11-24T10:30:00Z"));
-	ck_assert_int_eq(out[1], T("2026-11-24T12:00:00Z"));
+	ck_assert_int_eq(out[0], unit_instant("2026-11-24T10:30:00Z"));
+	ck_assert_int_eq(out[1], unit_instant("2026-11-24T12:00:00Z"));
 	ck_assert_int_eq(list("scheduler-interval", "250ms app:f", 0, 4, out), 4);
 	ck_assert_int_eq(out[3], 1000000);
 }
@@ -69,21 +55,21 @@ START_TEST(interval_with_start_is_anchored)
 	int64_t out[4];
 	const char *line = "1h app:f start=2026-11-24T08:30:00Z";
 	ck_assert_int_eq(list("scheduler-interval", line, W0, 3, out), 3);
-	ck_assert_int_eq(out[0], T("2026-11-24T09:30:00Z"));
-	ck_assert_int_eq(out[1], T("2026-11-24T10:30:00Z"));
-	ck_assert_int_eq(out[2], T("2026-11-24T11:30:00Z"));
+	ck_assert_int_eq(out[0], unit_instant("2026-11-24T09:30:00Z"));
+	ck_assert_int_eq(out[1], unit_instant("2026-11-24T10:30:00Z"));
+	ck_assert_int_eq(out[2], unit_instant("2026-11-24T11:30:00Z"));
 	/* the base does not move the grid */
 	ck_assert_int_eq(list("scheduler-interval", line, W0 + 10 * 60 * SEC, 1, out), 1);
-	ck_assert_int_eq(out[0], T("2026-11-24T09:30:00Z"));
+	ck_assert_int_eq(out[0], unit_instant("2026-11-24T09:30:00Z"));
 	/* before the start: the start itself is the first fire */
-	ck_assert_int_eq(list("scheduler-interval", line, T("2026-11-01T00:00:00Z"), 2, out), 2);
-	ck_assert_int_eq(out[0], T("2026-11-24T08:30:00Z"));
-	ck_assert_int_eq(out[1], T("2026-11-24T09:30:00Z"));
+	ck_assert_int_eq(list("scheduler-interval", line, unit_instant("2026-11-01T00:00:00Z"), 2, out), 2);
+	ck_assert_int_eq(out[0], unit_instant("2026-11-24T08:30:00Z"));
+	ck_assert_int_eq(out[1], unit_instant("2026-11-24T09:30:00Z"));
 	/* end= stops the list early */
 	ck_assert_int_eq(list("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z end=2026-11-24T10:30:00Z",
 			W0, 4, out), 2);
-	ck_assert_int_eq(out[0], T("2026-11-24T09:30:00Z"));
-	ck_assert_int_eq(out[1], T("2026-11-24T10:30:00Z"));
+	ck_assert_int_eq(out[0], unit_instant("2026-11-24T09:30:00Z"));
+	ck_assert_int_eq(out[1], unit_instant("2026-11-24T10:30:00Z"));
 }
 END_TEST
 
@@ -91,9 +77,9 @@ START_TEST(calendar_interval)
 {
 	int64_t out[3];
 	ck_assert_int_eq(list("scheduler-interval", "1 month app:f", W0, 3, out), 3);
-	ck_assert_int_eq(out[0], T("2026-12-24T09:00:00Z"));
-	ck_assert_int_eq(out[1], T("2027-01-24T09:00:00Z"));
-	ck_assert_int_eq(out[2], T("2027-02-24T09:00:00Z"));
+	ck_assert_int_eq(out[0], unit_instant("2026-12-24T09:00:00Z"));
+	ck_assert_int_eq(out[1], unit_instant("2027-01-24T09:00:00Z"));
+	ck_assert_int_eq(out[2], unit_instant("2027-02-24T09:00:00Z"));
 }
 END_TEST
 
@@ -101,16 +87,16 @@ START_TEST(cron_across_the_paris_spring_forward)
 {
 	int64_t out[4];
 	/* 09:00 Paris: 08:00Z in CET, 07:00Z in CEST from Sunday 2026-03-29 */
-	ck_assert_int_eq(list("scheduler-cron", "0 9 * * * app:f tz=Europe/Paris", T("2026-03-27T12:00:00Z"), 3, out), 3);
-	ck_assert_int_eq(out[0], T("2026-03-28T08:00:00Z"));
-	ck_assert_int_eq(out[1], T("2026-03-29T07:00:00Z"));
-	ck_assert_int_eq(out[2], T("2026-03-30T07:00:00Z"));
+	ck_assert_int_eq(list("scheduler-cron", "0 9 * * * app:f tz=Europe/Paris", unit_instant("2026-03-27T12:00:00Z"), 3, out), 3);
+	ck_assert_int_eq(out[0], unit_instant("2026-03-28T08:00:00Z"));
+	ck_assert_int_eq(out[1], unit_instant("2026-03-29T07:00:00Z"));
+	ck_assert_int_eq(out[2], unit_instant("2026-03-30T07:00:00Z"));
 	/* hourly at :30: 02:30 local does not exist, UTC stays hourly */
-	ck_assert_int_eq(list("scheduler-cron", "30 * * * * app:f tz=Europe/Paris", T("2026-03-29T00:00:00Z"), 4, out), 4);
-	ck_assert_int_eq(out[0], T("2026-03-29T00:30:00Z"));	/* 01:30+01:00 */
-	ck_assert_int_eq(out[1], T("2026-03-29T01:30:00Z"));	/* 03:30+02:00 */
-	ck_assert_int_eq(out[2], T("2026-03-29T02:30:00Z"));
-	ck_assert_int_eq(out[3], T("2026-03-29T03:30:00Z"));
+	ck_assert_int_eq(list("scheduler-cron", "30 * * * * app:f tz=Europe/Paris", unit_instant("2026-03-29T00:00:00Z"), 4, out), 4);
+	ck_assert_int_eq(out[0], unit_instant("2026-03-29T00:30:00Z"));	/* 01:30+01:00 */
+	ck_assert_int_eq(out[1], unit_instant("2026-03-29T01:30:00Z"));	/* 03:30+02:00 */
+	ck_assert_int_eq(out[2], unit_instant("2026-03-29T02:30:00Z"));
+	ck_assert_int_eq(out[3], unit_instant("2026-03-29T03:30:00Z"));
 }
 END_TEST
 
@@ -121,7 +107,7 @@ START_TEST(at_fires_once_or_never)
 	/* the base itself is not "after" */
 	ck_assert_int_eq(list("scheduler-at", "2026-11-24T09:00:00Z app:f", W0, 3, out), 0);
 	ck_assert_int_eq(list("scheduler-at", "2026-12-01 10:00 app:f tz=Europe/Paris", W0, 3, out), 1);
-	ck_assert_int_eq(out[0], T("2026-12-01T09:00:00Z"));
+	ck_assert_int_eq(out[0], unit_instant("2026-12-01T09:00:00Z"));
 }
 END_TEST
 
@@ -148,13 +134,13 @@ struct doc {
 };
 
 static void add(struct doc *d, const char *option, const char *line) {
-	d->jobs[d->n++] = parse_at(option, line, T(B));
+	d->jobs[d->n++] = unit_parse_job(option, line, NULL, unit_instant(B));
 }
 
 static void render(struct doc *d, int json, int n) {
 	FILE *f = open_memstream(&d->text, &d->len);
 	ck_assert_ptr_nonnull(f);
-	int ret = json ? usch_list_json(d->jobs, d->n, n, T(B), f) : usch_list_text(d->jobs, d->n, n, T(B), f);
+	int ret = json ? usch_list_json(d->jobs, d->n, n, unit_instant(B), f) : usch_list_text(d->jobs, d->n, n, unit_instant(B), f);
 	fclose(f);
 	ck_assert_int_eq(ret, 0);
 }

@@ -30,10 +30,7 @@ static void record(void *ctx, const struct usch_fire *f) {
 
 static void add(struct fake *fk, const char *option, const char *line) {
 	char err[512];
-	struct usch_decl_env env = {.default_tz = usch_tz_utc(), .now_us = fk->wall};
-	struct usch_job *job = usch_decl_parse(option, line, &env, err, sizeof(err));
-	ck_assert_msg(job != NULL, "%s", err);
-	fk->jobs[fk->n++] = job;
+	fk->jobs[fk->n++] = unit_parse_job(option, line, NULL, fk->wall);
 	ck_assert_int_eq(usch_decl_finish(fk->jobs, fk->n, NULL, err, sizeof(err)), 0);
 }
 

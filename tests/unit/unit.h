@@ -11,6 +11,8 @@
 #include <string.h>
 #include "civil.h"
 #include "tz.h"
+#include "decl.h"
+#include "timefmt.h"
 
 /* Runs the suite; the exit status of the program. */
 static inline int unit_run(Suite *s)
@@ -96,6 +98,27 @@ static inline uint64_t unit_rng(void)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return unit_rng_state = x;
+}
+
+/* An instant from RFC 3339 text, in µs (UTC when it has no offset). */
+static inline int64_t unit_instant(const char *text)
+{
+	int64_t us;
+	char why[200];
+	ck_assert_msg(usch_datetime_parse(text, NULL, &us, why, sizeof(why)) == 0, "%s: %s", text, why);
+	return us;
+}
+
+/* One declaration parsed as the master parses it at wall instant now_us,
+ * in zone tz (NULL: UTC); a refusal fails the test with its message. */
+static inline struct usch_job *unit_parse_job(const char *option, const char *line, const usch_tz *tz,
+		int64_t now_us)
+{
+	char err[1024];
+	struct usch_decl_env env = {.default_tz = tz ? tz : usch_tz_utc(), .now_us = now_us};
+	struct usch_job *job = usch_decl_parse(option, line, &env, err, sizeof(err));
+	ck_assert_msg(job != NULL, "%s \"%s\" refused: %s", option, line, err);
+	return job;
 }
 
 #endif
