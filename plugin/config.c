@@ -26,11 +26,13 @@ struct setting {
 	const char *help;		/* uwsgi --help */
 	long min, max, dflt;		/* INT; DURATION default (µs) */
 	const char *what;		/* INT: what the number is, for messages */
-	const char *const *names;	/* ENUM: value i is names[i]; default 0 */
+	const struct usch_key_name *names;	/* ENUM; the default is the first */
 	char *text;			/* the value given (the last one), or NULL */
 };
 
-static const char *const LOG_LEVELS[] = {"all", "errors", "none", NULL};
+static const struct usch_key_name LOG_LEVELS[] = {
+	{"all", SCHED_LOG_ALL}, {"errors", SCHED_LOG_ERRORS}, {"none", SCHED_LOG_NONE}, {NULL, 0},
+};
 
 #define FIELD(f) offsetof(struct sched_config, f)
 
@@ -111,16 +113,6 @@ static void *field_of(const struct setting *s) {
 	return (char *) &sched_cfg + s->field;
 }
 
-/* "all, errors or none" */
-static void names_text(const char *const *names, char *buf, size_t len) {
-	size_t k = 0, n = 0;
-	while (names[n])
-		n++;
-	buf[0] = 0;
-	for (size_t i = 0; i < n && k < len; i++)
-		k += snprintf(buf + k, len - k, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
-}
-
 /* A whole number in [min, max]. Not uwsgi_opt_set_int, which reads "abc"
  * as 0. */
 static void load_int(const struct setting *s) {
@@ -138,17 +130,17 @@ static void load_int(const struct setting *s) {
 
 static void load_enum(const struct setting *s) {
 	int *out = field_of(s);
-	*out = 0;
-	for (int i = 0; s->text && s->names[i]; i++) {
-		if (!strcmp(s->names[i], s->text)) {
-			*out = i;
+	*out = s->names[0].value;
+	if (!s->text)
+		return;
+	for (const struct usch_key_name *n = s->names; n->name; n++) {
+		if (!strcmp(n->name, s->text)) {
+			*out = n->value;
 			return;
 		}
 	}
-	if (!s->text)
-		return;
 	char expected[128];
-	names_text(s->names, expected, sizeof(expected));
+	usch_key_names_text(s->names, expected, sizeof(expected));
 	sched_fatal("%s \"%s\": expected %s", s->name, s->text, expected);
 }
 

@@ -85,6 +85,9 @@ extern const size_t usch_nkeys;
  * "?" when it has none. */
 const char *usch_key_value_name(const char *key, int value);
 
+/* The names as messages list them: "earliest, latest or all". */
+void usch_key_names_text(const struct usch_key_name *names, char *buf, size_t len);
+
 /* The README's key table, in Markdown, from usch_keys. */
 void usch_keys_markdown(FILE *f);
 

@@ -80,8 +80,7 @@ const char *usch_key_value_name(const char *key, int value) {
 	return "?";
 }
 
-/* "earliest, latest or all" */
-static void names_text(const struct usch_key_name *names, char *buf, size_t len) {
+void usch_key_names_text(const struct usch_key_name *names, char *buf, size_t len) {
 	size_t k = 0, n = 0;
 	while (names[n].name)
 		n++;
@@ -165,7 +164,7 @@ static int set_enum(struct decl_ctx *c, const struct usch_key *key, const char *
 		}
 	}
 	char expected[256];
-	names_text(key->names, expected, sizeof(expected));
+	usch_key_names_text(key->names, expected, sizeof(expected));
 	return decl_fail(c, "%s=%s: expected %s", key->name, s, expected);
 }
 
