@@ -403,12 +403,14 @@ int sched_runtime_start(char *err, size_t errlen) {
 	rt.nexec = sched_cfg.threads;
 	rt.executors = calloc((size_t) rt.nexec, sizeof(pthread_t));
 	rt.slots = calloc((size_t) rt.nexec, sizeof(struct slot));
-	int ok = rt.active && rt.counts && rt.executors && rt.slots &&
-		usch_sched_init(&rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
-				sched_clock_us(CLOCK_REALTIME)) == 0;
+	int ok = rt.active && rt.counts && rt.executors && rt.slots;
+	if (!ok)
+		snprintf(err, errlen, "out of memory");
+	else
+		ok = usch_sched_init(&rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
+				sched_clock_us(CLOCK_REALTIME), err, errlen) == 0;
 	free(mine);
 	if (!ok) {
-		snprintf(err, errlen, "out of memory");
 		release(0);
 		return -1;
 	}

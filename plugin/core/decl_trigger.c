@@ -196,7 +196,8 @@ int decl_build_trigger(struct decl_ctx *c) {
 		}
 		job->anchored = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->start_us != INT64_MIN;
 	}
-	if (usch_trigger_set_window(job->trigger, job->start_us, job->end_us) < 0)
+	/* the reason in the declaration's own words */
+	if (usch_trigger_set_window(job->trigger, job->start_us, job->end_us, NULL, 0) < 0)
 		return decl_fail(c, implicit_start ? "end= is in the past" : "start= is after end=");
 	return 0;
 }

@@ -5,6 +5,7 @@
  * wall-minus-monotonic offset observed at each call; when that offset
  * jumps (the system clock was stepped) their deadlines are recomputed. */
 #include <stdlib.h>
+#include "err.h"
 #include "sched.h"
 #include "trigger.h"
 
@@ -66,7 +67,7 @@ static int entry_less(const struct usch_timer *a, const struct usch_timer *b) {
 }
 
 int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n,
-		int64_t now_mono, int64_t now_wall) {
+		int64_t now_mono, int64_t now_wall, char *err, size_t errlen) {
 	usch_timerq_init(&s->q, entry_less);
 	s->n = 0;
 	s->wall_minus_mono = now_wall - now_mono;
@@ -76,7 +77,7 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 		free(s->entries);
 		s->entries = NULL;
 		usch_timerq_free(&s->q);
-		return -1;
+		return usch_fail(err, errlen, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i]->paused)

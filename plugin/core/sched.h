@@ -42,9 +42,10 @@ struct usch_sched {
 	uint64_t rng;		/* jitter; seeded from the clock, see usch_sched_seed */
 };
 
-/* Computes every job's first fire. Returns 0, or -1 (out of memory). */
+/* Computes every job's first fire. Returns 0, or -1 with the reason in
+ * err (out of memory). */
 int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n,
-		int64_t now_mono, int64_t now_wall);
+		int64_t now_mono, int64_t now_wall, char *err, size_t errlen);
 void usch_sched_free(struct usch_sched *s);
 
 /* Fixes the jitter sequence (tests); seed != 0. */

@@ -239,10 +239,11 @@ usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n,
 	return combinator(USCH_TRIGGER_OR, children, n, err, errlen);
 }
 
-int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us)
+int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us,
+		char *err, size_t errlen)
 {
 	if (start_us > end_us)
-		return -1;
+		return usch_fail(err, errlen, "the window starts after it ends");
 	t->start = start_us;
 	t->end = end_us;
 	return 0;

@@ -95,7 +95,8 @@ usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n,
 
 /* No fire before start_us nor after end_us (both included); INT64_MIN /
  * INT64_MAX for "no bound". Returns 0, or -1 when start_us > end_us. */
-int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us);
+int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us,
+		char *err, size_t errlen);
 
 /* The first fire strictly after after_us, or INT64_MAX when none. */
 int64_t usch_trigger_next(const usch_trigger *t, int64_t after_us);

@@ -35,7 +35,7 @@ static void add(struct fake *fk, const char *option, const char *line) {
 }
 
 static void start(struct fake *fk) {
-	ck_assert_int_eq(usch_sched_init(&fk->s, fk->jobs, fk->n, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(usch_sched_init(&fk->s, fk->jobs, fk->n, fk->mono, fk->wall, NULL, 0), 0);
 }
 
 static int64_t run(struct fake *fk) {

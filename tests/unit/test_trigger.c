@@ -211,7 +211,7 @@ END_TEST
 START_TEST(interval_window)
 {
 	usch_trigger *t = interval(300, 0);
-	ck_assert_int_eq(usch_trigger_set_window(t, 1000, 2000), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 1000, 2000, NULL, 0), 0);
 	NEXT_EQ(t, INT64_MIN, 1200);
 	NEXT_EQ(t, 0, 1200);
 	NEXT_EQ(t, 1200, 1500);
@@ -219,23 +219,25 @@ START_TEST(interval_window)
 	NEXT_EQ(t, 1800, NEVER);
 	NEXT_EQ(t, INT64_MAX, NEVER);
 	/* Both bounds are inclusive. */
-	ck_assert_int_eq(usch_trigger_set_window(t, 900, 1800), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 900, 1800, NULL, 0), 0);
 	NEXT_EQ(t, 0, 900);
 	NEXT_EQ(t, 899, 900);
 	NEXT_EQ(t, 1500, 1800);
 	NEXT_EQ(t, 1799, 1800);
 	NEXT_EQ(t, 1800, NEVER);
 	/* A window holding one fire, or none. */
-	ck_assert_int_eq(usch_trigger_set_window(t, 1500, 1500), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 1500, 1500, NULL, 0), 0);
 	NEXT_EQ(t, 0, 1500);
 	NEXT_EQ(t, 1500, NEVER);
-	ck_assert_int_eq(usch_trigger_set_window(t, 1501, 1799), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 1501, 1799, NULL, 0), 0);
 	NEXT_EQ(t, 0, NEVER);
-	ck_assert_int_eq(usch_trigger_set_window(t, 2, 1), -1);
-	ck_assert_int_eq(usch_trigger_set_window(t, INT64_MIN, INT64_MAX), 0);
+	char why[64];
+	ck_assert_int_eq(usch_trigger_set_window(t, 2, 1, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "the window starts after it ends");
+	ck_assert_int_eq(usch_trigger_set_window(t, INT64_MIN, INT64_MAX, NULL, 0), 0);
 	NEXT_EQ(t, INT64_MIN, 0);
 	/* Start at INT64_MIN + 1: the "start - 1" bound must not wrap. */
-	ck_assert_int_eq(usch_trigger_set_window(t, INT64_MIN + 1, INT64_MAX), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, INT64_MIN + 1, INT64_MAX, NULL, 0), 0);
 	NEXT_EQ(t, INT64_MIN, 0);
 	usch_trigger_free(t);
 }
@@ -283,11 +285,11 @@ END_TEST
 START_TEST(date_window)
 {
 	usch_trigger *t = date(5000);
-	ck_assert_int_eq(usch_trigger_set_window(t, 5000, 5000), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 5000, 5000, NULL, 0), 0);
 	NEXT_EQ(t, 0, 5000);
-	ck_assert_int_eq(usch_trigger_set_window(t, 5001, INT64_MAX), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 5001, INT64_MAX, NULL, 0), 0);
 	NEXT_EQ(t, 0, NEVER);
-	ck_assert_int_eq(usch_trigger_set_window(t, INT64_MIN, 4999), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, INT64_MIN, 4999, NULL, 0), 0);
 	NEXT_EQ(t, 0, NEVER);
 	usch_trigger_free(t);
 }
@@ -425,7 +427,7 @@ START_TEST(calendar_window_and_args)
 	usch_trigger *t = calendar(2, USCH_CAL_WEEKS, unit_utc_us(2024, 1, 1, 12, 0, 0), "UTC");
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_WALL);
 	ck_assert_int_eq(usch_trigger_set_window(t, unit_utc_us(2024, 2, 1, 0, 0, 0),
-				unit_utc_us(2024, 3, 11, 12, 0, 0)), 0);
+				unit_utc_us(2024, 3, 11, 12, 0, 0), NULL, 0), 0);
 	NEXT_EQ(t, 0, unit_utc_us(2024, 2, 12, 12, 0, 0));
 	NEXT_EQ(t, unit_utc_us(2024, 2, 12, 12, 0, 0), unit_utc_us(2024, 2, 26, 12, 0, 0));
 	NEXT_EQ(t, unit_utc_us(2024, 2, 26, 12, 0, 0), unit_utc_us(2024, 3, 11, 12, 0, 0));
@@ -483,7 +485,7 @@ START_TEST(cron_window_and_errors)
 {
 	usch_trigger *t = cron("*/15 * * * *", "UTC");
 	ck_assert_int_eq(usch_trigger_set_window(t, unit_utc_us(2026, 1, 1, 0, 7, 0),
-				unit_utc_us(2026, 1, 1, 1, 0, 0)), 0);
+				unit_utc_us(2026, 1, 1, 1, 0, 0), NULL, 0), 0);
 	NEXT_EQ(t, 0, unit_utc_us(2026, 1, 1, 0, 15, 0));
 	NEXT_EQ(t, unit_utc_us(2026, 1, 1, 0, 45, 0), unit_utc_us(2026, 1, 1, 1, 0, 0));
 	NEXT_EQ(t, unit_utc_us(2026, 1, 1, 1, 0, 0), NEVER);
@@ -524,7 +526,7 @@ START_TEST(or_earliest)
 	NEXT_EQ(t, 10, 15);
 	NEXT_EQ(t, 15, 20);
 	NEXT_EQ(t, 20, 30);
-	ck_assert_int_eq(usch_trigger_set_window(t, 12, 30), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 12, 30, NULL, 0), 0);
 	NEXT_EQ(t, 0, 15);
 	NEXT_EQ(t, 20, 30);
 	NEXT_EQ(t, 30, NEVER);
@@ -546,7 +548,7 @@ START_TEST(and_agreement)
 	NEXT_EQ(t, 0, 12);
 	NEXT_EQ(t, 11, 12);
 	NEXT_EQ(t, 12, 24);
-	ck_assert_int_eq(usch_trigger_set_window(t, 13, 40), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, 13, 40, NULL, 0), 0);
 	NEXT_EQ(t, 0, 24);
 	NEXT_EQ(t, 24, 36);
 	NEXT_EQ(t, 36, NEVER);
