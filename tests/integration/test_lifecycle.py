@@ -112,7 +112,7 @@ def test_lazy_apps_and_no_master(uwsgi):
     v = uwsgi()
     setup_app(v)
     v.start("--http-socket", "127.0.0.1:%d" % v.port, "--wsgi-file", "app.py", "--enable-threads",
-            "--scheduler-interval", "300ms jobs:tick", wait_ready=False)
+            "--scheduler-interval", "300ms jobs:tick", wait=False)
     wait_for(lambda: len(events(v, "tick")) >= 3, 20, what="ticks without a master:\n" + v.log())
     assert {pid for _, pid, _, _ in events(v, "tick")} == {v.proc.pid}
     code, took = v.stop()

@@ -53,7 +53,7 @@ def test_rpc_into_perl_without_master_fails_cleanly(uwsgi):
     u = uwsgi()
     u.write("app.psgi", PSGI % {"dir": u.dir})
     u.start("--http-socket", "127.0.0.1:%d" % u.port, "--enable-threads", "--psgi", "app.psgi",
-            "--scheduler-interval", "300ms rpc:remember", plugins=("psgi",), wait_ready=False)
+            "--scheduler-interval", "300ms rpc:remember", plugins=("psgi",), wait=False)
     u.wait_log(r"job rpc:remember: \| cannot call RPC functions of this language: needs --master", count=2)
     assert not calls(u)
     assert u.count(r"rpc: jobs can call Python RPC functions only: needs --master") == 1

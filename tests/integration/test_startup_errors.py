@@ -99,7 +99,7 @@ def test_scheduler_threads_that_is_not_a_number(uwsgi):
     u.write("app.py", APP)
     u.start("--http-socket", "127.0.0.1:%d" % u.port, "--master", "--workers", "2", "--enable-threads",
             "--wsgi-file", "app.py", "--scheduler-threads", "abc", "--scheduler-interval", "1s jobs:f",
-            wait_ready=False)
+            wait=False)
     wait_for(lambda: u.proc.poll() is not None or "spawned uWSGI worker" in u.log(), 15,
              what="uwsgi to exit or spawn")
     code = u.proc.poll()
