@@ -516,6 +516,10 @@ def get_from_each_worker(u, parse, path="/", timeout=30):
     not finished (it waits for the rest), checks in /proc which worker took
     it, then sends a request that another worker must answer."""
     pids = u.pids()
+    if len(pids) == 1:
+        pid, body = parse(get(u, path).decode())
+        assert [pid] == pids, (pid, pids)
+        return {pid: body}
     seen = {}
     deadline = time.monotonic() + timeout
     while set(seen) < set(pids) and time.monotonic() < deadline:
