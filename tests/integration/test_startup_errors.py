@@ -134,6 +134,15 @@ def test_unimportable_target_with_eager_loading(uwsgi):
             "AttributeError: module 'jobs' has no attribute 'nope'") in lines(out)
 
 
+def test_missing_function_in_the_wsgi_file(uwsgi):
+    # app:nope names app.py, which uWSGI loaded (as uwsgi_file_app): the
+    # message names the module as written and the file
+    out = refused(uwsgi, "--scheduler-interval", "1s app:nope")
+    prefix = ('[scheduler] scheduler-interval "1s app:nope": cannot load target "app:nope": '
+              "AttributeError: module 'app' has no attribute 'nope' (the module uWSGI loaded from /")
+    assert [ln for ln in lines(out) if ln.startswith(prefix) and ln.endswith("/app.py)")], out[-3000:]
+
+
 def test_unimportable_target_with_lazy_apps_fails_each_fire(uwsgi):
     u = uwsgi()
     u.write("jobs.py", JOBS)
