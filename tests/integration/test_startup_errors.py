@@ -14,7 +14,7 @@ def application(environ, start_response):
 '''
 
 
-def refused(uwsgi, *args, plugins=("python3",), app=True):
+def refused(uwsgi, *args, plugins=("python3",), app=True, status=None):
     u = uwsgi()
     u.write("jobs.py", JOBS)
     u.write("app.py", APP)
@@ -24,6 +24,8 @@ def refused(uwsgi, *args, plugins=("python3",), app=True):
     r = u.run(*(base + list(args)), plugins=plugins)
     out = r.stdout + r.stderr
     assert r.returncode != 0, out[-3000:]
+    if status is not None:
+        assert r.returncode == status, (r.returncode, out[-3000:])
     assert "spawned uWSGI worker" not in out, out[-3000:]
     assert_nothing_fatal(out)
     return out
@@ -61,6 +63,23 @@ def test_duplicate_id_names_both_declarations(uwsgi):
     out = refused(uwsgi, "--scheduler-interval", "1s jobs:f", "--scheduler-cron", "*/5 * * * * jobs:f")
     assert ('[scheduler] scheduler-cron "*/5 * * * * jobs:f": duplicate job id "jobs:f" '
             '(also scheduler-interval "1s jobs:f"): give one of them id=...') in lines(out)
+
+
+def test_duplicate_key(uwsgi):
+    out = refused(uwsgi, "--scheduler-cron", "*/5 * * * * app:f timeout=1s timeout=5s", status=1)
+    assert ('[scheduler] scheduler-cron "*/5 * * * * app:f timeout=1s timeout=5s": duplicate key "timeout"'
+            ) in lines(out)
+
+
+def test_duplicate_id_key(uwsgi):
+    out = refused(uwsgi, "--scheduler-cron", "*/5 * * * * app:f id=a id=b", status=1)
+    assert '[scheduler] scheduler-cron "*/5 * * * * app:f id=a id=b": duplicate key "id"' in lines(out)
+
+
+def test_duplicate_key_in_the_json_form(uwsgi):
+    decl = '{"cron": "* * * * *", "target": "app:f", "timeout": "1s", "timeout": "5s"}'
+    out = refused(uwsgi, "--scheduler-job", decl, status=1)
+    assert '[scheduler] scheduler-job "%s": duplicate key "timeout"' % decl in lines(out)
 
 
 def test_bad_tz(uwsgi):
