@@ -39,6 +39,9 @@ def bye():
     record("bye")
     sys.exit(3)
 
+def named(name):
+    record("named", name=name)
+
 def slow(seconds=2, tag="slow"):
     record("slow", phase="start", tag=tag)
     time.sleep(seconds)
@@ -577,6 +580,63 @@ def test_signal_target_to_one_worker_of_the_pool(uwsgi):
     # raised but not logged yet when its worker stopped
     raised_in_all = u.count(r"^\[scheduler\] job sig: ok ")
     assert raised <= len(rows) <= raised_in_all + 1, (raised, len(rows), raised_in_all)
+
+
+# ---- jobs due at one instant ----------------------------------------------
+
+def starts_by_instant(u, ids):
+    """{scheduled instant (ms): [job ids in the order their runs started]}
+    of worker 1, from the run log (one executor: one run after the other)."""
+    by = {}
+    for jid, w, sched, lag, missed in RUN_RE.findall(u.log()):
+        if jid in ids and w == "1":
+            ts = round(datetime.datetime.fromisoformat(sched).timestamp(), 3)
+            by.setdefault(ts, []).append(jid)
+    return by
+
+
+def ties(u, ids, n, size=2):
+    """The instants at which at least size of the jobs ran, once there are n."""
+    def enough():
+        shared = {ts: order for ts, order in starts_by_instant(u, ids).items() if len(order) >= size}
+        return shared if len(shared) >= n else None
+    return wait_for(enough, 20 + 4 * n, what=lambda: "%d instants where %d of %s ran:\n%s" % (
+        n, size, ids, u.log()[-3000:]))
+
+
+def test_jobs_due_together_run_in_declaration_order(uwsgi):
+    # one worker, one executor: a (every 1 s) is declared before b (every
+    # 2 s); at every even second both are due, and a goes first
+    u = uwsgi()
+    setup_app(u)
+    u.start(ini=ini(u, 'scheduler-interval = 1s jobs:named args=["a"] id=a',
+                    'scheduler-interval = 2s jobs:named args=["b"] id=b', workers=1))
+    shared = ties(u, ("a", "b"), 6)
+    stop_clean(u)
+    assert all(order == ["a", "b"] for order in shared.values()), sorted(shared.items())
+    # the jobs' own records agree with the run log: one executor, in turn
+    # (the last run may have started without getting to record)
+    started = [jid for jid, w, _, _, _ in RUN_RE.findall(u.log()) if jid in ("a", "b")]
+    names = [r["name"] for r in u.events("named")]
+    assert names in (started, started[:-1]), (names, started)
+
+
+def test_three_jobs_due_together_run_in_declaration_order(uwsgi):
+    # declared c (3 s), a (1 s), b (2 s): not by interval, not by name, but
+    # in the order of the ini, whichever of them fall due together
+    u = uwsgi()
+    setup_app(u)
+    u.start(ini=ini(u, 'scheduler-interval = 3s jobs:named args=["c"] id=c',
+                    'scheduler-interval = 1s jobs:named args=["a"] id=a',
+                    'scheduler-interval = 2s jobs:named args=["b"] id=b', workers=1))
+    ties(u, ("a", "b", "c"), 1, size=3)  # second 6: all three
+    shared = ties(u, ("a", "b", "c"), 4)  # seconds 2, 3, 4, 6 (and on)
+    stop_clean(u)
+    rank = {"c": 0, "a": 1, "b": 2}
+    for ts, order in sorted(shared.items()):
+        assert order == sorted(order, key=rank.get), (ts, order, sorted(shared.items()))
+    assert ["c", "a", "b"] in shared.values()
+    assert ["a", "b"] in shared.values() and ["c", "a"] in shared.values()
 
 
 # ---- exec ------------------------------------------------------------------
