@@ -6,11 +6,9 @@
 - purge_sessions, every minute on worker 1 only (scope=once): deletes the
   expired rows of the sessions table in sessions.db and logs how many.
 
-The jobs live in this module and the ini loads it with `module = app:app`:
-the scheduler imports targets by module name, so `app:refresh_cache` is
-this very module and the dict it fills is the one the view reads. (With
-`wsgi-file = app.py` uWSGI would load the file under another name and the
-job would fill a second copy the view never sees.)
+The jobs live in this module, which the ini loads with `wsgi-file = app.py`:
+`app:refresh_cache` names this file, so the job runs in the module uWSGI
+loaded and the dict it fills is the one the view reads.
 """
 import os
 import sqlite3

@@ -11,14 +11,12 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import time
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, assert_nothing_fatal, wait_for
+from conftest import ROOT, assert_nothing_fatal, get_from_each_worker, wait_for
 
 EXAMPLES = os.path.join(ROOT, "examples")
 
@@ -37,48 +35,6 @@ def copy_example(u, name, rewrites=()):
         assert old in text, "examples/%s/app.ini no longer contains %r" % (name, old)
         text = text.replace(old, new)
     return text
-
-
-def get(u, path="/", timeout=10):
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (u.port, path), timeout=timeout) as r:
-        assert r.status == 200
-        return r.read().decode()
-
-
-def get_from_each_worker(u, parse, workers=2, timeout=15):
-    """GET / until every worker has answered; returns {pid: parsed body}.
-    A request that stays incomplete holds one worker (it waits for the
-    rest of the headers), so the next one goes to another worker."""
-    seen = {}
-    deadline = time.monotonic() + timeout
-    while len(seen) < workers and time.monotonic() < deadline:
-        held = socket.create_connection(("127.0.0.1", u.port), timeout=10)
-        try:
-            held.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n")
-            time.sleep(0.3)  # let a worker take it
-            pid, body = parse(get(u))
-            seen[pid] = body
-            held.sendall(b"\r\n")
-            raw = b""
-            while True:
-                chunk = held.recv(65536)
-                if not chunk:
-                    break
-                raw += chunk
-        finally:
-            held.close()
-        head, _, rest = raw.decode().partition("\r\n\r\n")
-        assert head.split()[1] == "200", head
-        pid, body = parse(rest)
-        seen[pid] = body
-    assert len(seen) >= workers, "only workers %s answered:\n%s" % (sorted(seen), u.log()[-3000:])
-    return seen
-
-
-def worker_pid(u, wid):
-    m = re.search(r"spawned uWSGI worker %d \(pid: (\d+)" % wid, u.log())
-    assert m, u.log()[-3000:]
-    return int(m.group(1))
 
 
 def pids_logging(u, pattern):
@@ -103,7 +59,7 @@ def test_flask_example(uwsgi):
                          [("old%d" % i, now - 3600, now - 60) for i in range(4)] + [("live", now, now + 3600)])
     conn.close()
     u.start(ini=ini)
-    w1, w2 = worker_pid(u, 1), worker_pid(u, 2)
+    w1, w2 = u.workers[1], u.workers[2]
 
     # (a) every worker refreshes its own cache, and the page shows it
     wait_for(lambda: {w1, w2} <= set(pids_logging(u, r"cache refreshed in worker pid (\d+)")), 15,
@@ -146,7 +102,7 @@ def test_django_example(uwsgi):
         ('"cron": "*/15 8-19 * * mon-sat"', '"cron": "*/2 * * * * *"'),
     ])
     u.start(ini=ini)
-    w1, w2 = worker_pid(u, 1), worker_pid(u, 2)
+    w1, w2 = u.workers[1], u.workers[2]
     # the master migrated before forking: the tables exist; 3 expired sessions
     with sqlite3.connect(os.path.join(u.dir, "db.sqlite3"), timeout=10) as conn:
         conn.executemany("INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)",
@@ -154,9 +110,8 @@ def test_django_example(uwsgi):
     conn.close()
 
     # @start: one warm-up in each worker, at once
-    wait_for(lambda: {w1, w2} <= set(pids_logging(u, r"cache warmed in worker pid (\d+): 3 featured products")),
-             15, what="a warm-up in both workers:\n%s" % u.log()[-3000:])
-    assert u.count(r"job warm-cache-at-start: ok \(worker [12],") == 2
+    u.wait_log(r"^\[scheduler\] job warm-cache-at-start: ok \(worker [12],", count=2, timeout=15)
+    assert set(pids_logging(u, r"cache warmed in worker pid (\d+): 3 featured products")) == {w1, w2}
 
     def parse(body):
         doc = json.loads(body)
@@ -200,7 +155,7 @@ def test_rpc_example(uwsgi):
         ("scheduler-interval = 20s signal:17", "scheduler-interval = 2s signal:17"),
     ])
     u.start(ini=ini)
-    w1, w2 = worker_pid(u, 1), worker_pid(u, 2)
+    w1, w2 = u.workers[1], u.workers[2]
 
     # rpc: runs where the job fires, worker 1, with the JSON args as strings
     wait_for(lambda: len(pids_logging(u, r"rpc send_digest\('daily', 50\) in worker pid (\d+)")) >= 2, 15,

@@ -7,22 +7,19 @@ import signal
 import time
 import urllib.request
 
-from conftest import assert_nothing_fatal, wait_for
+from conftest import assert_nothing_fatal, get, wait_for
 
 JOBS = '''
-import os, threading, time
-
-def _record(event, extra=""):
-    with open(os.path.join(os.path.dirname(__file__), "events.log"), "a") as f:
-        f.write("%s %d %d %.3f %s\\n" % (event, os.getpid(), threading.get_ident(), time.time(), extra))
+import time
+from events import record
 
 def tick():
-    _record("tick")
+    record("tick")
 
 def slow(seconds=3):
-    _record("start")
+    record("slow", phase="start")
     time.sleep(seconds)
-    _record("end")
+    record("slow", phase="end")
 '''
 
 APP = '''
@@ -38,19 +35,6 @@ def application(environ, start_response):
 def setup_app(u):
     u.write("jobs.py", JOBS)
     u.write("app.py", APP)
-
-
-def events(u, kind=None):
-    path = os.path.join(u.dir, "events.log")
-    if not os.path.exists(path):
-        return []
-    rows = []
-    with open(path) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 4 and (kind is None or parts[0] == kind):
-                rows.append((parts[0], int(parts[1]), int(parts[2]), float(parts[3])))
-    return rows
 
 
 def thread_names(pid):
@@ -71,23 +55,22 @@ def ini(u, *extra, workers=3):
     return "\n".join(lines + list(extra)) + "\n"
 
 
-def pids_with_ticks(u, n):
-    return wait_for(lambda: len({pid for _, pid, _, _ in events(u, "tick")}) >= n and
-                    {pid for _, pid, _, _ in events(u, "tick")}, 30,
-                    what="ticks from %d workers:\n%s" % (n, u.log()[-3000:]))
+def tick_pids(u):
+    return {r["pid"] for r in u.events("tick")}
 
 
 def test_one_scheduler_thread_per_worker(uwsgi):
     u = uwsgi()
     setup_app(u)
     u.start(ini=ini(u, "scheduler-interval = 300ms jobs:tick"))
-    pids = pids_with_ticks(u, 3)
-    time.sleep(1.5)
-    assert pids == set(u.worker_pids())
+    u.wait_events("tick", 3, per_worker=True)
+    pids = set(u.pids())
+    assert len(pids) == 3
+    assert tick_pids(u) == pids
     # each worker runs its jobs on exactly one executor thread, and started
     # exactly one scheduler
     for pid in pids:
-        tids = {tid for _, p, tid, _ in events(u, "tick") if p == pid}
+        tids = {r["tid"] for r in u.events("tick", pid=pid)}
         assert len(tids) == 1, tids
         assert u.count(r"\[scheduler\] worker \d+ \(pid %d\): scheduler thread started" % pid) == 1
         names = thread_names(pid)
@@ -105,16 +88,19 @@ def test_lazy_apps_and_no_master(uwsgi):
     u = uwsgi()
     setup_app(u)
     u.start(ini=ini(u, "lazy-apps = true", "scheduler-interval = 300ms jobs:tick", workers=2))
-    assert pids_with_ticks(u, 2) == set(u.worker_pids())
+    u.wait_events("tick", 1, per_worker=True)
+    assert tick_pids(u) == set(u.pids())
     u.stop()
     assert_nothing_fatal(u.log())
 
+    # without a master the process itself is the (only) worker
     v = uwsgi()
     setup_app(v)
     v.start("--http-socket", "127.0.0.1:%d" % v.port, "--wsgi-file", "app.py", "--enable-threads",
-            "--scheduler-interval", "300ms jobs:tick", wait_ready=False)
-    wait_for(lambda: len(events(v, "tick")) >= 3, 20, what="ticks without a master:\n" + v.log())
-    assert {pid for _, pid, _, _ in events(v, "tick")} == {v.proc.pid}
+            "--scheduler-interval", "300ms jobs:tick")
+    assert v.workers == {1: v.proc.pid}
+    v.wait_events("tick", 3)
+    assert tick_pids(v) == {v.proc.pid}
     code, took = v.stop()
     assert_nothing_fatal(v.log())
     assert took < 10
@@ -124,13 +110,13 @@ def test_killed_worker_is_respawned_with_its_scheduler(uwsgi):
     u = uwsgi()
     setup_app(u)
     u.start(ini=ini(u, "scheduler-interval = 300ms jobs:tick", workers=2))
-    first = pids_with_ticks(u, 2)
-    victim = sorted(first)[0]
+    u.wait_events("tick", 1, per_worker=True)
+    victim = u.workers[1]
+    mark = u.mark()
     os.kill(victim, signal.SIGKILL)
-    u.wait_log(r"[Ss]pawned uWSGI worker", count=3)
-    new_pid = u.worker_pids()[-1]
-    wait_for(lambda: any(pid == new_pid for _, pid, _, _ in events(u, "tick")), 20,
-             what="ticks from the respawned worker")
+    new_pid = u.wait_workers([1], since=mark)[1]
+    assert new_pid != victim
+    u.wait_events("tick", 1, pid=new_pid)
     assert u.count(r"scheduler thread started") == 3
     assert thread_names(new_pid).count("sched-timer") == 1
     u.stop()
@@ -140,16 +126,17 @@ def test_harakiri_worker_comes_back_with_its_scheduler(uwsgi):
     u = uwsgi()
     setup_app(u)
     u.start(ini=ini(u, "harakiri = 2", "scheduler-interval = 300ms jobs:tick", workers=1))
-    pids_with_ticks(u, 1)
+    u.wait_events("tick", 1, per_worker=True)
+    old = u.workers[1]
+    mark = u.mark()
     try:
-        urllib.request.urlopen("http://127.0.0.1:%d/hang" % u.port, timeout=10).read()
+        get(u, "/hang")
     except Exception:
         pass
-    u.wait_log(r"HARAKIRI", timeout=20)
-    u.wait_log(r"[Ss]pawned uWSGI worker", count=2)
-    new_pid = u.worker_pids()[-1]
-    wait_for(lambda: any(pid == new_pid for _, pid, _, _ in events(u, "tick")), 20,
-             what="ticks after harakiri")
+    u.wait_log(r"HARAKIRI", since=mark, timeout=20)
+    new_pid = u.wait_workers([1], since=mark)[1]
+    assert new_pid != old
+    u.wait_events("tick", 1, pid=new_pid)
     u.stop()
 
 
@@ -172,7 +159,7 @@ def test_threads_option_satisfies_the_check(uwsgi):
     setup_app(u)
     u.start("--http-socket", "127.0.0.1:%d" % u.port, "--master", "--workers", "1", "--threads", "2",
             "--wsgi-file", "app.py", "--scheduler-interval", "300ms jobs:tick")
-    pids_with_ticks(u, 1)
+    u.wait_events("tick", 1, per_worker=True)
     u.stop()
     assert_nothing_fatal(u.log())
 
@@ -181,36 +168,39 @@ def test_no_jobs_no_threads_needed(uwsgi):
     u = uwsgi()
     setup_app(u)
     u.start("--http-socket", "127.0.0.1:%d" % u.port, "--master", "--workers", "1", "--wsgi-file", "app.py")
-    assert "[scheduler]" not in u.log()
+    assert get(u) == b"ok"
     u.stop()
+    # the worker has come and gone: nothing of the scheduler in all of it
+    assert "[scheduler]" not in u.log()
 
 
-def slow_ini(u, *extra, workers=2):
-    # one slow run per worker, starting about 1 s after the worker
-    return ini(u, "scheduler-at = %s jobs:slow args=[3]" % at_in(2.0), *extra, workers=workers)
+# A slow run in each worker from its start (@start): tests of the ways a
+# worker stops send their signal while it runs. u.send() and u.settle()
+# first wait for the workers to reach their request loop (see settle()).
+def slow_ini(u, *extra, seconds=4, workers=2):
+    return ini(u, "scheduler-cron = @start jobs:slow args=[%d]" % seconds, *extra, workers=workers)
 
 
-def at_in(seconds):
-    t = time.time() + seconds
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int((t % 1) * 1000)
-
-
-def wait_started(u, n):
-    return wait_for(lambda: len(events(u, "start")) >= n, 20, what="slow jobs to start:\n" + u.log()[-3000:])
+def wait_started(u):
+    """Waits for the slow run of each worker that is up; returns their pids."""
+    u.wait_events("slow", 1, per_worker=True, phase="start")
+    return set(u.pids())
 
 
 def ends_by_pid(u):
-    return {pid for _, pid, _, _ in events(u, "end")}
+    return {r["pid"] for r in u.events("slow", phase="end")}
 
 
 def test_sighup_reload_lets_running_jobs_finish(uwsgi):
     u = uwsgi()
     setup_app(u)
     u.start(ini=slow_ini(u))
-    wait_started(u, 2)
-    started = {pid for _, pid, _, _ in events(u, "start")}
+    started = wait_started(u)
+    mark = u.mark()
     u.send(signal.SIGHUP)
-    u.wait_log(r"[Ss]pawned uWSGI worker", count=4, timeout=30)
+    # the master re-execs once every old worker is gone, and spawns anew
+    new = u.wait_workers(since=mark, timeout=40)
+    assert not started & set(new.values())
     # every run finished before its worker went away
     assert started <= ends_by_pid(u)
     assert u.count(r"waiting up to 10\.0 s for 1 running job") == 2
@@ -223,11 +213,17 @@ def test_chain_reload_lets_running_jobs_finish(uwsgi):
     setup_app(u)
     touch = u.write("chain.touch", "")
     u.start(ini=slow_ini(u, "touch-chain-reload = %s" % touch))
-    wait_started(u, 2)
-    time.sleep(0.2)
+    started = wait_started(u)
+    u.settle()
+    mark = u.mark()
     os.utime(touch, (time.time() + 5, time.time() + 5))
-    u.wait_log(r"chain reloading complete", timeout=40)
-    assert {pid for _, pid, _, _ in events(u, "start")} <= ends_by_pid(u)
+    u.wait_log(r"chain reloading complete", since=mark, timeout=40)
+    new = u.wait_workers(since=mark)
+    assert not started & set(new.values())
+    assert started <= ends_by_pid(u)
+    # one worker at a time: worker 1 goes first, while its run is going (the
+    # next one's may have ended by its turn)
+    assert u.count(r"waiting up to 10\.0 s for 1 running job") >= 1
     assert_nothing_fatal(u.log())
     u.stop()
 
@@ -238,29 +234,39 @@ def test_graceful_shutdown_lets_running_jobs_finish(uwsgi):
     setup_app(u)
     fifo = os.path.join(u.dir, "master.fifo")
     u.start(ini=slow_ini(u, "master-fifo = %s" % fifo))
-    wait_started(u, 2)
+    started = wait_started(u)
+    u.settle()
     t0 = time.monotonic()
     with open(fifo, "w") as f:
         f.write("q")
     u.proc.wait(timeout=20)
     assert time.monotonic() - t0 < 15
-    assert {pid for _, pid, _, _ in events(u, "start")} <= ends_by_pid(u)
+    assert started <= ends_by_pid(u)
     assert u.count(r"waiting up to 10\.0 s for 1 running job") == 2
     assert_nothing_fatal(u.log())
 
 
 def test_max_requests_recycle_is_graceful(uwsgi):
+    # max-requests recycles only after min-worker-lifetime: requests go on
+    # until the worker goes, which happens while its 6 s run is going
     u = uwsgi()
     setup_app(u)
-    u.start(ini=slow_ini(u, "max-requests = 2", "min-worker-lifetime = 1", workers=1))
-    wait_started(u, 1)
-    for _ in range(3):
+    u.start(ini=slow_ini(u, "max-requests = 2", "min-worker-lifetime = 1", seconds=6, workers=1))
+    started = wait_started(u)
+    mark = u.mark()
+
+    def recycled():
+        if u.spawns(since=mark):
+            return True
         try:
-            urllib.request.urlopen("http://127.0.0.1:%d/" % u.port, timeout=10).read()
+            get(u)
         except Exception:
             pass
-    u.wait_log(r"[Ss]pawned uWSGI worker", count=2, timeout=30)
-    assert {pid for _, pid, _, _ in events(u, "start")} <= ends_by_pid(u)
+        return False
+    wait_for(recycled, 30, interval=0.2, what=lambda: "the worker to be recycled:\n" + u.log()[-3000:])
+    u.wait_workers([1], since=mark)
+    assert started <= ends_by_pid(u)
+    assert u.count(r"waiting up to 10\.0 s for 1 running job") == 1
     assert_nothing_fatal(u.log())
     u.stop()
 
@@ -268,15 +274,15 @@ def test_max_requests_recycle_is_graceful(uwsgi):
 def test_shutdown_timeout_bounds_the_wait(uwsgi):
     u = uwsgi()
     setup_app(u)
-    u.start(ini=ini(u, "scheduler-at = %s jobs:slow args=[20]" % at_in(2.0),
-                    "scheduler-shutdown-timeout = 1s", workers=1))
-    wait_started(u, 1)
+    u.start(ini=slow_ini(u, "scheduler-shutdown-timeout = 1s", seconds=20, workers=1))
+    wait_started(u)
+    mark = u.mark()
     t0 = time.monotonic()
     u.send(signal.SIGHUP)
-    u.wait_log(r"shutdown timeout exceeded, 1 job\(s\) still running", timeout=15)
-    u.wait_log(r"[Ss]pawned uWSGI worker", count=2, timeout=15)
+    u.wait_log(r"shutdown timeout exceeded, 1 job\(s\) still running", since=mark, timeout=15)
+    u.wait_workers(since=mark, timeout=15)
     assert time.monotonic() - t0 < 10
-    assert not events(u, "end")
+    assert not u.events("slow", phase="end")
     assert_nothing_fatal(u.log())
     u.stop()
 
@@ -287,26 +293,28 @@ def test_brutal_stops_are_prompt_and_clean(uwsgi):
     for sig, extra in ((signal.SIGINT, ()), (signal.SIGQUIT, ()), (signal.SIGTERM, ("die-on-term = true",))):
         u = uwsgi()
         setup_app(u)
-        u.start(ini=ini(u, "scheduler-at = %s jobs:slow args=[20]" % at_in(2.0), *extra, workers=2))
-        wait_started(u, 2)
+        u.start(ini=slow_ini(u, *extra, seconds=20))
+        wait_started(u)
         code, took = u.stop(sig)
         assert took < 8, "stop with %s took %.1fs" % (sig, took)
         assert_nothing_fatal(u.log())
-        assert not events(u, "end")
+        assert not u.events("slow", phase="end")
         assert u.count(r"exiting with 1 job\(s\) still running") == 2, u.log()[-3000:]
 
 
 def test_sigterm_without_die_on_term_reloads_brutally(uwsgi):
     u = uwsgi()
     setup_app(u)
-    u.start(ini=ini(u, "scheduler-interval = 300ms jobs:tick",
-                    "scheduler-at = %s jobs:slow args=[20]" % at_in(2.0), workers=2))
-    wait_started(u, 2)
-    before = u.count(r"scheduler thread started")
+    u.start(ini=slow_ini(u, "scheduler-interval = 300ms jobs:tick", seconds=20))
+    started = wait_started(u)
+    mark = u.mark()
     t0 = time.monotonic()
     u.send(signal.SIGTERM)  # uWSGI re-execs the master: a brutal reload
-    u.wait_log(r"scheduler thread started", count=before + 2, timeout=30)
+    new = u.wait_workers(since=mark, timeout=30)
     assert time.monotonic() - t0 < 15
+    assert not started & set(new.values())
+    assert u.count(r"exiting with 1 job\(s\) still running", since=mark) == 2
+    u.wait_events("tick", 1, per_worker=True)  # the new workers' schedulers run
     assert_nothing_fatal(u.log())
     u.stop()
 
@@ -318,14 +326,16 @@ def test_scheduler_threads_and_worker_scopes(uwsgi):
                     "scheduler-interval = 300ms jobs:tick scope=workers workers=2-3",
                     "scheduler-interval = 300ms jobs:slow args=[0] scope=once id=once",
                     workers=3))
-    pids = pids_with_ticks(u, 2)
-    wait_for(lambda: events(u, "end"), 20, what="the scope=once job")
-    time.sleep(1.0)
-    workers = u.worker_pids()  # in spawn order: worker 1, 2, 3
-    assert pids == set(workers[1:3])
-    assert {pid for _, pid, _, _ in events(u, "start")} == {workers[0]}
+    w = u.workers
+    for pid in (w[2], w[3]):
+        u.wait_events("tick", 3, pid=pid)
+    u.wait_events("slow", 3, phase="end")
+    # 3 ticks in each of workers 2 and 3, 3 runs of once in worker 1: in all
+    # that time worker 1 never ticked, and only worker 1 ran once
+    assert tick_pids(u) == {w[2], w[3]}
+    assert {r["pid"] for r in u.events("slow")} == {w[1]}
     assert u.count(r"job once: scope=once runs on worker 1") == 1
-    for pid in workers[1:]:
+    for pid in (w[2], w[3]):
         names = thread_names(pid)
         assert names.count("sched-exec") == 3 and names.count("sched-timer") == 1, names
     u.stop()
@@ -351,7 +361,7 @@ def test_options_from_env_yaml_and_json(uwsgi):
                         "  wsgi-file: app.py\n  enable-threads: true\n"
                         "  scheduler-interval: 300ms jobs:tick\n" % y.port)
     y.start("--yaml", "app.yaml")
-    pids_with_ticks(y, 1)
+    y.wait_events("tick", 1, per_worker=True)
     y.stop()
 
     j = uwsgi()
@@ -360,18 +370,14 @@ def test_options_from_env_yaml_and_json(uwsgi):
                         '"wsgi-file": "app.py", "enable-threads": true, '
                         '"scheduler-cron": "* * * * * * jobs:tick"}}' % j.port)
     j.start("--json", "app.json")
-    pids_with_ticks(j, 1)
+    j.wait_events("tick", 1, per_worker=True)
     j.stop()
 
     e = uwsgi()
     setup_app(e)
-    os.environ["UWSGI_SCHEDULER_INTERVAL"] = "300ms jobs:tick"
-    try:
-        e.start("--http-socket", "127.0.0.1:%d" % e.port, "--master", "--workers", "1",
-                "--wsgi-file", "app.py", "--enable-threads")
-    finally:
-        del os.environ["UWSGI_SCHEDULER_INTERVAL"]
-    pids_with_ticks(e, 1)
+    e.start("--http-socket", "127.0.0.1:%d" % e.port, "--master", "--workers", "1",
+            "--wsgi-file", "app.py", "--enable-threads", env={"UWSGI_SCHEDULER_INTERVAL": "300ms jobs:tick"})
+    e.wait_events("tick", 1, per_worker=True)
     e.stop()
     for u in (y, j, e):
         assert_nothing_fatal(u.log())
@@ -386,22 +392,30 @@ def test_cheaper_spawned_and_cheaped_workers(uwsgi):
     u.write("app.py", APP.replace("time.sleep(30)", "time.sleep(3)"))
     u.start(ini=ini(u, "cheaper = 1", "cheaper-initial = 1", "cheaper-overload = 1",
                     "scheduler-interval = 300ms jobs:tick", workers=3))
-    pids_with_ticks(u, 1)
+    assert list(u.workers) == [1]  # cheaper-initial
+    u.wait_events("tick", 1, per_worker=True)
     assert u.count(r"scheduler thread started") == 1
 
     def hang():
         try:
-            urllib.request.urlopen("http://127.0.0.1:%d/hang" % u.port, timeout=15).read()
+            get(u, "/hang", timeout=15)
         except Exception:
             pass
     load = [threading.Thread(target=hang) for _ in range(3)]
     for t in load:
         t.start()
+    # the load brings at least one more worker, whose scheduler starts
     u.wait_log(r"scheduler thread started", count=2, timeout=20)
+    extra = [(w, p) for w, p in u.scheduler_started() if w != 1]
+    assert extra, u.log()[-3000:]
     for t in load:
         t.join()
-    pids_with_ticks(u, 2)
+    w, pid = extra[0]
+    u.wait_events("tick", 1, pid=pid)
+    # once idle again, cheaper takes a worker away: its scheduler stops first
     u.wait_log(r"uWSGI worker \d+ cheaped", timeout=30)
-    assert u.count(r"worker \d+: scheduler stopped") >= 1
+    cheaped = {int(c) for c in re.findall(r"uWSGI worker (\d+) cheaped", u.log())}
+    for c in cheaped:
+        assert u.count(r"^\[scheduler\] worker %d: scheduler stopped$" % c) >= 1, u.log()[-3000:]
     assert_nothing_fatal(u.log())
     u.stop()

@@ -14,7 +14,7 @@ def application(environ, start_response):
 '''
 
 
-def refused(uwsgi, *args, plugins=("python3",), app=True):
+def refused(uwsgi, *args, plugins=("python3",), app=True, status=None):
     u = uwsgi()
     u.write("jobs.py", JOBS)
     u.write("app.py", APP)
@@ -24,6 +24,8 @@ def refused(uwsgi, *args, plugins=("python3",), app=True):
     r = u.run(*(base + list(args)), plugins=plugins)
     out = r.stdout + r.stderr
     assert r.returncode != 0, out[-3000:]
+    if status is not None:
+        assert r.returncode == status, (r.returncode, out[-3000:])
     assert "spawned uWSGI worker" not in out, out[-3000:]
     assert_nothing_fatal(out)
     return out
@@ -63,6 +65,23 @@ def test_duplicate_id_names_both_declarations(uwsgi):
             '(also scheduler-interval "1s jobs:f"): give one of them id=...') in lines(out)
 
 
+def test_duplicate_key(uwsgi):
+    out = refused(uwsgi, "--scheduler-cron", "*/5 * * * * app:f timeout=1s timeout=5s", status=1)
+    assert ('[scheduler] scheduler-cron "*/5 * * * * app:f timeout=1s timeout=5s": duplicate key "timeout"'
+            ) in lines(out)
+
+
+def test_duplicate_id_key(uwsgi):
+    out = refused(uwsgi, "--scheduler-cron", "*/5 * * * * app:f id=a id=b", status=1)
+    assert '[scheduler] scheduler-cron "*/5 * * * * app:f id=a id=b": duplicate key "id"' in lines(out)
+
+
+def test_duplicate_key_in_the_json_form(uwsgi):
+    decl = '{"cron": "* * * * *", "target": "app:f", "timeout": "1s", "timeout": "5s"}'
+    out = refused(uwsgi, "--scheduler-job", decl, status=1)
+    assert '[scheduler] scheduler-job "%s": duplicate key "timeout"' % decl in lines(out)
+
+
 def test_bad_tz(uwsgi):
     out = refused(uwsgi, "--scheduler-cron", "0 9 * * * jobs:f tz=Mars/Olympus")
     assert ('[scheduler] scheduler-cron "0 9 * * * jobs:f tz=Mars/Olympus": tz=Mars/Olympus: '
@@ -99,7 +118,7 @@ def test_scheduler_threads_that_is_not_a_number(uwsgi):
     u.write("app.py", APP)
     u.start("--http-socket", "127.0.0.1:%d" % u.port, "--master", "--workers", "2", "--enable-threads",
             "--wsgi-file", "app.py", "--scheduler-threads", "abc", "--scheduler-interval", "1s jobs:f",
-            wait_ready=False)
+            wait=False)
     wait_for(lambda: u.proc.poll() is not None or "spawned uWSGI worker" in u.log(), 15,
              what="uwsgi to exit or spawn")
     code = u.proc.poll()
@@ -132,6 +151,15 @@ def test_unimportable_target_with_eager_loading(uwsgi):
     out = refused(uwsgi, "--scheduler-interval", "1s jobs:f", "--scheduler-cron", "* * * * * jobs:nope")
     assert ('[scheduler] scheduler-cron "* * * * * jobs:nope": cannot load target "jobs:nope": '
             "AttributeError: module 'jobs' has no attribute 'nope'") in lines(out)
+
+
+def test_missing_function_in_the_wsgi_file(uwsgi):
+    # app:nope names app.py, which uWSGI loaded (as uwsgi_file_app): the
+    # message names the module as written and the file
+    out = refused(uwsgi, "--scheduler-interval", "1s app:nope")
+    prefix = ('[scheduler] scheduler-interval "1s app:nope": cannot load target "app:nope": '
+              "AttributeError: module 'app' has no attribute 'nope' (the module uWSGI loaded from /")
+    assert [ln for ln in lines(out) if ln.startswith(prefix) and ln.endswith("/app.py)")], out[-3000:]
 
 
 def test_unimportable_target_with_lazy_apps_fails_each_fire(uwsgi):
