@@ -91,6 +91,18 @@ def pids_of_group(pgid):
     return out
 
 
+def thread_names(pid):
+    """The names of the threads of pid (top -H, /proc/<pid>/task/*/comm)."""
+    names = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
 def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:

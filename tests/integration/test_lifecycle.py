@@ -7,7 +7,7 @@ import signal
 import time
 import urllib.request
 
-from conftest import assert_nothing_fatal, get, wait_for
+from conftest import assert_nothing_fatal, get, thread_names, wait_for
 
 JOBS = '''
 import time
@@ -35,17 +35,6 @@ def application(environ, start_response):
 def setup_app(u):
     u.write("jobs.py", JOBS)
     u.write("app.py", APP)
-
-
-def thread_names(pid):
-    names = []
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                names.append(f.read().strip())
-        except OSError:
-            pass
-    return names
 
 
 def ini(u, *extra, workers=3):

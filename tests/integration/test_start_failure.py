@@ -4,11 +4,10 @@ executor left waiting), keeps serving requests and stops cleanly."""
 import os
 import re
 import subprocess
-import urllib.request
 
 import pytest
 
-from conftest import assert_nothing_fatal, wait_for
+from conftest import assert_nothing_fatal, get, thread_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,17 +33,6 @@ def shim(tmp_path_factory):
     return out
 
 
-def thread_names(pid):
-    names = []
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                names.append(f.read().strip())
-        except OSError:
-            pass
-    return names
-
-
 @pytest.mark.parametrize("nth, which", [(3, "timing"), (2, "executor")])
 def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nth, which):
     # scheduler-threads = 2: the 1st and 2nd pthread_create of a worker are
@@ -58,7 +46,7 @@ def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nt
         "[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true", "workers = 2",
         "enable-threads = true", "wsgi-file = app.py", "scheduler-threads = 2",
         "scheduler-interval = 1s jobs:tick",
-    ]) + "\n", wait_ready=False)
+    ]) + "\n", wait=False)
     line = r"worker (\d) \(pid (\d+)\): the scheduler is not running: cannot start the %s thread: " \
            r"Resource temporarily unavailable" % which
     u.wait_log(line, count=2, timeout=30)
@@ -70,8 +58,7 @@ def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nt
         assert not [n for n in thread_names(pid) if n.startswith("sched-")], thread_names(pid)
     # the workers serve requests; no job runs
     for _ in range(4):
-        with urllib.request.urlopen("http://127.0.0.1:%d/" % u.port, timeout=10) as r:
-            assert r.read() == b"ok"
+        assert get(u) == b"ok"
     assert not os.path.exists(os.path.join(u.dir, "ticks.log"))
     code, took = u.stop()
     assert took < 10
