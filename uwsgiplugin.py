@@ -13,6 +13,7 @@ GCC_LIST = [
     'plugin/dispatch',
     'plugin/mainthread',
     'plugin/python',
+    'plugin/pyhelper',
     'plugin/log',
     'plugin/common',
     # the pure core

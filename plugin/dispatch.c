@@ -175,7 +175,7 @@ static char *exec_run(const struct usch_job *job) {
 char *sched_dispatch(const struct usch_job *job) {
 	switch (job->kind) {
 	case USCH_TARGET_PYTHON:
-		return sched_python_call(job->app, job->target, job->args_json, job->kwargs_json);
+		return sched_python_call(job);
 	case USCH_TARGET_RPC:
 		return rpc_call(job);
 	case USCH_TARGET_SIGNAL:

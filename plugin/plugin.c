@@ -84,7 +84,7 @@ static void check_python_targets(void) {
 		struct usch_job *job = sched_cfg.jobs[i];
 		if (job->kind != USCH_TARGET_PYTHON)
 			continue;
-		char *why = sched_python_check(job->app, job->target);
+		char *why = sched_python_check(job);
 		if (why)
 			sched_fatal("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target, why);
 	}

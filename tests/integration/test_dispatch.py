@@ -39,6 +39,14 @@ def bye():
     record("bye")
     sys.exit(3)
 
+def keeps(items, **kwargs):
+    # the arguments are decoded once per worker: the same values every run,
+    # in a new tuple and dict each time
+    record("keeps", items_id=id(items), items=list(items), kw=sorted(kwargs))
+    items.append(len(items))
+    kwargs["added"] = True
+
+
 def named(name):
     record("named", name=name)
 
@@ -152,6 +160,26 @@ def test_python_args_and_kwargs_arrive_with_their_types(uwsgi):
                                  "('nested', {'a': [1, 2.0]}), ('none', None)]"), row
         assert row["ktypes"] == {"name": "str", "n": "int", "f": "float", "flag": "bool", "none": "NoneType",
                                  "nested": "dict"}
+
+
+def test_arguments_are_decoded_once_per_job(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    u.start(ini=ini(u, "scheduler-interval = 300ms jobs:keeps args=[[]] kwargs={\"k\": 1} id=one",
+                    "scheduler-interval = 300ms jobs:keeps args=[[]] kwargs={\"k\": 1} id=two", workers=1))
+    u.wait_events("keeps", 6)
+    stop_clean(u)
+    rows = u.events("keeps")
+    by_list = {}
+    for row in rows:
+        by_list.setdefault(row["items_id"], []).append(row)
+    # two jobs with the same JSON have their own values
+    assert len(by_list) == 2, rows
+    for runs_of_one in by_list.values():
+        # one decoded list per job, kept from run to run (as APScheduler keeps a job's args)
+        assert [r["items"] for r in runs_of_one] == [list(range(n)) for n in range(len(runs_of_one))]
+        # the kwargs dict is each run's own: what a run adds to it is gone the next time
+        assert all(r["kw"] == ["k"] for r in runs_of_one)
 
 
 def test_dotted_attribute_and_python_prefix_targets(uwsgi):
