@@ -22,7 +22,7 @@ UNIT_LIBS    = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck) -lja
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD       := build
 
-.PHONY: all deps install test test-unit test-valgrind test-integration demo bench clean check-layout readme-keys
+.PHONY: all deps install test test-unit test-valgrind test-integration demo bench clean check-layout readme-keys format check-format
 
 all: $(PLUGIN)
 
@@ -39,6 +39,14 @@ install: $(PLUGIN)
 
 check-layout:
 	$(PYTHON) tools/check_layout.py
+
+# One C style (.clang-format); check-format changes nothing and fails on a difference.
+FORMAT_SRC = plugin/*.[ch] plugin/core/*.[ch] tests/unit/*.[ch] bench/*.c tools/*.c tests/integration/shims/*.c
+format:
+	clang-format -i $(FORMAT_SRC)
+
+check-format:
+	clang-format --dry-run -Werror $(FORMAT_SRC)
 
 # The README's key table comes from the key table (a unit test checks it).
 $(BUILD)/keys_md: tools/keys_md.c $(CORE_SRC) $(CORE_HDR) | deps

@@ -41,24 +41,21 @@ static const char *const exprs[] = {
 static int64_t instants[PER_BATCH];
 static volatile int64_t sink;
 
-static double now_ns(void)
-{
+static double now_ns(void) {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+static int cmp_double(const void *a, const void *b) {
+	double x = *(const double *) a, y = *(const double *) b;
 
 	return (x > y) - (x < y);
 }
 
 /* Median over batches: robust against a scheduler hiccup in one batch. */
-static double median_ns(const usch_cron *c, const usch_tz *tz)
-{
+static double median_ns(const usch_cron *c, const usch_tz *tz) {
 	double per[BATCHES];
 	int64_t acc = 0;
 
@@ -74,12 +71,11 @@ static double median_ns(const usch_cron *c, const usch_tz *tz)
 	return (per[BATCHES / 2 - 1] + per[BATCHES / 2]) / 2;
 }
 
-static double chained_ns(const usch_cron *c, const usch_tz *tz)
-{
+static double chained_ns(const usch_cron *c, const usch_tz *tz) {
 	double per[BATCHES];
 
 	for (int b = 0; b < BATCHES; b++) {
-		int64_t t = 1767225600;	/* 2026-01-01T00:00:00Z */
+		int64_t t = 1767225600; /* 2026-01-01T00:00:00Z */
 		double t0 = now_ns();
 
 		for (int i = 0; i < PER_BATCH; i++) {
@@ -94,8 +90,7 @@ static double chained_ns(const usch_cron *c, const usch_tz *tz)
 	return (per[BATCHES / 2 - 1] + per[BATCHES / 2]) / 2;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
 	char err[256];
 	usch_tz *paris = usch_tz_load("Europe/Paris", err, sizeof(err));
 	uint64_t x = 88172645463325252u;
@@ -109,7 +104,7 @@ int main(int argc, char **argv)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		instants[i] = 1735689600 + (int64_t)(x % (10 * 365 * 86400u));
+		instants[i] = 1735689600 + (int64_t) (x % (10 * 365 * 86400u));
 	}
 	if (argc > 1) {
 		printf("#size\t%zu\n", sizeof(struct usch_cron));
@@ -120,8 +115,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "cron_bench: %s: %s\n", argv[i], err);
 				return 1;
 			}
-			printf("%s\t%.1f\t%.1f\t%.1f\n", argv[i], median_ns(&c, usch_tz_utc()),
-					median_ns(&c, paris), chained_ns(&c, usch_tz_utc()));
+			printf("%s\t%.1f\t%.1f\t%.1f\n", argv[i], median_ns(&c, usch_tz_utc()), median_ns(&c, paris),
+					chained_ns(&c, usch_tz_utc()));
 		}
 		usch_tz_free(paris);
 		return 0;
@@ -135,8 +130,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cron_bench: %s: %s\n", exprs[i], err);
 			return 1;
 		}
-		printf("%-22s %10.1f %14.1f\n", exprs[i],
-				median_ns(&c, usch_tz_utc()), median_ns(&c, paris));
+		printf("%-22s %10.1f %14.1f\n", exprs[i], median_ns(&c, usch_tz_utc()), median_ns(&c, paris));
 	}
 	usch_tz_free(paris);
 	return 0;

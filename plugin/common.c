@@ -11,7 +11,7 @@ int64_t sched_clock_us(clockid_t id) {
 }
 
 struct timespec sched_timespec_at(int64_t us) {
-	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
 	return ts;
 }
 

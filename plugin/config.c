@@ -11,53 +11,56 @@ extern struct uwsgi_server uwsgi;
 struct sched_config sched_cfg;
 
 enum setting_type {
-	SET_JOB,	/* declares a job: kept in order, parsed by core/decl */
+	SET_JOB, /* declares a job: kept in order, parsed by core/decl */
 	SET_ZONE,
 	SET_DURATION,
 	SET_INT,
 	SET_ENUM,
-	SET_INSTANT,	/* read in scheduler-timezone: after it in the table */
+	SET_INSTANT, /* read in scheduler-timezone: after it in the table */
 };
 
 struct setting {
 	const char *name;
 	enum setting_type type;
-	size_t field;			/* offsetof(struct sched_config, ...) */
-	const char *help;		/* uwsgi --help */
-	long min, max, dflt;		/* INT; DURATION default (µs) */
-	const char *what;		/* INT: what the number is, for messages */
-	const struct usch_key_name *names;	/* ENUM; the default is the first */
-	char *text;			/* the value given (the last one), or NULL */
+	size_t field;                      /* offsetof(struct sched_config, ...) */
+	const char *help;                  /* uwsgi --help */
+	long min, max, dflt;               /* INT; DURATION default (µs) */
+	const char *what;                  /* INT: what the number is, for messages */
+	const struct usch_key_name *names; /* ENUM; the default is the first */
+	char *text;                        /* the value given (the last one), or NULL */
 };
 
 static const struct usch_key_name LOG_LEVELS[] = {
-	{"all", SCHED_LOG_ALL}, {"errors", SCHED_LOG_ERRORS}, {"none", SCHED_LOG_NONE}, {NULL, 0},
+	{ "all", SCHED_LOG_ALL },
+	{ "errors", SCHED_LOG_ERRORS },
+	{ "none", SCHED_LOG_NONE },
+	{ NULL, 0 },
 };
 
 #define FIELD(f) offsetof(struct sched_config, f)
 
 static struct setting settings[] = {
-	{"scheduler-cron", SET_JOB, 0, "declare a cron job: <expression> <target> [key=value ...]"},
-	{"scheduler-interval", SET_JOB, 0, "declare an interval job: <duration> <target> [key=value ...]"},
-	{"scheduler-at", SET_JOB, 0, "declare a one-shot job: <RFC 3339 instant> <target> [key=value ...]"},
-	{"scheduler-job", SET_JOB, 0, "declare a job as a JSON object"},
-	{"scheduler-timezone", SET_ZONE, FIELD(default_tz),
-	 "default time zone of cron and date jobs (default: the system's)"},
-	{"scheduler-shutdown-timeout", SET_DURATION, FIELD(shutdown_timeout_us),
-	 "how long a stopping worker waits for running jobs (default 10s)", 0, 0, 10 * 1000000L},
-	{"scheduler-threads", SET_INT, FIELD(threads), "executor threads per worker (default 1)", 1, 64, 1,
-	 "a number of threads"},
-	{"scheduler-rpc-signal", SET_INT, FIELD(rpc_signal),
-	 "uWSGI signal that runs rpc: jobs of Perl/Ruby/Lua apps in the worker (default 254)", 0, 255, 254,
-	 "a uWSGI signal number"},
-	{"scheduler-log", SET_ENUM, FIELD(log_level), "what runs log: all (default), errors or none", 0, 0, 0, NULL,
-	 LOG_LEVELS},
-	{"scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
-	 "a number of fire times"},
-	{"scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,
-	 10000, 0, "a number of fire times"},
-	{"scheduler-list-from", SET_INSTANT, FIELD(list_from_us),
-	 "base instant of scheduler-list (RFC 3339; default: now)"},
+	{ "scheduler-cron", SET_JOB, 0, "declare a cron job: <expression> <target> [key=value ...]" },
+	{ "scheduler-interval", SET_JOB, 0, "declare an interval job: <duration> <target> [key=value ...]" },
+	{ "scheduler-at", SET_JOB, 0, "declare a one-shot job: <RFC 3339 instant> <target> [key=value ...]" },
+	{ "scheduler-job", SET_JOB, 0, "declare a job as a JSON object" },
+	{ "scheduler-timezone", SET_ZONE, FIELD(default_tz),
+			"default time zone of cron and date jobs (default: the system's)" },
+	{ "scheduler-shutdown-timeout", SET_DURATION, FIELD(shutdown_timeout_us),
+			"how long a stopping worker waits for running jobs (default 10s)", 0, 0, 10 * 1000000L },
+	{ "scheduler-threads", SET_INT, FIELD(threads), "executor threads per worker (default 1)", 1, 64, 1,
+			"a number of threads" },
+	{ "scheduler-rpc-signal", SET_INT, FIELD(rpc_signal),
+			"uWSGI signal that runs rpc: jobs of Perl/Ruby/Lua apps in the worker (default 254)", 0, 255,
+			254, "a uWSGI signal number" },
+	{ "scheduler-log", SET_ENUM, FIELD(log_level), "what runs log: all (default), errors or none", 0, 0, 0, NULL,
+			LOG_LEVELS },
+	{ "scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
+			"a number of fire times" },
+	{ "scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,
+			10000, 0, "a number of fire times" },
+	{ "scheduler-list-from", SET_INSTANT, FIELD(list_from_us),
+			"base instant of scheduler-list (RFC 3339; default: now)" },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -186,7 +189,7 @@ static void cap_shutdown_timeout(void) {
 
 static void load_declarations(int64_t now_us) {
 	char err[1024];
-	struct usch_decl_env env = {.default_tz = sched_cfg.default_tz, .now_us = now_us};
+	struct usch_decl_env env = { .default_tz = sched_cfg.default_tz, .now_us = now_us };
 	size_t n = 0;
 	for (struct decl *d = decls; d; d = d->next)
 		n++;

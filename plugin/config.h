@@ -15,16 +15,16 @@
 struct uwsgi_option;
 
 struct sched_config {
-	struct usch_job **jobs;		/* in declaration order */
+	struct usch_job **jobs; /* in declaration order */
 	size_t njobs;
-	struct usch_idset ids;		/* job id -> index in jobs */
-	usch_tz *default_tz;		/* scheduler-timezone */
-	int64_t shutdown_timeout_us;	/* scheduler-shutdown-timeout */
-	int threads;			/* executor threads per worker */
-	int log_level;			/* enum sched_log_level */
-	int rpc_signal;			/* uWSGI signal for RPC in request threads */
-	int list, list_json;		/* dry run: fires per job, 0 = none */
-	int64_t list_from_us;		/* dry run base (and calendar triggers' now) */
+	struct usch_idset ids;       /* job id -> index in jobs */
+	usch_tz *default_tz;         /* scheduler-timezone */
+	int64_t shutdown_timeout_us; /* scheduler-shutdown-timeout */
+	int threads;                 /* executor threads per worker */
+	int log_level;               /* enum sched_log_level */
+	int rpc_signal;              /* uWSGI signal for RPC in request threads */
+	int list, list_json;         /* dry run: fires per job, 0 = none */
+	int64_t list_from_us;        /* dry run base (and calendar triggers' now) */
 };
 
 extern struct sched_config sched_cfg;

@@ -80,7 +80,7 @@ static pid_t spawn_shell(const char *cmd, int out_fd) {
 	posix_spawnattr_t attr;
 	sigset_t none, all;
 	pid_t pid = -1;
-	char *argv[] = {"/bin/sh", "-c", (char *) cmd, NULL};
+	char *argv[] = { "/bin/sh", "-c", (char *) cmd, NULL };
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawn_file_actions_init(&fa);
@@ -120,8 +120,10 @@ static char *exec_run(const struct usch_job *job) {
 	int killed = 0, open_out = 1, status = 0;
 	for (;;) {
 		if (open_out) {
-			int wait_ms = kill_at == INT64_MAX ? 1000 : (int) ((kill_at - sched_clock_us(CLOCK_MONOTONIC)) / 1000) + 1;
-			struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+			int wait_ms = kill_at == INT64_MAX
+					? 1000
+					: (int) ((kill_at - sched_clock_us(CLOCK_MONOTONIC)) / 1000) + 1;
+			struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
 			int r = poll(&pfd, 1, wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms);
 			if (r > 0) {
 				ssize_t n = read(fds[0], buf, sizeof(buf));
@@ -148,7 +150,7 @@ static char *exec_run(const struct usch_job *job) {
 		}
 		if (sched_clock_us(CLOCK_MONOTONIC) >= kill_at && killed < 2) {
 			kill(-pid, killed ? SIGKILL : SIGTERM);
-			kill_at = sched_clock_us(CLOCK_MONOTONIC) + 2000000;	/* SIGKILL if still there in 2 s */
+			kill_at = sched_clock_us(CLOCK_MONOTONIC) + 2000000; /* SIGKILL if still there in 2 s */
 			killed++;
 		}
 	}

@@ -7,9 +7,9 @@
 #include "core/job.h"
 
 enum sched_log_level {
-	SCHED_LOG_ALL = 0,	/* a line at the start and end of every run */
-	SCHED_LOG_ERRORS,	/* failures, skips and misfires only */
-	SCHED_LOG_NONE,		/* nothing per run */
+	SCHED_LOG_ALL = 0, /* a line at the start and end of every run */
+	SCHED_LOG_ERRORS,  /* failures, skips and misfires only */
+	SCHED_LOG_NONE,    /* nothing per run */
 };
 
 void sched_log_set_level(enum sched_log_level level);

@@ -19,19 +19,19 @@ struct call {
 	uint8_t argc;
 	char **argv;
 	uint16_t *argvs;
-	uint64_t len;		/* bytes returned */
-	int taken;		/* the worker is running it */
+	uint64_t len; /* bytes returned */
+	int taken;    /* the worker is running it */
 	int done;
 	struct call *next;
 };
 
 static struct {
-	int signum;		/* -1: not set up */
+	int signum; /* -1: not set up */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct call *head;
-	int aborted;		/* the worker is stopping */
-	char why[256];		/* why setup failed */
+	int aborted;   /* the worker is stopping */
+	char why[256]; /* why setup failed */
 } mt = {
 	.signum = -1,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -81,8 +81,10 @@ static int setup(int signum, char *err, size_t errlen) {
 		return -1;
 	}
 	if (uwsgi_signal_registered((uint8_t) signum)) {
-		snprintf(err, errlen, "uWSGI signal %d is already registered by the app: "
-				"choose a free one with scheduler-rpc-signal", signum);
+		snprintf(err, errlen,
+				"uWSGI signal %d is already registered by the app: "
+				"choose a free one with scheduler-rpc-signal",
+				signum);
 		return -1;
 	}
 	int slot = -1;
@@ -124,9 +126,8 @@ static void unlink_call(struct call *c) {
 
 char *sched_mainthread_rpc(const char *name, uint8_t argc, char **argv, uint16_t *argvs, uint64_t *len) {
 	if (mt.signum < 0)
-		return uwsgi_concat2("cannot call RPC functions of this language: ",
-				mt.why[0] ? mt.why : "not set up");
-	struct call c = {.name = (char *) name, .argc = argc, .argv = argv, .argvs = argvs};
+		return uwsgi_concat2("cannot call RPC functions of this language: ", mt.why[0] ? mt.why : "not set up");
+	struct call c = { .name = (char *) name, .argc = argc, .argv = argv, .argvs = argvs };
 	pthread_mutex_lock(&mt.lock);
 	if (mt.aborted) {
 		pthread_mutex_unlock(&mt.lock);

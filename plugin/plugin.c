@@ -33,7 +33,8 @@ static void check_targets(void) {
 					job->option, job->line, job->target);
 		if (job->scope == USCH_SCOPE_CLUSTER)
 			sched_fatal("%s \"%s\": scope=cluster (once across a Legion cluster) is not available in this "
-					"release", job->option, job->line);
+				    "release",
+					job->option, job->line);
 		if (job->scope == USCH_SCOPE_ONCE)
 			sched_log("job %s: scope=once runs on worker 1", job->id);
 		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0) {
@@ -48,9 +49,10 @@ static void check_targets(void) {
 }
 
 static void list_and_exit(void) {
-	int ok = sched_cfg.list_json > 0 ?
-		usch_list_json(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list_json, sched_cfg.list_from_us, stdout) :
-		usch_list_text(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list, sched_cfg.list_from_us, stdout);
+	int ok = sched_cfg.list_json > 0 ? usch_list_json(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list_json,
+							   sched_cfg.list_from_us, stdout)
+					 : usch_list_text(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list,
+							   sched_cfg.list_from_us, stdout);
 	fflush(stdout);
 	exit(ok < 0 ? 1 : 0);
 }
@@ -67,11 +69,11 @@ static int sched_init(void) {
 	check_targets();
 	if (!uwsgi.has_threads)
 		sched_fatal("threads are disabled but %zu job%s declared: add --enable-threads "
-				"(ini: enable-threads = true) or --threads N", sched_cfg.njobs,
-				sched_cfg.njobs == 1 ? " is" : "s are");
-	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker",
-			sched_cfg.njobs, sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6,
-			sched_cfg.threads, sched_cfg.threads > 1 ? "s" : "");
+			    "(ini: enable-threads = true) or --threads N",
+				sched_cfg.njobs, sched_cfg.njobs == 1 ? " is" : "s are");
+	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker", sched_cfg.njobs,
+			sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6, sched_cfg.threads,
+			sched_cfg.threads > 1 ? "s" : "");
 	return 0;
 }
 
@@ -86,7 +88,8 @@ static void check_python_targets(void) {
 			continue;
 		char *why = sched_python_check(job);
 		if (why)
-			sched_fatal("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target, why);
+			sched_fatal("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target,
+					why);
 	}
 }
 

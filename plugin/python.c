@@ -16,7 +16,7 @@ extern struct uwsgi_server uwsgi;
 typedef void PyObject;
 
 static struct {
-	int state;		/* 0 unresolved, 1 ready, -1 unavailable */
+	int state; /* 0 unresolved, 1 ready, -1 unavailable */
 	int (*IsInitialized)(void);
 	int (*GILState_Ensure)(void);
 	void (*GILState_Release)(int);
@@ -40,34 +40,37 @@ static struct {
 	PyObject *none;
 } py;
 
-enum { PY_FILE_INPUT = 257 };	/* Py_file_input, stable across 3.x */
+enum { PY_FILE_INPUT = 257 }; /* Py_file_input, stable across 3.x */
 
 static int resolve_symbols(void) {
 	if (py.state)
 		return py.state;
 	py.state = -1;
-	struct { void *dst; const char *name; } syms[] = {
-		{&py.IsInitialized, "Py_IsInitialized"},
-		{&py.GILState_Ensure, "PyGILState_Ensure"},
-		{&py.GILState_Release, "PyGILState_Release"},
-		{&py.CompileString, "Py_CompileString"},
-		{&py.ImportExecCodeModule, "PyImport_ExecCodeModule"},
-		{&py.GetAttrString, "PyObject_GetAttrString"},
-		{&py.CallFunction, "PyObject_CallFunction"},
-		{&py.UnicodeAsUTF8, "PyUnicode_AsUTF8"},
-		{&py.DecRef, "Py_DecRef"},
-		{&py.ErrPrint, "PyErr_Print"},
-		{&py.ThreadStateUncheckedGet, "_PyThreadState_UncheckedGet"},
-		{&py.GILStateGetThisThreadState, "PyGILState_GetThisThreadState"},
-		{&py.ThreadStateNew, "PyThreadState_New"},
-		{&py.ThreadStateClear, "PyThreadState_Clear"},
-		{&py.ThreadStateDelete, "PyThreadState_Delete"},
-		{&py.ThreadStateSwap, "PyThreadState_Swap"},
-		{&py.ThreadStateGetInterpreter, "PyThreadState_GetInterpreter"},
-		{&py.InterpreterStateMain, "PyInterpreterState_Main"},
-		{&py.EvalRestoreThread, "PyEval_RestoreThread"},
-		{&py.EvalSaveThread, "PyEval_SaveThread"},
-		{&py.none, "_Py_NoneStruct"},
+	struct {
+		void *dst;
+		const char *name;
+	} syms[] = {
+		{ &py.IsInitialized, "Py_IsInitialized" },
+		{ &py.GILState_Ensure, "PyGILState_Ensure" },
+		{ &py.GILState_Release, "PyGILState_Release" },
+		{ &py.CompileString, "Py_CompileString" },
+		{ &py.ImportExecCodeModule, "PyImport_ExecCodeModule" },
+		{ &py.GetAttrString, "PyObject_GetAttrString" },
+		{ &py.CallFunction, "PyObject_CallFunction" },
+		{ &py.UnicodeAsUTF8, "PyUnicode_AsUTF8" },
+		{ &py.DecRef, "Py_DecRef" },
+		{ &py.ErrPrint, "PyErr_Print" },
+		{ &py.ThreadStateUncheckedGet, "_PyThreadState_UncheckedGet" },
+		{ &py.GILStateGetThisThreadState, "PyGILState_GetThisThreadState" },
+		{ &py.ThreadStateNew, "PyThreadState_New" },
+		{ &py.ThreadStateClear, "PyThreadState_Clear" },
+		{ &py.ThreadStateDelete, "PyThreadState_Delete" },
+		{ &py.ThreadStateSwap, "PyThreadState_Swap" },
+		{ &py.ThreadStateGetInterpreter, "PyThreadState_GetInterpreter" },
+		{ &py.InterpreterStateMain, "PyInterpreterState_Main" },
+		{ &py.EvalRestoreThread, "PyEval_RestoreThread" },
+		{ &py.EvalSaveThread, "PyEval_SaveThread" },
+		{ &py.none, "_Py_NoneStruct" },
 	};
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		void *p = dlsym(RTLD_DEFAULT, syms[i].name);
@@ -101,7 +104,7 @@ int sched_python_gil_held(void) {
 /* The helper module, compiled once per interpreter (the main one and
  * each app's sub-interpreter). Only touched under the GIL. */
 struct helper {
-	void *interp;		/* PyInterpreterState *, NULL = not yet */
+	void *interp; /* PyInterpreterState *, NULL = not yet */
 	PyObject *check_fn;
 	PyObject *call_fn;
 };
@@ -143,9 +146,9 @@ static char *run_helper(void *interp, int check, const struct usch_job *job) {
 	struct helper *h = bootstrap(interp);
 	if (!h)
 		return uwsgi_str("unable to set up the scheduler's Python helper");
-	PyObject *ret = check ? py.CallFunction(h->check_fn, "s", job->target) :
-		py.CallFunction(h->call_fn, "snzz", job->target, (ssize_t) job->index, job->args_json,
-				job->kwargs_json);
+	PyObject *ret = check ? py.CallFunction(h->check_fn, "s", job->target)
+			      : py.CallFunction(h->call_fn, "snzz", job->target, (ssize_t) job->index, job->args_json,
+						job->kwargs_json);
 	if (!ret) {
 		py.ErrPrint();
 		return uwsgi_str("the scheduler's Python helper failed");

@@ -22,7 +22,7 @@ extern struct uwsgi_server uwsgi;
 
 /* What an executor is running, for the overrun watchdog. */
 struct slot {
-	const struct usch_job *job;	/* NULL when idle */
+	const struct usch_job *job; /* NULL when idle */
 	int64_t started_mono;
 	int warned;
 };
@@ -39,10 +39,10 @@ struct pending {
 
 /* Something to log once rt.lock is released. */
 enum note_kind {
-	NOTE_MISFIRE,		/* value: µs late */
-	NOTE_SKIP,		/* value: runs still going */
+	NOTE_MISFIRE, /* value: µs late */
+	NOTE_SKIP,    /* value: runs still going */
 	NOTE_OVERRUN,
-	NOTE_DROPPED,		/* out of memory */
+	NOTE_DROPPED, /* out of memory */
 };
 
 struct note {
@@ -55,23 +55,23 @@ struct note {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t timer_cond;	/* wakes the timing thread (stop) */
-	pthread_cond_t work_cond;	/* wakes executors (work or stop) */
-	pthread_cond_t idle_cond;	/* a run ended (the stopper waits on it) */
+	pthread_cond_t timer_cond; /* wakes the timing thread (stop) */
+	pthread_cond_t work_cond;  /* wakes executors (work or stop) */
+	pthread_cond_t idle_cond;  /* a run ended (the stopper waits on it) */
 	int started;
 	int stopping;
-	int running;			/* runs in progress */
-	int *active;			/* per job: queued + running */
-	struct counts *counts;		/* per job */
+	int running;           /* runs in progress */
+	int *active;           /* per job: queued + running */
+	struct counts *counts; /* per job */
 	struct pending *head, *tail;
 	pthread_t timer;
 	pthread_t *executors;
-	struct slot *slots;		/* per executor: the run it is doing */
+	struct slot *slots; /* per executor: the run it is doing */
 	int nexec;
 	struct usch_sched sched;
 	struct note notes[MAX_NOTES];
 	int nnotes;
-	uint64_t notes_lost;		/* past MAX_NOTES before a flush */
+	uint64_t notes_lost; /* past MAX_NOTES before a flush */
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -103,7 +103,7 @@ static void note(const struct usch_job *job, enum note_kind kind, int64_t value)
 		rt.notes_lost++;
 		return;
 	}
-	rt.notes[rt.nnotes++] = (struct note){.job = job, .kind = kind, .value = value};
+	rt.notes[rt.nnotes++] = (struct note){ .job = job, .kind = kind, .value = value };
 }
 
 static void log_note(const struct note *n) {
@@ -245,8 +245,8 @@ static int run_fire(const struct usch_fire *f) {
 		pthread_mutex_lock(&rt.lock);
 		struct counts c = rt.counts[job->index];
 		pthread_mutex_unlock(&rt.lock);
-		sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms; failure %llu of %llu runs here):",
-				job->id, uwsgi.mywid, when, ms, (unsigned long long) c.failures + 1,
+		sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms; failure %llu of %llu runs here):", job->id,
+				uwsgi.mywid, when, ms, (unsigned long long) c.failures + 1,
 				(unsigned long long) c.runs + 1);
 		sched_log_block(job->id, err);
 	}
@@ -317,7 +317,7 @@ static int spawn(pthread_t *t, const char *name, void *(*fn)(void *), void *arg)
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!ret)
-		pthread_setname_np(*t, name);	/* shows in top -H, ps -L, gdb */
+		pthread_setname_np(*t, name); /* shows in top -H, ps -L, gdb */
 	return ret;
 }
 
@@ -408,7 +408,7 @@ int sched_runtime_start(char *err, size_t errlen) {
 		snprintf(err, errlen, "out of memory");
 	else
 		ok = usch_sched_init(&rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
-				sched_clock_us(CLOCK_REALTIME), err, errlen) == 0;
+				     sched_clock_us(CLOCK_REALTIME), err, errlen) == 0;
 	free(mine);
 	if (!ok) {
 		release(0);
@@ -417,8 +417,8 @@ int sched_runtime_start(char *err, size_t errlen) {
 	if (start_threads(err, errlen) < 0)
 		return -1;
 	rt.started = 1;
-	sched_log("worker %d (pid %d): scheduler thread started, %zu job%s, %d executor thread%s",
-			uwsgi.mywid, (int) getpid(), nmine, nmine == 1 ? "" : "s", rt.nexec, rt.nexec == 1 ? "" : "s");
+	sched_log("worker %d (pid %d): scheduler thread started, %zu job%s, %d executor thread%s", uwsgi.mywid,
+			(int) getpid(), nmine, nmine == 1 ? "" : "s", rt.nexec, rt.nexec == 1 ? "" : "s");
 	return 0;
 }
 
@@ -431,8 +431,8 @@ static void log_counts(void) {
 		struct counts c = rt.counts[i];
 		pthread_mutex_unlock(&rt.lock);
 		if (c.runs || c.skipped || c.misfired)
-			sched_log("worker %d: job %s: %llu runs, %llu failed, %llu skipped, %llu misfired",
-					uwsgi.mywid, sched_cfg.jobs[i]->id, (unsigned long long) c.runs,
+			sched_log("worker %d: job %s: %llu runs, %llu failed, %llu skipped, %llu misfired", uwsgi.mywid,
+					sched_cfg.jobs[i]->id, (unsigned long long) c.runs,
 					(unsigned long long) c.failures, (unsigned long long) c.skipped,
 					(unsigned long long) c.misfired);
 	}
@@ -488,7 +488,7 @@ void sched_runtime_stop(int graceful) {
 		sched_log("worker %d: waiting up to %.1f s for %d running job(s)", uwsgi.mywid, budget / 1e6, running);
 	pthread_mutex_lock(&rt.lock);
 	while (graceful && !gil_held && rt.running &&
-	       pthread_cond_timedwait(&rt.idle_cond, &rt.lock, &deadline) != ETIMEDOUT)
+			pthread_cond_timedwait(&rt.idle_cond, &rt.lock, &deadline) != ETIMEDOUT)
 		;
 	int left = rt.running;
 	pthread_mutex_unlock(&rt.lock);

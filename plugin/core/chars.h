@@ -6,34 +6,28 @@
 #ifndef USCH_CHARS_H
 #define USCH_CHARS_H
 
-static inline int usch_is_digit(char c)
-{
+static inline int usch_is_digit(char c) {
 	return c >= '0' && c <= '9';
 }
 
-static inline int usch_is_lower(char c)
-{
+static inline int usch_is_lower(char c) {
 	return c >= 'a' && c <= 'z';
 }
 
-static inline int usch_is_upper(char c)
-{
+static inline int usch_is_upper(char c) {
 	return c >= 'A' && c <= 'Z';
 }
 
-static inline int usch_is_alpha(char c)
-{
+static inline int usch_is_alpha(char c) {
 	return usch_is_lower(c) || usch_is_upper(c);
 }
 
-static inline int usch_is_alnum(char c)
-{
+static inline int usch_is_alnum(char c) {
 	return usch_is_alpha(c) || usch_is_digit(c);
 }
 
 /* The C locale's isspace: space, \t, \n, \v, \f, \r. */
-static inline int usch_is_space(char c)
-{
+static inline int usch_is_space(char c) {
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 

@@ -14,17 +14,17 @@
 #include <stdint.h>
 
 struct usch_civil {
-	int year;   /* e.g. 2026 */
-	int mon;    /* 1-12 */
-	int mday;   /* 1-31 */
-	int hour;   /* 0-23 */
-	int min;    /* 0-59 */
-	int sec;    /* 0-59 */
+	int year; /* e.g. 2026 */
+	int mon;  /* 1-12 */
+	int mday; /* 1-31 */
+	int hour; /* 0-23 */
+	int min;  /* 0-59 */
+	int sec;  /* 0-59 */
 };
 
 int64_t usch_days_from_civil(int y, int m, int d);
 void usch_civil_from_days(int64_t days, int *y, int *m, int *d);
-int usch_weekday_from_days(int64_t days);      /* 0 = Sunday .. 6 = Saturday */
+int usch_weekday_from_days(int64_t days); /* 0 = Sunday .. 6 = Saturday */
 int usch_days_in_month(int y, int m);
 int usch_is_leap(int y);
 

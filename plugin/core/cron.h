@@ -29,26 +29,25 @@
  * may embed and copy it. Fields are private to cron_parse.c, which fills
  * them, and cron.c, which reads them (flags: cron_impl.h). */
 struct usch_cron {
-	uint64_t sec;          /* bit s: second s matches (0-59) */
-	uint64_t min;          /* bit m: minute m (0-59) */
-	uint64_t years[3];     /* bit y-1970 (1970-2099) */
-	uint32_t hour;         /* bit h (0-23) */
-	uint32_t dom;          /* bit d: plain day of month d (1-31) */
-	uint32_t dom_last;     /* bit n: "L-n", n days before the last day */
-	uint32_t dom_wd;       /* bit n: "nW", weekday nearest to day n */
-	uint16_t mon;          /* bit m (1-12) */
-	uint16_t flags;        /* FL_* in cron_impl.h */
-	uint8_t dow;           /* bit d: plain weekday d (0 = Sunday) */
-	uint8_t dow_last;      /* bit d: "dL", last weekday d of the month */
-	uint8_t dow_nth[7];    /* [d] bit n-1: "d#n" */
+	uint64_t sec;       /* bit s: second s matches (0-59) */
+	uint64_t min;       /* bit m: minute m (0-59) */
+	uint64_t years[3];  /* bit y-1970 (1970-2099) */
+	uint32_t hour;      /* bit h (0-23) */
+	uint32_t dom;       /* bit d: plain day of month d (1-31) */
+	uint32_t dom_last;  /* bit n: "L-n", n days before the last day */
+	uint32_t dom_wd;    /* bit n: "nW", weekday nearest to day n */
+	uint16_t mon;       /* bit m (1-12) */
+	uint16_t flags;     /* FL_* in cron_impl.h */
+	uint8_t dow;        /* bit d: plain weekday d (0 = Sunday) */
+	uint8_t dow_last;   /* bit d: "dL", last weekday d of the month */
+	uint8_t dow_nth[7]; /* [d] bit n-1: "d#n" */
 };
 typedef struct usch_cron usch_cron;
 size_t usch_cron_size(void);
 
 /* Parses expr (5, 6 or 7 fields, or a macro). job_id seeds H. Returns 0, or
  * -1 with a message like "field 2 (hour): 24 is out of range 0-23". */
-int usch_cron_parse(usch_cron *out, const char *expr, const char *job_id,
-		char *err, size_t errlen);
+int usch_cron_parse(usch_cron *out, const char *expr, const char *job_id, char *err, size_t errlen);
 
 /* True for @start: fires once when the scheduler starts, never by clock. */
 int usch_cron_is_start(const usch_cron *c);

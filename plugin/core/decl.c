@@ -25,9 +25,9 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	return job;
 }
 
-struct usch_job *usch_decl_parse(const char *option, const char *line,
-		const struct usch_decl_env *env, char *err, size_t errlen) {
-	struct decl_ctx c = {.option = option, .line = line, .env = env, .err = err, .errlen = errlen};
+struct usch_job *usch_decl_parse(
+		const char *option, const char *line, const struct usch_decl_env *env, char *err, size_t errlen) {
+	struct decl_ctx c = { .option = option, .line = line, .env = env, .err = err, .errlen = errlen };
 	const char *suffix = strncmp(option, "scheduler-", 10) ? option : option + 10;
 	int ret;
 	c.job = new_job(option, line, env);
@@ -63,7 +63,8 @@ int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids_ou
 		if (first < 0)
 			continue;
 		usch_idset_free(&ids);
-		return usch_fail(err, errlen, "%s \"%s\": duplicate job id \"%s\" (also %s \"%s\"): give one of them id=...",
+		return usch_fail(err, errlen,
+				"%s \"%s\": duplicate job id \"%s\" (also %s \"%s\"): give one of them id=...",
 				jobs[i]->option, jobs[i]->line, jobs[i]->id, jobs[first]->option, jobs[first]->line);
 	}
 	if (ids_out)

@@ -26,14 +26,14 @@
 #include "tz.h"
 
 struct usch_decl_env {
-	const usch_tz *default_tz;	/* scheduler-timezone, else the system zone */
-	int64_t now_us;			/* wall instant calendar triggers start from */
+	const usch_tz *default_tz; /* scheduler-timezone, else the system zone */
+	int64_t now_us;            /* wall instant calendar triggers start from */
 };
 
 /* Parses one declaration. Returns the job (index 0), or NULL with the
  * whole message in err. */
-struct usch_job *usch_decl_parse(const char *option, const char *line,
-		const struct usch_decl_env *env, char *err, size_t errlen);
+struct usch_job *usch_decl_parse(
+		const char *option, const char *line, const struct usch_decl_env *env, char *err, size_t errlen);
 
 /* Numbers the declared jobs and checks that their ids are unique (in
  * linear time: a hash set). Returns 0, or -1 with a message naming both
@@ -42,16 +42,16 @@ struct usch_job *usch_decl_parse(const char *option, const char *line,
 int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids, char *err, size_t errlen);
 
 enum usch_key_type {
-	USCH_KEY_STRING,	/* any non-empty text */
-	USCH_KEY_ARRAY,		/* a JSON array, kept as compact JSON */
-	USCH_KEY_OBJECT,	/* a JSON object, kept as compact JSON */
-	USCH_KEY_ZONE,		/* an IANA zone name */
-	USCH_KEY_DURATION,	/* min 0: zero allowed; min 1: must be > 0 */
-	USCH_KEY_INT,		/* a whole number in [min, max] */
+	USCH_KEY_STRING,   /* any non-empty text */
+	USCH_KEY_ARRAY,    /* a JSON array, kept as compact JSON */
+	USCH_KEY_OBJECT,   /* a JSON object, kept as compact JSON */
+	USCH_KEY_ZONE,     /* an IANA zone name */
+	USCH_KEY_DURATION, /* min 0: zero allowed; min 1: must be > 0 */
+	USCH_KEY_INT,      /* a whole number in [min, max] */
 	USCH_KEY_BOOL,
-	USCH_KEY_ENUM,		/* one of names */
-	USCH_KEY_INSTANT,	/* RFC 3339, read in the job's zone */
-	USCH_KEY_WORKERS,	/* worker ids: 1,3-4 */
+	USCH_KEY_ENUM,    /* one of names */
+	USCH_KEY_INSTANT, /* RFC 3339, read in the job's zone */
+	USCH_KEY_WORKERS, /* worker ids: 1,3-4 */
 };
 
 /* Keys are applied phase by phase: the zone first, then what is read in
@@ -70,12 +70,12 @@ struct usch_key_name {
 struct usch_key {
 	const char *name;
 	enum usch_key_type type;
-	size_t field;			/* offsetof(struct usch_job, ...) */
+	size_t field; /* offsetof(struct usch_job, ...) */
 	enum usch_key_phase phase;
-	long min, max;			/* INT bounds; DURATION min */
-	const struct usch_key_name *names;	/* ENUM: NULL-terminated */
-	const char *meaning;		/* README */
-	const char *dflt;		/* README */
+	long min, max;                     /* INT bounds; DURATION min */
+	const struct usch_key_name *names; /* ENUM: NULL-terminated */
+	const char *meaning;               /* README */
+	const char *dflt;                  /* README */
 };
 
 extern const struct usch_key usch_keys[];

@@ -14,8 +14,8 @@
 
 /* One key's value, as given once. */
 struct decl_value {
-	char *raw;		/* as written (line) or compact JSON (JSON form); NULL: not given */
-	json_t *json;		/* the value as JSON, or NULL for a plain word */
+	char *raw;    /* as written (line) or compact JSON (JSON form); NULL: not given */
+	json_t *json; /* the value as JSON, or NULL for a plain word */
 };
 
 struct decl_ctx {
@@ -25,10 +25,10 @@ struct decl_ctx {
 	char *err;
 	size_t errlen;
 	struct usch_job *job;
-	const char *kind;	/* "cron", "interval", "at", "every", "and", "or" */
-	char trig_text[DECL_TRIGGER_MAX];	/* the trigger as text */
-	json_t *combo;		/* and/or: the JSON array of child triggers (borrowed) */
-	struct decl_value values[DECL_MAX_KEYS];	/* by row of usch_keys */
+	const char *kind;                        /* "cron", "interval", "at", "every", "and", "or" */
+	char trig_text[DECL_TRIGGER_MAX];        /* the trigger as text */
+	json_t *combo;                           /* and/or: the JSON array of child triggers (borrowed) */
+	struct decl_value values[DECL_MAX_KEYS]; /* by row of usch_keys */
 };
 
 /* decl_ctx.c: writes `<option> "<line>": <reason>` into c->err; returns -1. */

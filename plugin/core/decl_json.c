@@ -7,7 +7,7 @@
 #include <string.h>
 #include "decl_impl.h"
 
-static const char *const KINDS[] = {"cron", "interval", "every", "at", "and", "or", NULL};
+static const char *const KINDS[] = { "cron", "interval", "every", "at", "and", "or", NULL };
 
 static int is_kind(const char *key) {
 	for (int i = 0; KINDS[i]; i++)
@@ -89,7 +89,8 @@ static int parse_object(struct decl_ctx *c, json_t *obj) {
 	if (!target)
 		return decl_fail(c, "needs a \"target\"");
 	if (!decl_is_target(target, strlen(target)))
-		return decl_fail(c, "no target: expected module:function, rpc:name, signal:N or exec:command after the %s",
+		return decl_fail(c,
+				"no target: expected module:function, rpc:name, signal:N or exec:command after the %s",
 				c->kind);
 	return decl_complete(c, target);
 }

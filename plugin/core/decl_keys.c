@@ -9,48 +9,55 @@
 #include "timefmt.h"
 
 static const struct usch_key_name COALESCE[] = {
-	{"earliest", USCH_COALESCE_EARLIEST}, {"latest", USCH_COALESCE_LATEST}, {"all", USCH_COALESCE_ALL}, {NULL, 0},
+	{ "earliest", USCH_COALESCE_EARLIEST },
+	{ "latest", USCH_COALESCE_LATEST },
+	{ "all", USCH_COALESCE_ALL },
+	{ NULL, 0 },
 };
 static const struct usch_key_name SCOPE[] = {
-	{"all", USCH_SCOPE_ALL}, {"once", USCH_SCOPE_ONCE}, {"workers", USCH_SCOPE_WORKERS},
-	{"cluster", USCH_SCOPE_CLUSTER}, {NULL, 0},
+	{ "all", USCH_SCOPE_ALL },
+	{ "once", USCH_SCOPE_ONCE },
+	{ "workers", USCH_SCOPE_WORKERS },
+	{ "cluster", USCH_SCOPE_CLUSTER },
+	{ NULL, 0 },
 };
 
 #define FIELD(f) offsetof(struct usch_job, f)
 
 const struct usch_key usch_keys[] = {
-	{"id", USCH_KEY_STRING, FIELD(id), USCH_PHASE_REST, 0, 0, NULL,
-	 "job name in logs and listings; duplicates are an error", "the target as written"},
-	{"args", USCH_KEY_ARRAY, FIELD(args_json), USCH_PHASE_REST, 0, 0, NULL,
-	 "positional arguments (rpc: each as a string)", "none"},
-	{"kwargs", USCH_KEY_OBJECT, FIELD(kwargs_json), USCH_PHASE_REST, 0, 0, NULL,
-	 "keyword arguments of a Python target", "none"},
-	{"tz", USCH_KEY_ZONE, FIELD(own_tz), USCH_PHASE_ZONE, 0, 0, NULL,
-	 "zone of cron, date and calendar triggers and of `start`/`end` without an offset",
-	 "`scheduler-timezone`, else the system zone"},
-	{"jitter", USCH_KEY_DURATION, FIELD(jitter_us), USCH_PHASE_REST, 0, 0, NULL,
-	 "random delay in [0, D] added to each fire", "0"},
-	{"misfire-grace", USCH_KEY_DURATION, FIELD(misfire_grace_us), USCH_PHASE_REST, 1, 0, NULL,
-	 "a fire later than this is not run, only logged", "no limit"},
-	{"coalesce", USCH_KEY_ENUM, FIELD(coalesce), USCH_PHASE_REST, 0, 0, COALESCE,
-	 "late fires: run once for the earliest or the latest, or run each", "latest"},
-	{"max-running", USCH_KEY_INT, FIELD(max_running), USCH_PHASE_REST, 1, 1000, NULL,
-	 "concurrent runs per worker; a fire that finds them busy is skipped and logged", "1"},
-	{"timeout", USCH_KEY_DURATION, FIELD(timeout_us), USCH_PHASE_REST, 1, 0, NULL,
-	 "a run longer than this is logged as overrunning; commands are killed", "none"},
-	{"start", USCH_KEY_INSTANT, FIELD(start_us), USCH_PHASE_WINDOW, 0, 0, NULL,
-	 "no fire before; an interval with `start` is anchored there", "none"},
-	{"end", USCH_KEY_INSTANT, FIELD(end_us), USCH_PHASE_WINDOW, 0, 0, NULL,
-	 "no fire after", "none"},
-	{"paused", USCH_KEY_BOOL, FIELD(paused), USCH_PHASE_REST, 0, 0, NULL,
-	 "declared and listed, never fired", "false"},
-	{"scope", USCH_KEY_ENUM, FIELD(scope), USCH_PHASE_REST, 0, 0, SCOPE,
-	 "`all`: every worker runs its own copy; `workers`: only those of `workers`; `once`: worker 1 only "
-	 "for now (shared-memory claims come next); `cluster` is refused until Legion support lands", "all"},
-	{"workers", USCH_KEY_WORKERS, FIELD(workers), USCH_PHASE_REST, 0, 0, NULL,
-	 "the workers of `scope=workers`", "none"},
-	{"app", USCH_KEY_STRING, FIELD(app), USCH_PHASE_REST, 0, 0, NULL,
-	 "the mountpoint of the app whose Python interpreter runs the job (`mount = /b=b.py`)", "the main app"},
+	{ "id", USCH_KEY_STRING, FIELD(id), USCH_PHASE_REST, 0, 0, NULL,
+			"job name in logs and listings; duplicates are an error", "the target as written" },
+	{ "args", USCH_KEY_ARRAY, FIELD(args_json), USCH_PHASE_REST, 0, 0, NULL,
+			"positional arguments (rpc: each as a string)", "none" },
+	{ "kwargs", USCH_KEY_OBJECT, FIELD(kwargs_json), USCH_PHASE_REST, 0, 0, NULL,
+			"keyword arguments of a Python target", "none" },
+	{ "tz", USCH_KEY_ZONE, FIELD(own_tz), USCH_PHASE_ZONE, 0, 0, NULL,
+			"zone of cron, date and calendar triggers and of `start`/`end` without an offset",
+			"`scheduler-timezone`, else the system zone" },
+	{ "jitter", USCH_KEY_DURATION, FIELD(jitter_us), USCH_PHASE_REST, 0, 0, NULL,
+			"random delay in [0, D] added to each fire", "0" },
+	{ "misfire-grace", USCH_KEY_DURATION, FIELD(misfire_grace_us), USCH_PHASE_REST, 1, 0, NULL,
+			"a fire later than this is not run, only logged", "no limit" },
+	{ "coalesce", USCH_KEY_ENUM, FIELD(coalesce), USCH_PHASE_REST, 0, 0, COALESCE,
+			"late fires: run once for the earliest or the latest, or run each", "latest" },
+	{ "max-running", USCH_KEY_INT, FIELD(max_running), USCH_PHASE_REST, 1, 1000, NULL,
+			"concurrent runs per worker; a fire that finds them busy is skipped and logged", "1" },
+	{ "timeout", USCH_KEY_DURATION, FIELD(timeout_us), USCH_PHASE_REST, 1, 0, NULL,
+			"a run longer than this is logged as overrunning; commands are killed", "none" },
+	{ "start", USCH_KEY_INSTANT, FIELD(start_us), USCH_PHASE_WINDOW, 0, 0, NULL,
+			"no fire before; an interval with `start` is anchored there", "none" },
+	{ "end", USCH_KEY_INSTANT, FIELD(end_us), USCH_PHASE_WINDOW, 0, 0, NULL, "no fire after", "none" },
+	{ "paused", USCH_KEY_BOOL, FIELD(paused), USCH_PHASE_REST, 0, 0, NULL, "declared and listed, never fired",
+			"false" },
+	{ "scope", USCH_KEY_ENUM, FIELD(scope), USCH_PHASE_REST, 0, 0, SCOPE,
+			"`all`: every worker runs its own copy; `workers`: only those of `workers`; `once`: worker 1 only "
+			"for now (shared-memory claims come next); `cluster` is refused until Legion support lands",
+			"all" },
+	{ "workers", USCH_KEY_WORKERS, FIELD(workers), USCH_PHASE_REST, 0, 0, NULL, "the workers of `scope=workers`",
+			"none" },
+	{ "app", USCH_KEY_STRING, FIELD(app), USCH_PHASE_REST, 0, 0, NULL,
+			"the mountpoint of the app whose Python interpreter runs the job (`mount = /b=b.py`)",
+			"the main app" },
 };
 
 const size_t usch_nkeys = sizeof(usch_keys) / sizeof(usch_keys[0]);
@@ -234,7 +241,7 @@ int decl_keys_apply(struct decl_ctx *c) {
 		for (size_t i = 0; i < usch_nkeys; i++) {
 			const struct usch_key *key = &usch_keys[i];
 			if (key->phase == (enum usch_key_phase) phase && c->values[i].raw &&
-			    set_value(c, key, &c->values[i]) < 0)
+					set_value(c, key, &c->values[i]) < 0)
 				return -1;
 		}
 	}
@@ -246,9 +253,14 @@ int decl_keys_apply(struct decl_ctx *c) {
 /* What a value of the row looks like, for the README. */
 static void value_text(const struct usch_key *key, char *buf, size_t len) {
 	static const char *const what[] = {
-		[USCH_KEY_STRING] = "text", [USCH_KEY_ARRAY] = "JSON array", [USCH_KEY_OBJECT] = "JSON object",
-		[USCH_KEY_ZONE] = "zone name", [USCH_KEY_DURATION] = "duration", [USCH_KEY_BOOL] = "`true` \\| `false`",
-		[USCH_KEY_INSTANT] = "RFC 3339", [USCH_KEY_WORKERS] = "ids: `1,3-4`",
+		[USCH_KEY_STRING] = "text",
+		[USCH_KEY_ARRAY] = "JSON array",
+		[USCH_KEY_OBJECT] = "JSON object",
+		[USCH_KEY_ZONE] = "zone name",
+		[USCH_KEY_DURATION] = "duration",
+		[USCH_KEY_BOOL] = "`true` \\| `false`",
+		[USCH_KEY_INSTANT] = "RFC 3339",
+		[USCH_KEY_WORKERS] = "ids: `1,3-4`",
 	};
 	size_t k = 0;
 	if (key->type == USCH_KEY_INT) {

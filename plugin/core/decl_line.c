@@ -13,7 +13,7 @@
 struct tok {
 	const char *s;
 	size_t len;
-	json_t *json;		/* the value after '=' (or exec:) as JSON, owned */
+	json_t *json; /* the value after '=' (or exec:) as JSON, owned */
 };
 
 /* key=value where key at least looks like one: the '=', else NULL. */
@@ -91,8 +91,8 @@ static int trigger_text(struct decl_ctx *c, const struct tok *toks, int n) {
 	size_t k = 0;
 	c->trig_text[0] = 0;
 	for (int i = 0; i < n; i++) {
-		int w = snprintf(c->trig_text + k, sizeof(c->trig_text) - k, "%s%.*s", i ? " " : "",
-				(int) toks[i].len, toks[i].s);
+		int w = snprintf(c->trig_text + k, sizeof(c->trig_text) - k, "%s%.*s", i ? " " : "", (int) toks[i].len,
+				toks[i].s);
 		if (w < 0 || (size_t) w >= sizeof(c->trig_text) - k)
 			return decl_fail(c, "the %s is too long", decl_trigger_noun(c));
 		k += (size_t) w;
@@ -105,7 +105,8 @@ static int record_keys(struct decl_ctx *c, struct tok *toks, int from, int n) {
 	for (int i = from; i < n; i++) {
 		const char *eq = key_end(&toks[i]);
 		if (!eq)
-			return decl_fail(c, "\"%.*s\": expected key=value after the target", (int) toks[i].len, toks[i].s);
+			return decl_fail(c, "\"%.*s\": expected key=value after the target", (int) toks[i].len,
+					toks[i].s);
 		const struct usch_key *key = known_key(&toks[i]);
 		if (!key) {
 			char known[256];
@@ -127,7 +128,8 @@ static int parse_line_tokens(struct decl_ctx *c, struct tok *toks, int n) {
 		if (decl_is_target(toks[i].s, toks[i].len) && !key_end(&toks[i]))
 			t = i;
 	if (t < 0)
-		return decl_fail(c, "no target: expected module:function, rpc:name, signal:N or exec:command after the %s",
+		return decl_fail(c,
+				"no target: expected module:function, rpc:name, signal:N or exec:command after the %s",
 				c->kind);
 	if (trigger_text(c, toks, t) < 0)
 		return -1;

@@ -36,11 +36,13 @@ static int python_target(struct decl_ctx *c, const char *text, const char *writt
 		return decl_fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
 	for (const char *p = text; *p; p++)
 		if (p != colon && !(decl_is_ident_char(*p) || *p == '.'))
-			return decl_fail(c, "target \"%s\": \"%c\" cannot appear in a Python module:function", written, *p);
+			return decl_fail(c, "target \"%s\": \"%c\" cannot appear in a Python module:function", written,
+					*p);
 	for (const char *p = text; *p; p++) {
 		int first = p == text || p[-1] == '.' || p[-1] == ':';
 		if (*p == '.' || *p == ':' ? first || !p[1] : first && usch_is_digit(*p))
-			return decl_fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
+			return decl_fail(
+					c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
 	}
 	c->job->kind = USCH_TARGET_PYTHON;
 	c->job->target = strdup(text);
@@ -49,7 +51,7 @@ static int python_target(struct decl_ctx *c, const char *text, const char *writt
 
 static int exec_target(struct decl_ctx *c, const char *text, const char *cmd) {
 	c->job->kind = USCH_TARGET_EXEC;
-	while (usch_is_space(*cmd))	/* "exec: cmd" */
+	while (usch_is_space(*cmd)) /* "exec: cmd" */
 		cmd++;
 	c->job->target = *cmd == '"' ? unquote(cmd) : strdup(cmd);
 	if (!c->job->target || !*c->job->target)
@@ -107,7 +109,8 @@ static int rpc_args(struct decl_ctx *c) {
 		ret = decl_fail(c, "out of memory");
 	for (size_t i = 0; i < n && !ret; i++) {
 		json_t *v = json_array_get(args, i);
-		char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *s = json_is_string(v) ? strdup(json_string_value(v))
+					    : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (!s) {
 			ret = decl_fail(c, "out of memory");
 			break;

@@ -19,10 +19,18 @@ const char *decl_trigger_noun(const struct decl_ctx *c) {
  * *out (NULL: the failure is already in c->err), or 0 when text is not of
  * that form. */
 static int calendar_trigger(struct decl_ctx *c, const char *text, usch_trigger **out) {
-	static const struct { const char *name; enum usch_cal_unit unit; } cal[] = {
-		{"day", USCH_CAL_DAYS}, {"days", USCH_CAL_DAYS}, {"week", USCH_CAL_WEEKS},
-		{"weeks", USCH_CAL_WEEKS}, {"month", USCH_CAL_MONTHS}, {"months", USCH_CAL_MONTHS},
-		{"year", USCH_CAL_YEARS}, {"years", USCH_CAL_YEARS},
+	static const struct {
+		const char *name;
+		enum usch_cal_unit unit;
+	} cal[] = {
+		{ "day", USCH_CAL_DAYS },
+		{ "days", USCH_CAL_DAYS },
+		{ "week", USCH_CAL_WEEKS },
+		{ "weeks", USCH_CAL_WEEKS },
+		{ "month", USCH_CAL_MONTHS },
+		{ "months", USCH_CAL_MONTHS },
+		{ "year", USCH_CAL_YEARS },
+		{ "years", USCH_CAL_YEARS },
 	};
 	struct usch_job *job = c->job;
 	char *end;
@@ -53,8 +61,8 @@ static int calendar_trigger(struct decl_ctx *c, const char *text, usch_trigger *
 	snprintf(compact, sizeof(compact), "%ld%s", n, end);
 	if (usch_duration_parse(compact, &ignored, why, sizeof(why)) == 0)
 		return 0;
-	decl_fail(c, "\"%s\": unknown unit \"%s\" (use us, ms, s, m, h, d, w, or days, weeks, months, years)",
-			text, end);
+	decl_fail(c, "\"%s\": unknown unit \"%s\" (use us, ms, s, m, h, d, w, or days, weeks, months, years)", text,
+			end);
 	return 1;
 }
 
@@ -114,7 +122,7 @@ static usch_trigger *make_trigger(struct decl_ctx *c, const char *kind, const ch
 
 /* and/or: every element is an object with one trigger key. */
 static usch_trigger *combo_trigger(struct decl_ctx *c) {
-	static const char *const child_kinds[] = {"cron", "interval", "every", "at", NULL};
+	static const char *const child_kinds[] = { "cron", "interval", "every", "at", NULL };
 	size_t n = json_array_size(c->combo), i;
 	if (n < 1)
 		return decl_fail(c, "\"%s\" needs an array of one or more triggers", c->kind), NULL;
@@ -133,8 +141,10 @@ static usch_trigger *combo_trigger(struct decl_ctx *c) {
 			}
 		}
 		if (!json_is_object(el) || json_object_size(el) != 1 || !kind) {
-			decl_fail(c, "\"%s\" element %zu: expected an object with one of \"cron\", \"interval\", "
-					"\"every\" or \"at\"", c->kind, i + 1);
+			decl_fail(c,
+					"\"%s\" element %zu: expected an object with one of \"cron\", \"interval\", "
+					"\"every\" or \"at\"",
+					c->kind, i + 1);
 			ok = 0;
 			break;
 		}
@@ -148,8 +158,8 @@ static usch_trigger *combo_trigger(struct decl_ctx *c) {
 	if (ok) {
 		/* takes the children, also when it fails */
 		char why[128];
-		t = !strcmp(c->kind, "and") ? usch_trigger_and(kids, n, why, sizeof(why)) :
-			usch_trigger_or(kids, n, why, sizeof(why));
+		t = !strcmp(c->kind, "and") ? usch_trigger_and(kids, n, why, sizeof(why))
+					    : usch_trigger_or(kids, n, why, sizeof(why));
 		if (!t)
 			decl_fail(c, "%s", why);
 	}
@@ -183,15 +193,16 @@ int decl_build_trigger(struct decl_ctx *c) {
 		if (!job->trigger)
 			return -1;
 		if (usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->start_us == INT64_MIN &&
-		    job->end_us != INT64_MAX)
+				job->end_us != INT64_MAX)
 			/* an unanchored interval runs on each worker's elapsed time,
 			 * where a wall-clock end= would never be reached */
-			return decl_fail(c, "end= on an interval needs start= too (without start= the interval "
+			return decl_fail(c,
+					"end= on an interval needs start= too (without start= the interval "
 					"counts from each worker's start)");
 		job->start_on_boot = usch_trigger_is_start(job->trigger);
 		int calendar = usch_trigger_kind(job->trigger) == USCH_TRIGGER_CALENDAR;
 		if (calendar && job->start_us == INT64_MIN) {
-			job->start_us = c->env->now_us + 1;	/* first fire one interval on */
+			job->start_us = c->env->now_us + 1; /* first fire one interval on */
 			implicit_start = 1;
 		}
 		job->anchored = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->start_us != INT64_MIN;
@@ -201,4 +212,3 @@ int decl_build_trigger(struct decl_ctx *c) {
 		return decl_fail(c, implicit_start ? "end= is in the past" : "start= is after end=");
 	return 0;
 }
-

@@ -19,6 +19,6 @@ int usch_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
 /* The same with a prefix (NULL or "" for none) and a va_list, for the
  * wrappers that add their own context. */
 int usch_vfail(char *err, size_t errlen, const char *prefix, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
+		__attribute__((format(printf, 4, 0)));
 
 #endif

@@ -12,10 +12,10 @@
 
 struct usch_idset {
 	struct usch_idslot {
-		const char *id;		/* NULL: empty */
+		const char *id; /* NULL: empty */
 		size_t index;
-	} *slots;
-	size_t cap;			/* a power of two */
+	} * slots;
+	size_t cap; /* a power of two */
 };
 
 /* Room for n ids. Returns 0, or -1 with the reason in err. */

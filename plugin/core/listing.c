@@ -47,14 +47,13 @@ int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t ba
 		return -1;
 	char base[64], trig[1024], when[64], utc[64], workers[USCH_WORKERS_TEXT_MAX];
 	usch_rfc3339_format(base_us, usch_tz_utc(), base, sizeof(base));
-	fprintf(f, "%zu job%s, next %d fire%s after %s\n", njobs, njobs == 1 ? "" : "s", n,
-			n == 1 ? "" : "s", base);
+	fprintf(f, "%zu job%s, next %d fire%s after %s\n", njobs, njobs == 1 ? "" : "s", n, n == 1 ? "" : "s", base);
 	for (size_t i = 0; i < njobs; i++) {
 		const struct usch_job *job = jobs[i];
 		usch_trigger_describe(job->trigger, trig, sizeof(trig));
 		usch_workers_format(&job->workers, workers, sizeof(workers));
-		fprintf(f, "\n%s\n  trigger  %s\n  target   %s%s\n  scope    %s%s%s\n  tz       %s\n", job->id,
-				trig, kind_text(job), job->target, scope_text(job), *workers ? " " : "", workers,
+		fprintf(f, "\n%s\n  trigger  %s\n  target   %s%s\n  scope    %s%s%s\n  tz       %s\n", job->id, trig,
+				kind_text(job), job->target, scope_text(job), *workers ? " " : "", workers,
 				usch_tz_name(job->tz));
 		if (job->paused) {
 			fprintf(f, "  next     (paused)\n");
@@ -85,9 +84,8 @@ static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int6
 	if (!target)
 		return NULL;
 	snprintf(target, tlen, "%s%s", kind_text(job), job->target);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", job->id, "trigger", trig,
-			"target", target, "scope", scope_text(job), "tz", usch_tz_name(job->tz),
-			"paused", job->paused);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", job->id, "trigger", trig, "target", target,
+			"scope", scope_text(job), "tz", usch_tz_name(job->tz), "paused", job->paused);
 	free(target);
 	if (!o)
 		return NULL;

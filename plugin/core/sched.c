@@ -40,8 +40,7 @@ static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_
 	usch_timerq_insert(&s->q, &e->timer, deadline);
 }
 
-static void init_entry(struct usch_entry *e, const struct usch_job *job,
-		int64_t now_mono, int64_t now_wall) {
+static void init_entry(struct usch_entry *e, const struct usch_job *job, int64_t now_mono, int64_t now_wall) {
 	e->job = job;
 	usch_timer_init(&e->timer);
 	e->wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
@@ -66,8 +65,8 @@ static int entry_less(const struct usch_timer *a, const struct usch_timer *b) {
 	return a->seq < b->seq;
 }
 
-int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n,
-		int64_t now_mono, int64_t now_wall, char *err, size_t errlen) {
+int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n, int64_t now_mono, int64_t now_wall,
+		char *err, size_t errlen) {
 	usch_timerq_init(&s->q, entry_less);
 	s->n = 0;
 	s->wall_minus_mono = now_wall - now_mono;
@@ -124,7 +123,7 @@ struct due {
 
 static struct due collect_due(const struct usch_entry *e, int64_t now_tl) {
 	const struct usch_trigger *t = e->job->trigger;
-	struct due d = {.first = e->next, .last = e->next, .count = 1};
+	struct due d = { .first = e->next, .last = e->next, .count = 1 };
 	if (e->job->start_on_boot) {
 		d.after = INT64_MAX;
 		return d;
@@ -151,10 +150,10 @@ int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t
  * (APScheduler 4's CoalescePolicy): earliest or latest runs once for all
  * the due fires, all runs each; a fire later than misfire-grace is handed
  * over marked misfired, for the caller to count and not run. */
-static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int64_t to_wall,
-		usch_fire_fn fire, void *ctx) {
+static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int64_t to_wall, usch_fire_fn fire,
+		void *ctx) {
 	const struct usch_job *job = e->job;
-	struct usch_fire f = {.job = job, .missed = d->count - 1};
+	struct usch_fire f = { .job = job, .missed = d->count - 1 };
 	if (job->coalesce == USCH_COALESCE_ALL && d->count > 1) {
 		f.missed = 0;
 		for (int64_t t = d->first, k = 0; t != INT64_MAX && t <= now_tl && k < d->count; k++) {
@@ -171,8 +170,7 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 	fire(ctx, &f);
 }
 
-int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall,
-		usch_fire_fn fire, void *ctx) {
+int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall, usch_fire_fn fire, void *ctx) {
 	int64_t offset = now_wall - now_mono;
 	int64_t drift = offset - s->wall_minus_mono;
 	if (drift > USCH_CLOCK_STEP_US || drift < -USCH_CLOCK_STEP_US)

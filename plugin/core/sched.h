@@ -18,20 +18,20 @@
 
 struct usch_fire {
 	const struct usch_job *job;
-	int64_t scheduled_us;	/* wall µs of the fire's scheduled instant */
-	int64_t missed;		/* due fires coalesced into this one */
-	int misfired;		/* later than misfire-grace: count it, do not run it */
+	int64_t scheduled_us; /* wall µs of the fire's scheduled instant */
+	int64_t missed;       /* due fires coalesced into this one */
+	int misfired;         /* later than misfire-grace: count it, do not run it */
 };
 
 typedef void (*usch_fire_fn)(void *ctx, const struct usch_fire *fire);
 
 struct usch_entry {
 	const struct usch_job *job;
-	struct usch_timer timer;	/* deadline: monotonic µs */
-	int wall;		/* evaluated on the wall timeline */
-	int64_t shift;		/* mono jobs: trigger timeline = mono + shift */
-	int64_t next;		/* next fire on the trigger's timeline */
-	int64_t last;		/* last fire on the trigger's timeline */
+	struct usch_timer timer; /* deadline: monotonic µs */
+	int wall;                /* evaluated on the wall timeline */
+	int64_t shift;           /* mono jobs: trigger timeline = mono + shift */
+	int64_t next;            /* next fire on the trigger's timeline */
+	int64_t last;            /* last fire on the trigger's timeline */
 };
 
 struct usch_sched {
@@ -39,13 +39,13 @@ struct usch_sched {
 	struct usch_entry *entries;
 	size_t n;
 	int64_t wall_minus_mono;
-	uint64_t rng;		/* jitter; seeded from the clock, see usch_sched_seed */
+	uint64_t rng; /* jitter; seeded from the clock, see usch_sched_seed */
 };
 
 /* Computes every job's first fire. Returns 0, or -1 with the reason in
  * err (out of memory). */
-int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n,
-		int64_t now_mono, int64_t now_wall, char *err, size_t errlen);
+int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n, int64_t now_mono, int64_t now_wall,
+		char *err, size_t errlen);
 void usch_sched_free(struct usch_sched *s);
 
 /* Fixes the jitter sequence (tests); seed != 0. */
@@ -60,7 +60,6 @@ int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t
  * declaration order) and as each job's coalesce and misfire-grace say,
  * reschedules, and returns the monotonic deadline of
  * the next fire (INT64_MAX when nothing is left to fire). */
-int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall,
-		usch_fire_fn fire, void *ctx);
+int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall, usch_fire_fn fire, void *ctx);
 
 #endif

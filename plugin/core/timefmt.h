@@ -43,8 +43,7 @@ int usch_duration_format(int64_t us, char *buf, size_t len);
  * instant after the gap), one that a fall-back fold repeats gives its
  * first occurrence. Years 0000-9999; leap seconds (:60) are refused.
  * Returns 0, or -1 with a message in err. */
-int usch_datetime_parse(const char *s, const usch_tz *tz, int64_t *out_us,
-		char *err, size_t errlen);
+int usch_datetime_parse(const char *s, const usch_tz *tz, int64_t *out_us, char *err, size_t errlen);
 
 /* Writes instant us as RFC 3339 with the UTC offset tz (NULL: UTC) has at
  * that instant: "2026-03-29T03:00:00+02:00". UTC is written "+00:00",

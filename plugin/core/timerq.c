@@ -9,29 +9,25 @@
 
 #define INITIAL_CAP 16
 
-void usch_timer_init(struct usch_timer *t)
-{
+void usch_timer_init(struct usch_timer *t) {
 	t->deadline = 0;
 	t->seq = 0;
 	t->slot = 0;
 }
 
-int usch_timer_is_queued(const struct usch_timer *t)
-{
+int usch_timer_is_queued(const struct usch_timer *t) {
 	return t->slot != 0;
 }
 
 /* Strict order: seq is unique per queue, so no two queued nodes compare
  * equal and the heap order is a total one (deterministic pops). */
-int usch_timer_fifo_less(const struct usch_timer *a, const struct usch_timer *b)
-{
+int usch_timer_fifo_less(const struct usch_timer *a, const struct usch_timer *b) {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
 	return a->seq < b->seq;
 }
 
-void usch_timerq_init(struct usch_timerq *q, usch_timer_less_fn less)
-{
+void usch_timerq_init(struct usch_timerq *q, usch_timer_less_fn less) {
 	q->heap = NULL;
 	q->count = 0;
 	q->cap = 0;
@@ -39,21 +35,18 @@ void usch_timerq_init(struct usch_timerq *q, usch_timer_less_fn less)
 	q->less = less ? less : usch_timer_fifo_less;
 }
 
-void usch_timerq_free(struct usch_timerq *q)
-{
+void usch_timerq_free(struct usch_timerq *q) {
 	free(q->heap);
 	usch_timerq_init(q, q->less);
 }
 
-static void place(struct usch_timerq *q, size_t i, struct usch_timer *t)
-{
+static void place(struct usch_timerq *q, size_t i, struct usch_timer *t) {
 	q->heap[i] = t;
 	t->slot = i + 1;
 }
 
 /* Moves the node at i towards the root; returns its final index. */
-static size_t sift_up(struct usch_timerq *q, size_t i)
-{
+static size_t sift_up(struct usch_timerq *q, size_t i) {
 	struct usch_timer *t = q->heap[i];
 
 	while (i > 0) {
@@ -67,8 +60,7 @@ static size_t sift_up(struct usch_timerq *q, size_t i)
 	return i;
 }
 
-static void sift_down(struct usch_timerq *q, size_t i)
-{
+static void sift_down(struct usch_timerq *q, size_t i) {
 	struct usch_timer *t = q->heap[i];
 
 	for (;;) {
@@ -85,8 +77,7 @@ static void sift_down(struct usch_timerq *q, size_t i)
 	place(q, i, t);
 }
 
-int usch_timerq_reserve(struct usch_timerq *q, size_t n)
-{
+int usch_timerq_reserve(struct usch_timerq *q, size_t n) {
 	if (n <= q->cap)
 		return 0;
 	size_t cap = q->cap ? q->cap : INITIAL_CAP;
@@ -103,9 +94,7 @@ int usch_timerq_reserve(struct usch_timerq *q, size_t n)
 	return 0;
 }
 
-int usch_timerq_insert(struct usch_timerq *q, struct usch_timer *t,
-		int64_t deadline)
-{
+int usch_timerq_insert(struct usch_timerq *q, struct usch_timer *t, int64_t deadline) {
 	if (t->slot != 0)
 		return -1;
 	if (q->count == q->cap && usch_timerq_reserve(q, q->count + 1) < 0)
@@ -120,13 +109,11 @@ int usch_timerq_insert(struct usch_timerq *q, struct usch_timer *t,
 
 /* The slot check guards against a node queued in another queue, or a
  * stale slot left by usch_timerq_free. */
-static int owns(const struct usch_timerq *q, const struct usch_timer *t)
-{
+static int owns(const struct usch_timerq *q, const struct usch_timer *t) {
 	return t->slot != 0 && t->slot <= q->count && q->heap[t->slot - 1] == t;
 }
 
-int usch_timerq_remove(struct usch_timerq *q, struct usch_timer *t)
-{
+int usch_timerq_remove(struct usch_timerq *q, struct usch_timer *t) {
 	if (!owns(q, t))
 		return -1;
 	size_t i = t->slot - 1;
@@ -141,13 +128,11 @@ int usch_timerq_remove(struct usch_timerq *q, struct usch_timer *t)
 	return 0;
 }
 
-struct usch_timer *usch_timerq_peek(const struct usch_timerq *q)
-{
+struct usch_timer *usch_timerq_peek(const struct usch_timerq *q) {
 	return q->count ? q->heap[0] : NULL;
 }
 
-struct usch_timer *usch_timerq_pop(struct usch_timerq *q)
-{
+struct usch_timer *usch_timerq_pop(struct usch_timerq *q) {
 	struct usch_timer *t = usch_timerq_peek(q);
 
 	if (t)
@@ -155,7 +140,6 @@ struct usch_timer *usch_timerq_pop(struct usch_timerq *q)
 	return t;
 }
 
-size_t usch_timerq_count(const struct usch_timerq *q)
-{
+size_t usch_timerq_count(const struct usch_timerq *q) {
 	return q->count;
 }

@@ -21,9 +21,9 @@
 #include <stdint.h>
 
 struct usch_timer {
-	int64_t deadline;  /* µs on the caller's timeline; set by insert */
-	uint64_t seq;      /* insertion sequence, breaks ties (FIFO) */
-	size_t slot;       /* 1-based heap slot; 0 = not queued */
+	int64_t deadline; /* µs on the caller's timeline; set by insert */
+	uint64_t seq;     /* insertion sequence, breaks ties (FIFO) */
+	size_t slot;      /* 1-based heap slot; 0 = not queued */
 };
 
 /* A strict order: true when a must pop before b. It should end with the
@@ -40,8 +40,7 @@ struct usch_timerq {
 };
 
 /* The struct that embeds timer node `ptr` as member `member`. */
-#define USCH_TIMER_ENTRY(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define USCH_TIMER_ENTRY(ptr, type, member) ((type *) (void *) ((char *) (ptr) -offsetof(type, member)))
 
 /* A zero-filled node is a valid unqueued node; this is the same. */
 void usch_timer_init(struct usch_timer *t);
@@ -62,8 +61,7 @@ int usch_timerq_reserve(struct usch_timerq *q, size_t n);
 
 /* Queues t at deadline. Returns 0, or -1 when t is already queued or the
  * array cannot grow (t is then left unqueued). */
-int usch_timerq_insert(struct usch_timerq *q, struct usch_timer *t,
-		int64_t deadline);
+int usch_timerq_insert(struct usch_timerq *q, struct usch_timer *t, int64_t deadline);
 
 /* Unqueues t. Returns 0, or -1 when t is not in q. */
 int usch_timerq_remove(struct usch_timerq *q, struct usch_timer *t);

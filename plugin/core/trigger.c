@@ -27,11 +27,11 @@ struct calendar {
 	int n;
 	enum usch_cal_unit unit;
 	const usch_tz *tz;
-	int64_t anchor;        /* µs: fire 0 */
-	int year, mon, mday;   /* the anchor's local date */
-	int64_t days;          /* the same as a day count */
-	int64_t tod;           /* the anchor's local time of day, seconds */
-	int64_t frac;          /* the anchor's µs within its second */
+	int64_t anchor;      /* µs: fire 0 */
+	int year, mon, mday; /* the anchor's local date */
+	int64_t days;        /* the same as a day count */
+	int64_t tod;         /* the anchor's local time of day, seconds */
+	int64_t frac;        /* the anchor's µs within its second */
 };
 
 struct usch_trigger {
@@ -62,8 +62,7 @@ struct usch_trigger {
 };
 
 /* secs * 1e6 + frac, or INT64_MAX when that is past the timeline. */
-static int64_t secs_to_us(int64_t secs, int64_t frac)
-{
+static int64_t secs_to_us(int64_t secs, int64_t frac) {
 	if (secs > (INT64_MAX - frac) / USEC)
 		return INT64_MAX;
 	/* Only a broken caller gets here; next() rejects the clamped value as
@@ -73,14 +72,11 @@ static int64_t secs_to_us(int64_t secs, int64_t frac)
 	return secs * USEC + frac;
 }
 
-static const usch_tz *zone_or_utc(const usch_tz *tz)
-{
+static const usch_tz *zone_or_utc(const usch_tz *tz) {
 	return tz ? tz : usch_tz_utc();
 }
 
-static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock,
-		char *err, size_t errlen)
-{
+static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock, char *err, size_t errlen) {
 	usch_trigger *t = calloc(1, sizeof(*t));
 	if (!t) {
 		usch_fail(err, errlen, "out of memory");
@@ -95,9 +91,7 @@ static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock 
 
 /* ---- constructors ---- */
 
-usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
-		const usch_tz *tz, char *err, size_t errlen)
-{
+usch_trigger *usch_trigger_cron(const char *expr, const char *job_id, const usch_tz *tz, char *err, size_t errlen) {
 	if (!expr) {
 		usch_fail(err, errlen, "no cron expression");
 		return NULL;
@@ -120,9 +114,7 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
 	return t;
 }
 
-usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us,
-		char *err, size_t errlen)
-{
+usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us, char *err, size_t errlen) {
 	if (period_us <= 0) {
 		usch_fail(err, errlen, "the period must be greater than 0");
 		return NULL;
@@ -135,9 +127,7 @@ usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us,
 	return t;
 }
 
-usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz,
-		char *err, size_t errlen)
-{
+usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz, char *err, size_t errlen) {
 	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL, err, errlen);
 	if (!t)
 		return NULL;
@@ -146,16 +136,14 @@ usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz,
 	return t;
 }
 
-usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
-		int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen)
-{
+usch_trigger *usch_trigger_calendar(
+		int n, enum usch_cal_unit unit, int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen) {
 	if (n < 1) {
 		usch_fail(err, errlen, "the count must be at least 1");
 		return NULL;
 	}
-	if (unit != USCH_CAL_DAYS && unit != USCH_CAL_WEEKS &&
-			unit != USCH_CAL_MONTHS && unit != USCH_CAL_YEARS) {
-		usch_fail(err, errlen, "unknown calendar unit %d", (int)unit);
+	if (unit != USCH_CAL_DAYS && unit != USCH_CAL_WEEKS && unit != USCH_CAL_MONTHS && unit != USCH_CAL_YEARS) {
+		usch_fail(err, errlen, "unknown calendar unit %d", (int) unit);
 		return NULL;
 	}
 	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL, err, errlen);
@@ -174,36 +162,32 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
 	return t;
 }
 
-static const char *combinator_name(enum usch_trigger_kind kind)
-{
+static const char *combinator_name(enum usch_trigger_kind kind) {
 	return kind == USCH_TRIGGER_AND ? "and" : "or";
 }
 
-static int check_children(enum usch_trigger_kind kind, usch_trigger *const *children,
-		size_t n, char *err, size_t errlen)
-{
+static int check_children(
+		enum usch_trigger_kind kind, usch_trigger *const *children, size_t n, char *err, size_t errlen) {
 	if (!children || n == 0)
 		return usch_fail(err, errlen, "%s needs one or more triggers", combinator_name(kind));
 	if (n > SIZE_MAX / sizeof(usch_trigger *))
 		return usch_fail(err, errlen, "too many triggers");
 	for (size_t i = 0; i < n; i++)
 		if (!children[i])
-			return usch_fail(err, errlen, "%s: trigger %zu of %zu is missing",
-					combinator_name(kind), i + 1, n);
+			return usch_fail(err, errlen, "%s: trigger %zu of %zu is missing", combinator_name(kind), i + 1,
+					n);
 	return 0;
 }
 
 /* Ownership passes in whatever happens, so the caller has one cleanup path
  * whichever step failed. */
-static void free_children(usch_trigger *const *children, size_t n)
-{
+static void free_children(usch_trigger *const *children, size_t n) {
 	for (size_t i = 0; children && i < n; i++)
 		usch_trigger_free(children[i]);
 }
 
-static usch_trigger *combinator(enum usch_trigger_kind kind,
-		usch_trigger *const *children, size_t n, char *err, size_t errlen)
-{
+static usch_trigger *combinator(
+		enum usch_trigger_kind kind, usch_trigger *const *children, size_t n, char *err, size_t errlen) {
 	if (check_children(kind, children, n, err, errlen) < 0) {
 		free_children(children, n);
 		return NULL;
@@ -227,21 +211,15 @@ static usch_trigger *combinator(enum usch_trigger_kind kind,
 	return t;
 }
 
-usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n,
-		char *err, size_t errlen)
-{
+usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n, char *err, size_t errlen) {
 	return combinator(USCH_TRIGGER_AND, children, n, err, errlen);
 }
 
-usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n,
-		char *err, size_t errlen)
-{
+usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n, char *err, size_t errlen) {
 	return combinator(USCH_TRIGGER_OR, children, n, err, errlen);
 }
 
-int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us,
-		char *err, size_t errlen)
-{
+int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us, char *err, size_t errlen) {
 	if (start_us > end_us)
 		return usch_fail(err, errlen, "the window starts after it ends");
 	t->start = start_us;
@@ -249,8 +227,7 @@ int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us,
 	return 0;
 }
 
-void usch_trigger_free(usch_trigger *t)
-{
+void usch_trigger_free(usch_trigger *t) {
 	if (!t)
 		return;
 	switch (t->kind) {
@@ -270,18 +247,15 @@ void usch_trigger_free(usch_trigger *t)
 	free(t);
 }
 
-enum usch_trigger_kind usch_trigger_kind(const usch_trigger *t)
-{
+enum usch_trigger_kind usch_trigger_kind(const usch_trigger *t) {
 	return t->kind;
 }
 
-enum usch_clock usch_trigger_clock(const usch_trigger *t)
-{
+enum usch_clock usch_trigger_clock(const usch_trigger *t) {
 	return t->clock;
 }
 
-int usch_trigger_is_start(const usch_trigger *t)
-{
+int usch_trigger_is_start(const usch_trigger *t) {
 	return t->kind == USCH_TRIGGER_CRON && usch_cron_is_start(t->u.cron.cron);
 }
 
@@ -289,8 +263,7 @@ int usch_trigger_is_start(const usch_trigger *t)
 
 /* cron.c works in whole seconds: its next after floor(T) is at least
  * floor(T) + 1 s, hence strictly after T whatever T's µs part. */
-static int64_t cron_next(const usch_trigger *t, int64_t after)
-{
+static int64_t cron_next(const usch_trigger *t, int64_t after) {
 	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, usch_floor_div(after, USEC));
 	if (s == INT64_MAX)
 		return INT64_MAX;
@@ -299,66 +272,62 @@ static int64_t cron_next(const usch_trigger *t, int64_t after)
 
 /* Unsigned arithmetic: after - anchor and the step offset may exceed
  * INT64_MAX (anchor far negative, after far positive) but never 2^64. */
-static int64_t interval_next(const usch_trigger *t, int64_t after)
-{
+static int64_t interval_next(const usch_trigger *t, int64_t after) {
 	int64_t a = t->u.interval.anchor;
-	uint64_t p = (uint64_t)t->u.interval.period;
+	uint64_t p = (uint64_t) t->u.interval.period;
 
 	if (after < a)
 		return a;
-	uint64_t diff = (uint64_t)after - (uint64_t)a;
+	uint64_t diff = (uint64_t) after - (uint64_t) a;
 	uint64_t base = diff - diff % p;
 	if (base > UINT64_MAX - p)
 		return INT64_MAX;
 	uint64_t offset = base + p;
-	uint64_t room = (uint64_t)INT64_MAX - (uint64_t)a;
+	uint64_t room = (uint64_t) INT64_MAX - (uint64_t) a;
 	if (offset >= room)
 		return INT64_MAX;
 	/* a + offset fits int64 (offset < room), so the modular sum is it. */
-	return (int64_t)((uint64_t)a + offset);
+	return (int64_t) ((uint64_t) a + offset);
 }
 
-static int64_t date_next(const usch_trigger *t, int64_t after)
-{
+static int64_t date_next(const usch_trigger *t, int64_t after) {
 	return t->u.date.at > after ? t->u.date.at : INT64_MAX;
 }
 
 /* The local date of fire k as a day count; -1 when past the timeline. */
-static int cal_day(const struct calendar *c, int64_t k, int64_t *day)
-{
+static int cal_day(const struct calendar *c, int64_t k, int64_t *day) {
 	int64_t step, units;
 
 	switch (c->unit) {
 	case USCH_CAL_DAYS:
 	case USCH_CAL_WEEKS:
-		step = c->unit == USCH_CAL_WEEKS ? 7 * (int64_t)c->n : c->n;
+		step = c->unit == USCH_CAL_WEEKS ? 7 * (int64_t) c->n : c->n;
 		if (__builtin_mul_overflow(k, step, &units) || units > MAX_DAYS)
 			return -1;
 		*day = c->days + units;
 		return *day > MAX_DAYS ? -1 : 0;
 	case USCH_CAL_MONTHS:
 	case USCH_CAL_YEARS:
-		step = c->unit == USCH_CAL_YEARS ? 12 * (int64_t)c->n : c->n;
-		if (__builtin_mul_overflow(k, step, &units) || units > 12 * (int64_t)MAX_YEAR)
+		step = c->unit == USCH_CAL_YEARS ? 12 * (int64_t) c->n : c->n;
+		if (__builtin_mul_overflow(k, step, &units) || units > 12 * (int64_t) MAX_YEAR)
 			return -1;
 		break;
 	default:
 		return -1;
 	}
-	int64_t month = (int64_t)c->year * 12 + (c->mon - 1) + units;
+	int64_t month = (int64_t) c->year * 12 + (c->mon - 1) + units;
 	int64_t y = usch_floor_div(month, 12);
 	if (y > MAX_YEAR)
 		return -1;
-	int m = (int)(month - y * 12) + 1;
+	int m = (int) (month - y * 12) + 1;
 	/* Clamp from the anchor's day, so Jan 31 -> Feb 28 -> Mar 31. */
 	int d = c->mday;
-	int dim = usch_days_in_month((int)y, m);
-	*day = usch_days_from_civil((int)y, m, d < dim ? d : dim);
+	int dim = usch_days_in_month((int) y, m);
+	*day = usch_days_from_civil((int) y, m, d < dim ? d : dim);
 	return *day > MAX_DAYS ? -1 : 0;
 }
 
-static int64_t cal_fire(const struct calendar *c, int64_t k)
-{
+static int64_t cal_fire(const struct calendar *c, int64_t k) {
 	int64_t day, at[2];
 
 	/* The anchor is a real instant: fire 0 is it, even when its wall time
@@ -377,8 +346,7 @@ static int64_t cal_fire(const struct calendar *c, int64_t k)
  * lands on the fire in or before after's local month (or day); two more
  * steps back are a margin of at least two days, more than any UTC offset
  * change, so local order and instant order cannot disagree there. */
-static int64_t cal_first_k(const struct calendar *c, int64_t after)
-{
+static int64_t cal_first_k(const struct calendar *c, int64_t after) {
 	if (after < c->anchor)
 		return 0;
 	int64_t local = usch_tz_to_local(c->tz, usch_floor_div(after, USEC));
@@ -387,19 +355,19 @@ static int64_t cal_first_k(const struct calendar *c, int64_t after)
 
 	if (c->unit == USCH_CAL_DAYS || c->unit == USCH_CAL_WEEKS) {
 		units = day - c->days;
-		step = c->unit == USCH_CAL_WEEKS ? 7 * (int64_t)c->n : c->n;
-	} else {
+		step = c->unit == USCH_CAL_WEEKS ? 7 * (int64_t) c->n : c->n;
+	}
+	else {
 		int y, m, d;
 		usch_civil_from_days(day, &y, &m, &d);
-		units = ((int64_t)y * 12 + m) - ((int64_t)c->year * 12 + c->mon);
-		step = c->unit == USCH_CAL_YEARS ? 12 * (int64_t)c->n : c->n;
+		units = ((int64_t) y * 12 + m) - ((int64_t) c->year * 12 + c->mon);
+		step = c->unit == USCH_CAL_YEARS ? 12 * (int64_t) c->n : c->n;
 	}
 	int64_t k = units / step - 2;
 	return k > 0 ? k : 0;
 }
 
-static int64_t calendar_next(const usch_trigger *t, int64_t after)
-{
+static int64_t calendar_next(const usch_trigger *t, int64_t after) {
 	const struct calendar *c = &t->u.cal;
 
 	/* Fires never decrease with k (each is a later local date), so the
@@ -411,8 +379,7 @@ static int64_t calendar_next(const usch_trigger *t, int64_t after)
 	}
 }
 
-static int64_t or_next(const usch_trigger *t, int64_t after)
-{
+static int64_t or_next(const usch_trigger *t, int64_t after) {
 	int64_t best = INT64_MAX;
 
 	for (size_t i = 0; i < t->u.combo.n; i++) {
@@ -428,8 +395,7 @@ static int64_t or_next(const usch_trigger *t, int64_t after)
  * the latest answer, until all answer c. Bounded by rounds and by the
  * window's end, since children may never agree (interval 2 s vs interval
  * 2 s shifted by 1 s). */
-static int64_t and_next(const usch_trigger *t, int64_t after)
-{
+static int64_t and_next(const usch_trigger *t, int64_t after) {
 	int64_t c = INT64_MIN;
 
 	for (size_t i = 0; i < t->u.combo.n; i++) {
@@ -454,8 +420,7 @@ static int64_t and_next(const usch_trigger *t, int64_t after)
 	return INT64_MAX;
 }
 
-static int64_t kind_next(const usch_trigger *t, int64_t after)
-{
+static int64_t kind_next(const usch_trigger *t, int64_t after) {
 	switch (t->kind) {
 	case USCH_TRIGGER_CRON:
 		return cron_next(t, after);
@@ -473,8 +438,7 @@ static int64_t kind_next(const usch_trigger *t, int64_t after)
 	return INT64_MAX;
 }
 
-int64_t usch_trigger_next(const usch_trigger *t, int64_t after_us)
-{
+int64_t usch_trigger_next(const usch_trigger *t, int64_t after_us) {
 	/* "Not before start" is "strictly after start - 1 µs". */
 	if (t->start != INT64_MIN && after_us < t->start - 1)
 		after_us = t->start - 1;
@@ -496,9 +460,7 @@ struct out {
 	size_t pos;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void put(struct out *o, const char *fmt, ...)
-{
+__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...) {
 	va_list ap;
 	size_t room = o->pos < o->len ? o->len - o->pos : 0;
 
@@ -506,36 +468,35 @@ static void put(struct out *o, const char *fmt, ...)
 	int n = vsnprintf(room ? o->buf + o->pos : NULL, room, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		o->pos += (size_t)n;
+		o->pos += (size_t) n;
 }
 
 /* timefmt.c writes the same forms the listing and the parser use. */
-static void put_duration(struct out *o, int64_t us)
-{
+static void put_duration(struct out *o, int64_t us) {
 	char buf[32];
 
 	if (usch_duration_format(us, buf, sizeof(buf)) < 0)
-		put(o, "%lldus", (long long)us);
+		put(o, "%lldus", (long long) us);
 	else
 		put(o, "%s", buf);
 }
 
 /* RFC 3339 covers years 0000-9999 only; past that, the raw count. */
-static void put_instant(struct out *o, int64_t us, const usch_tz *tz)
-{
+static void put_instant(struct out *o, int64_t us, const usch_tz *tz) {
 	char buf[USCH_RFC3339_MAX];
 
 	if (usch_rfc3339_format(us, tz, buf, sizeof(buf)) < 0)
-		put(o, "%lldus since the epoch", (long long)us);
+		put(o, "%lldus since the epoch", (long long) us);
 	else
 		put(o, "%s", buf);
 }
 
-static void put_trigger(struct out *o, const usch_trigger *t)
-{
+static void put_trigger(struct out *o, const usch_trigger *t) {
 	static const char *const unit_name[] = {
-		[USCH_CAL_DAYS] = "day", [USCH_CAL_WEEKS] = "week",
-		[USCH_CAL_MONTHS] = "month", [USCH_CAL_YEARS] = "year",
+		[USCH_CAL_DAYS] = "day",
+		[USCH_CAL_WEEKS] = "week",
+		[USCH_CAL_MONTHS] = "month",
+		[USCH_CAL_YEARS] = "year",
 	};
 
 	switch (t->kind) {
@@ -551,8 +512,7 @@ static void put_trigger(struct out *o, const usch_trigger *t)
 		put_instant(o, t->u.date.at, t->u.date.tz);
 		return;
 	case USCH_TRIGGER_CALENDAR:
-		put(o, "every %d %s%s", t->u.cal.n, unit_name[t->u.cal.unit],
-				t->u.cal.n == 1 ? "" : "s");
+		put(o, "every %d %s%s", t->u.cal.n, unit_name[t->u.cal.unit], t->u.cal.n == 1 ? "" : "s");
 		return;
 	case USCH_TRIGGER_AND:
 	case USCH_TRIGGER_OR:
@@ -567,8 +527,7 @@ static void put_trigger(struct out *o, const usch_trigger *t)
 	}
 }
 
-size_t usch_trigger_describe(const usch_trigger *t, char *buf, size_t len)
-{
+size_t usch_trigger_describe(const usch_trigger *t, char *buf, size_t len) {
 	struct out o = { buf, len, 0 };
 
 	if (len)

@@ -55,8 +55,7 @@ enum usch_cal_unit {
 
 /* Parses expr with usch_cron_parse (job_id seeds H) and keeps the text for
  * usch_trigger_describe. tz NULL means UTC. */
-usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
-		const usch_tz *tz, char *err, size_t errlen);
+usch_trigger *usch_trigger_cron(const char *expr, const char *job_id, const usch_tz *tz, char *err, size_t errlen);
 
 /* Fires at anchor + k * period, k = 0, 1, 2 ...: the anchor is the first
  * fire. For "first fire one interval after start" pass start + period.
@@ -64,12 +63,10 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id,
  * is a MONO trigger (the scheduler passes monotonic µs and a monotonic
  * anchor); inside a WALL combinator it runs on the wall timeline, so its
  * anchor must then be a wall instant. */
-usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us,
-		char *err, size_t errlen);
+usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us, char *err, size_t errlen);
 
 /* Fires once at at_us. tz (NULL = UTC) is only used by describe. */
-usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz,
-		char *err, size_t errlen);
+usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz, char *err, size_t errlen);
 
 /* Fires at the anchor, then every n units later at the anchor's wall-clock
  * time in tz (NULL = UTC). Each fire is computed from the anchor, not from
@@ -78,8 +75,8 @@ usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz,
  * time in a DST gap fires at the transition instant (the first instant
  * after the gap); a repeated wall time fires at its first occurrence.
  * n >= 1. */
-usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
-		int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen);
+usch_trigger *usch_trigger_calendar(
+		int n, enum usch_cal_unit unit, int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen);
 
 /* Combinators. They take ownership of the n >= 1 children in every case:
  * on failure the children are freed too. The array itself is copied.
@@ -88,15 +85,12 @@ usch_trigger *usch_trigger_calendar(int n, enum usch_cal_unit unit,
  * USCH_TRIGGER_AND_MAX_ROUNDS rounds or past the AND's window end, since
  * children may never agree (every even vs every odd second). Each round
  * moves past at least one child's fire, so the bound also caps the cost. */
-usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n,
-		char *err, size_t errlen);
-usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n,
-		char *err, size_t errlen);
+usch_trigger *usch_trigger_and(usch_trigger *const *children, size_t n, char *err, size_t errlen);
+usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n, char *err, size_t errlen);
 
 /* No fire before start_us nor after end_us (both included); INT64_MIN /
  * INT64_MAX for "no bound". Returns 0, or -1 when start_us > end_us. */
-int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us,
-		char *err, size_t errlen);
+int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us, char *err, size_t errlen);
 
 /* The first fire strictly after after_us, or INT64_MAX when none. */
 int64_t usch_trigger_next(const usch_trigger *t, int64_t after_us);

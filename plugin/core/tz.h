@@ -17,7 +17,7 @@ typedef struct usch_tz usch_tz;
  * /usr/share/zoneinfo. Returns NULL and writes a message into err. */
 usch_tz *usch_tz_load(const char *name, char *err, size_t errlen);
 void usch_tz_free(usch_tz *tz);
-const usch_tz *usch_tz_utc(void);      /* static, never freed */
+const usch_tz *usch_tz_utc(void); /* static, never freed */
 const char *usch_tz_name(const usch_tz *tz);
 
 /* UTC offset (seconds east of Greenwich) in force at instant t. */

@@ -10,24 +10,24 @@
 
 /* Footer arithmetic works on years that fit an int; beyond ~142 million
  * years nobody schedules anything, so instants are clamped there. */
-#define T_LIMIT ((int64_t)1 << 52)
+#define T_LIMIT ((int64_t) 1 << 52)
 
 /* A POSIX TZ rule date: Jn (1-365, no Feb 29), n (0-365), Mm.w.d */
 struct rule_date {
-	char kind;      /* 'J', 'D' or 'M' */
+	char kind; /* 'J', 'D' or 'M' */
 	int m, w, d, n;
-	int32_t secs;   /* local time of day, may be negative or > 24h */
+	int32_t secs; /* local time of day, may be negative or > 24h */
 };
 
 struct usch_tz {
 	char *name;
-	size_t n;               /* table transitions that change the offset */
-	int64_t *at;            /* ascending */
-	int32_t *off;           /* offset from at[i] until at[i+1] */
-	int32_t off0;           /* before at[0] (time type 0, RFC 8536) */
+	size_t n;     /* table transitions that change the offset */
+	int64_t *at;  /* ascending */
+	int32_t *off; /* offset from at[i] until at[i+1] */
+	int32_t off0; /* before at[0] (time type 0, RFC 8536) */
 	int32_t min_off, max_off;
-	int has_footer;         /* the rule governs t >= footer_from */
-	int64_t footer_from;    /* last raw transition, INT64_MIN if none */
+	int has_footer;      /* the rule governs t >= footer_from */
+	int64_t footer_from; /* last raw transition, INT64_MIN if none */
 	int has_dst;
 	int32_t std_off, dst_off;
 	struct rule_date start, end;

@@ -30,7 +30,7 @@ int usch_workers_parse(struct usch_workers *set, const char *text, char *err, si
 		for (long w = a; w <= b; w++)
 			add(set, w);
 		if (*p == ',') {
-			if (!*++p)	/* a trailing comma */
+			if (!*++p) /* a trailing comma */
 				return usch_fail(err, errlen, EXPECTED, USCH_MAX_WORKER_ID - 1);
 		}
 		else if (*p) {

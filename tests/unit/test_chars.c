@@ -7,11 +7,10 @@
 
 #include "chars.h"
 
-START_TEST(every_byte_matches_the_c_locale)
-{
+START_TEST(every_byte_matches_the_c_locale) {
 	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C"));
 	for (int b = 0; b < 256; b++) {
-		char c = (char)b;
+		char c = (char) b;
 		int ascii = b < 0x80;
 		ck_assert_int_eq(usch_is_digit(c), ascii && isdigit(b) != 0);
 		ck_assert_int_eq(usch_is_lower(c), ascii && islower(b) != 0);
@@ -23,8 +22,7 @@ START_TEST(every_byte_matches_the_c_locale)
 }
 END_TEST
 
-int main(void)
-{
+int main(void) {
 	Suite *s = suite_create("chars");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, every_byte_matches_the_c_locale);

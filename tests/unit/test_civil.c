@@ -10,16 +10,22 @@
 /* Check's ck_assert records a mark point per call, which costs a syscall;
  * the hot loops below assert millions of times, so they check quietly and
  * only call into Check on a failure. */
-#define QUIET_EQ(a, b) do { int64_t a_ = (a), b_ = (b); if (a_ != b_) \
-	ck_abort_msg("%s:%d: %s = %lld, want %lld", __FILE__, __LINE__, #a, \
-		(long long)a_, (long long)b_); } while (0)
-#define QUIET(cond) do { if (!(cond)) ck_abort_msg("%s:%d: %s", __FILE__, \
-	__LINE__, #cond); } while (0)
+#define QUIET_EQ(a, b) \
+	do { \
+		int64_t a_ = (a), b_ = (b); \
+		if (a_ != b_) \
+			ck_abort_msg("%s:%d: %s = %lld, want %lld", __FILE__, __LINE__, #a, (long long) a_, \
+					(long long) b_); \
+	} while (0)
+#define QUIET(cond) \
+	do { \
+		if (!(cond)) \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond); \
+	} while (0)
 
 /* Walk the calendar one day at a time from 1970-01-01, forward and
  * backward, and check that both conversions agree with the walk. */
-START_TEST(walk_forward)
-{
+START_TEST(walk_forward) {
 	int y = 1970, m = 1, d = 1;
 	for (int64_t days = 0; days < 146097 * 3; days++) {
 		QUIET_EQ(usch_days_from_civil(y, m, d), days);
@@ -37,8 +43,7 @@ START_TEST(walk_forward)
 }
 END_TEST
 
-START_TEST(walk_backward)
-{
+START_TEST(walk_backward) {
 	int y = 1970, m = 1, d = 1;
 	for (int64_t days = 0; days > -146097 * 6; days--) {
 		QUIET_EQ(usch_days_from_civil(y, m, d), days);
@@ -53,12 +58,11 @@ START_TEST(walk_backward)
 			d = usch_days_in_month(y, m);
 		}
 	}
-	QUIET(y < 0);   /* crossed year 0 and into negative years */
+	QUIET(y < 0); /* crossed year 0 and into negative years */
 }
 END_TEST
 
-START_TEST(leap_and_month_lengths)
-{
+START_TEST(leap_and_month_lengths) {
 	ck_assert(!usch_is_leap(1900));
 	ck_assert(usch_is_leap(2000));
 	ck_assert(usch_is_leap(2024));
@@ -76,27 +80,24 @@ START_TEST(leap_and_month_lengths)
 }
 END_TEST
 
-START_TEST(weekdays)
-{
-	ck_assert_int_eq(usch_weekday_from_days(0), 4);                       /* Thu */
+START_TEST(weekdays) {
+	ck_assert_int_eq(usch_weekday_from_days(0), 4); /* Thu */
 	ck_assert_int_eq(usch_weekday_from_days(usch_days_from_civil(2000, 1, 1)), 6);
 	ck_assert_int_eq(usch_weekday_from_days(usch_days_from_civil(2026, 3, 29)), 0);
 	ck_assert_int_eq(usch_weekday_from_days(usch_days_from_civil(1969, 12, 31)), 3);
 	ck_assert_int_eq(usch_weekday_from_days(usch_days_from_civil(1900, 1, 1)), 1);
 	for (int64_t d = -1000; d < 1000; d++)
-		ck_assert_int_eq(usch_weekday_from_days(d + 1),
-			(usch_weekday_from_days(d) + 1) % 7);
+		ck_assert_int_eq(usch_weekday_from_days(d + 1), (usch_weekday_from_days(d) + 1) % 7);
 }
 END_TEST
 
-START_TEST(seconds_against_gmtime)
-{
+START_TEST(seconds_against_gmtime) {
 	unit_rng_seed(12345);
 	for (int i = 0; i < 200000; i++) {
 		/* years ~1000 .. ~2900, including before 1970 */
-		int64_t t = (int64_t)(unit_rng() % 60000) * 1000003 - INT64_C(30000000000);
-		t = t * 2 + (int64_t)(unit_rng() % 86400);
-		time_t tt = (time_t)t;
+		int64_t t = (int64_t) (unit_rng() % 60000) * 1000003 - INT64_C(30000000000);
+		t = t * 2 + (int64_t) (unit_rng() % 86400);
+		time_t tt = (time_t) t;
 		struct tm tm;
 		QUIET(gmtime_r(&tt, &tm) != NULL);
 		struct usch_civil c;
@@ -108,18 +109,15 @@ START_TEST(seconds_against_gmtime)
 		QUIET_EQ(c.min, tm.tm_min);
 		QUIET_EQ(c.sec, tm.tm_sec);
 		QUIET_EQ(usch_civil_to_secs(&c), t);
-		QUIET_EQ(usch_weekday_from_days(usch_days_from_civil(c.year, c.mon, c.mday)),
-			tm.tm_wday);
+		QUIET_EQ(usch_weekday_from_days(usch_days_from_civil(c.year, c.mon, c.mday)), tm.tm_wday);
 	}
 }
 END_TEST
 
-START_TEST(edges)
-{
+START_TEST(edges) {
 	struct usch_civil c;
 	usch_secs_to_civil(-1, &c);
-	ck_assert(c.year == 1969 && c.mon == 12 && c.mday == 31 &&
-		c.hour == 23 && c.min == 59 && c.sec == 59);
+	ck_assert(c.year == 1969 && c.mon == 12 && c.mday == 31 && c.hour == 23 && c.min == 59 && c.sec == 59);
 	usch_secs_to_civil(0, &c);
 	ck_assert(c.year == 1970 && c.mon == 1 && c.mday == 1 && c.hour == 0);
 	/* 2038 and far beyond: no 32-bit limits */
@@ -144,10 +142,9 @@ END_TEST
 /* Floor division against the definition: q is the largest integer with
  * q * b <= a (b > 0) or q * b >= a (b < 0), and mod = a - q * b takes b's
  * sign. */
-START_TEST(floor_div_and_mod)
-{
-	static const int64_t as[] = { 0, 1, -1, 6, -6, 7, -7, 86399, -86399, 86400, -86400,
-		INT64_MAX, INT64_MIN + 1, INT64_MIN };
+START_TEST(floor_div_and_mod) {
+	static const int64_t as[] = { 0, 1, -1, 6, -6, 7, -7, 86399, -86399, 86400, -86400, INT64_MAX, INT64_MIN + 1,
+		INT64_MIN };
 	static const int64_t bs[] = { 1, 2, -2, 7, -7, 86400, -86400, INT64_MAX, INT64_MIN };
 	for (size_t i = 0; i < sizeof(as) / sizeof(as[0]); i++) {
 		for (size_t j = 0; j < sizeof(bs) / sizeof(bs[0]); j++) {
@@ -158,7 +155,7 @@ START_TEST(floor_div_and_mod)
 			/* the remainder is within [0, b) or (b, 0], and q * b + r = a
 			 * (in 128 bits, since q * b may not fit) */
 			QUIET(b > 0 ? r >= 0 && r < b : r <= 0 && r > b);
-			QUIET((__int128)q * b + r == (__int128)a);
+			QUIET((__int128) q * b + r == (__int128) a);
 		}
 	}
 	ck_assert_int_eq(usch_floor_div(-1, 86400), -1);
@@ -172,8 +169,7 @@ START_TEST(floor_div_and_mod)
 }
 END_TEST
 
-static Suite *civil_suite(void)
-{
+static Suite *civil_suite(void) {
 	Suite *s = suite_create("civil");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
@@ -188,7 +184,6 @@ static Suite *civil_suite(void)
 	return s;
 }
 
-int main(void)
-{
+int main(void) {
 	return unit_run(civil_suite());
 }

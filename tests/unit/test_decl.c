@@ -20,7 +20,7 @@
 static char err[8192];
 
 static struct usch_job *parse_in(const char *option, const char *line, const usch_tz *tz) {
-	struct usch_decl_env env = {.default_tz = tz, .now_us = W0};
+	struct usch_decl_env env = { .default_tz = tz, .now_us = W0 };
 	err[0] = 0;
 	return usch_decl_parse(option, line, &env, err, sizeof(err));
 }
@@ -48,7 +48,6 @@ static void bad_in(const char *option, const char *line, const usch_tz *tz, cons
 static void bad(const char *option, const char *line, const char *what) {
 	bad_in(option, line, usch_tz_utc(), what);
 }
-
 
 static const char *describe(const struct usch_job *job) {
 	static char buf[512];
@@ -88,8 +87,7 @@ static void assert_defaults(const struct usch_job *job) {
 
 /* ---------------------------------------------------------------- cron */
 
-START_TEST(cron_five_fields)
-{
+START_TEST(cron_five_fields) {
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * mon-fri app.tasks:cleanup");
 	ck_assert_str_eq(job->id, "app.tasks:cleanup");
 	ck_assert_int_eq(job->kind, USCH_TARGET_PYTHON);
@@ -110,8 +108,7 @@ START_TEST(cron_five_fields)
 }
 END_TEST
 
-START_TEST(cron_six_and_seven_fields)
-{
+START_TEST(cron_six_and_seven_fields) {
 	struct usch_job *job = ok("scheduler-cron", "*/15 * * * * * app:f");
 	ck_assert_str_eq(describe(job), "cron \"*/15 * * * * *\"");
 	ck_assert_int_eq(next(job, W0), W0 + 15 * SEC);
@@ -126,16 +123,17 @@ START_TEST(cron_six_and_seven_fields)
 }
 END_TEST
 
-START_TEST(cron_macros)
-{
-	static const struct { const char *line, *next; } cases[] = {
-		{"@hourly app:f", "2026-11-24T10:00:00Z"},
-		{"@daily app:f", "2026-11-25T00:00:00Z"},
-		{"@midnight app:f", "2026-11-25T00:00:00Z"},
-		{"@weekly app:f", "2026-11-29T00:00:00Z"},
-		{"@monthly app:f", "2026-12-01T00:00:00Z"},
-		{"@yearly app:f", "2027-01-01T00:00:00Z"},
-		{"@annually app:f", "2027-01-01T00:00:00Z"},
+START_TEST(cron_macros) {
+	static const struct {
+		const char *line, *next;
+	} cases[] = {
+		{ "@hourly app:f", "2026-11-24T10:00:00Z" },
+		{ "@daily app:f", "2026-11-25T00:00:00Z" },
+		{ "@midnight app:f", "2026-11-25T00:00:00Z" },
+		{ "@weekly app:f", "2026-11-29T00:00:00Z" },
+		{ "@monthly app:f", "2026-12-01T00:00:00Z" },
+		{ "@yearly app:f", "2027-01-01T00:00:00Z" },
+		{ "@annually app:f", "2027-01-01T00:00:00Z" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct usch_job *job = ok("scheduler-cron", cases[i].line);
@@ -148,8 +146,7 @@ START_TEST(cron_macros)
 }
 END_TEST
 
-START_TEST(cron_at_start)
-{
+START_TEST(cron_at_start) {
 	struct usch_job *job = ok("scheduler-cron", "@start app:warm_up");
 	ck_assert_int_eq(job->start_on_boot, 1);
 	ck_assert_int_eq(usch_trigger_is_start(job->trigger), 1);
@@ -160,8 +157,7 @@ START_TEST(cron_at_start)
 }
 END_TEST
 
-START_TEST(cron_in_the_job_zone)
-{
+START_TEST(cron_in_the_job_zone) {
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * * app:f tz=Europe/Paris");
 	ck_assert_ptr_nonnull(job->own_tz);
 	ck_assert_ptr_eq(job->tz, job->own_tz);
@@ -183,11 +179,10 @@ START_TEST(cron_in_the_job_zone)
 }
 END_TEST
 
-START_TEST(option_without_prefix)
-{
+START_TEST(option_without_prefix) {
 	struct usch_job *job = parse_in("cron", "0 9 * * * app:f", NULL);
 	ck_assert_msg(job != NULL, "%s", err);
-	ck_assert_ptr_eq(job->tz, usch_tz_utc());	/* NULL default zone: UTC */
+	ck_assert_ptr_eq(job->tz, usch_tz_utc()); /* NULL default zone: UTC */
 	ck_assert_str_eq(job->option, "cron");
 	usch_job_free(job);
 }
@@ -195,8 +190,7 @@ END_TEST
 
 /* ------------------------------------------------------------ interval */
 
-START_TEST(interval_durations)
-{
+START_TEST(interval_durations) {
 	struct usch_job *job = ok("scheduler-interval", "250ms app:f");
 	ck_assert_str_eq(describe(job), "interval 250ms");
 	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_INTERVAL);
@@ -231,7 +225,8 @@ START_TEST(interval_durations)
 	ck_assert_int_eq(job->timeout_us, 120 * SEC);
 	ck_assert_str_eq(job->id, "bk");
 	usch_job_free(job);
-	bad("scheduler-interval", "1m exec:\"unterminated", "\"exec\": invalid JSON: premature end of input near '\"unterminated'");
+	bad("scheduler-interval", "1m exec:\"unterminated",
+			"\"exec\": invalid JSON: premature end of input near '\"unterminated'");
 	bad("scheduler-interval", "1m exec:\"\"", "target \"exec:\"\"\": exec: needs a command");
 
 	/* a space between number and unit, as in "2 weeks" */
@@ -242,13 +237,12 @@ START_TEST(interval_durations)
 }
 END_TEST
 
-START_TEST(interval_anchored_by_start)
-{
+START_TEST(interval_anchored_by_start) {
 	struct usch_job *job = ok("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z");
 	ck_assert_int_eq(job->anchored, 1);
 	ck_assert_int_eq(job->start_us, unit_instant("2026-11-24T08:30:00Z"));
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T09:30:00Z"));
-	ck_assert_int_eq(next(job, 0), unit_instant("2026-11-24T08:30:00Z"));	/* not before start */
+	ck_assert_int_eq(next(job, 0), unit_instant("2026-11-24T08:30:00Z")); /* not before start */
 	usch_job_free(job);
 
 	job = ok("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z end=2026-11-24T10:30:00Z");
@@ -260,18 +254,19 @@ START_TEST(interval_anchored_by_start)
 }
 END_TEST
 
-START_TEST(interval_calendar_units)
-{
-	static const struct { const char *line, *describe, *next1, *next2; } cases[] = {
-		{"1 month app:f", "every 1 month", "2026-12-24T09:00:00Z", "2027-01-24T09:00:00Z"},
-		{"2 weeks app:f", "every 2 weeks", "2026-12-08T09:00:00Z", "2026-12-22T09:00:00Z"},
-		{"1 year app:f", "every 1 year", "2027-11-24T09:00:00Z", "2028-11-24T09:00:00Z"},
-		{"3 days app:f", "every 3 days", "2026-11-27T09:00:00Z", "2026-11-30T09:00:00Z"},
-		{"1 day app:f", "every 1 day", "2026-11-25T09:00:00Z", "2026-11-26T09:00:00Z"},
-		{"1 week app:f", "every 1 week", "2026-12-01T09:00:00Z", "2026-12-08T09:00:00Z"},
-		{"6 months app:f", "every 6 months", "2027-05-24T09:00:00Z", "2027-11-24T09:00:00Z"},
-		{"2 years app:f", "every 2 years", "2028-11-24T09:00:00Z", "2030-11-24T09:00:00Z"},
-		{"1 MONTH app:f", "every 1 month", "2026-12-24T09:00:00Z", "2027-01-24T09:00:00Z"},
+START_TEST(interval_calendar_units) {
+	static const struct {
+		const char *line, *describe, *next1, *next2;
+	} cases[] = {
+		{ "1 month app:f", "every 1 month", "2026-12-24T09:00:00Z", "2027-01-24T09:00:00Z" },
+		{ "2 weeks app:f", "every 2 weeks", "2026-12-08T09:00:00Z", "2026-12-22T09:00:00Z" },
+		{ "1 year app:f", "every 1 year", "2027-11-24T09:00:00Z", "2028-11-24T09:00:00Z" },
+		{ "3 days app:f", "every 3 days", "2026-11-27T09:00:00Z", "2026-11-30T09:00:00Z" },
+		{ "1 day app:f", "every 1 day", "2026-11-25T09:00:00Z", "2026-11-26T09:00:00Z" },
+		{ "1 week app:f", "every 1 week", "2026-12-01T09:00:00Z", "2026-12-08T09:00:00Z" },
+		{ "6 months app:f", "every 6 months", "2027-05-24T09:00:00Z", "2027-11-24T09:00:00Z" },
+		{ "2 years app:f", "every 2 years", "2028-11-24T09:00:00Z", "2030-11-24T09:00:00Z" },
+		{ "1 MONTH app:f", "every 1 month", "2026-12-24T09:00:00Z", "2027-01-24T09:00:00Z" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct usch_job *job = ok("scheduler-interval", cases[i].line);
@@ -291,22 +286,21 @@ START_TEST(interval_calendar_units)
 }
 END_TEST
 
-START_TEST(interval_calendar_with_start_and_zone)
-{
+START_TEST(interval_calendar_with_start_and_zone) {
 	/* Jan 31 clamps to the month's last day; wall time kept in the zone */
 	struct usch_job *job = ok("scheduler-interval", "1 month app:f start=2026-01-31T09:00 tz=Europe/Paris");
 	ck_assert_int_eq(job->start_us, unit_instant("2026-01-31T08:00:00Z"));
 	ck_assert_int_eq(next(job, 0), unit_instant("2026-01-31T08:00:00Z"));
 	ck_assert_int_eq(next(job, unit_instant("2026-01-31T08:00:00Z")), unit_instant("2026-02-28T08:00:00Z"));
-	ck_assert_int_eq(next(job, unit_instant("2026-02-28T08:00:00Z")), unit_instant("2026-03-31T07:00:00Z"));	/* CEST */
+	ck_assert_int_eq(next(job, unit_instant("2026-02-28T08:00:00Z")),
+			unit_instant("2026-03-31T07:00:00Z")); /* CEST */
 	usch_job_free(job);
 }
 END_TEST
 
 /* ------------------------------------------------------------------ at */
 
-START_TEST(at_forms)
-{
+START_TEST(at_forms) {
 	struct usch_job *job = ok("scheduler-at", "2026-12-01T10:00:00Z app:f");
 	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_DATE);
 	ck_assert_str_eq(describe(job), "at 2026-12-01T10:00:00+00:00");
@@ -348,12 +342,11 @@ END_TEST
 
 /* ------------------------------------------------------------- targets */
 
-START_TEST(targets)
-{
+START_TEST(targets) {
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * * python:app.tasks:cleanup");
 	ck_assert_int_eq(job->kind, USCH_TARGET_PYTHON);
 	ck_assert_str_eq(job->target, "app.tasks:cleanup");
-	ck_assert_str_eq(job->id, "python:app.tasks:cleanup");	/* as written */
+	ck_assert_str_eq(job->id, "python:app.tasks:cleanup"); /* as written */
 	usch_job_free(job);
 
 	job = ok("scheduler-cron", "0 9 * * * pkg.mod:obj.method");
@@ -404,8 +397,7 @@ END_TEST
 
 /* ---------------------------------------------------------------- keys */
 
-START_TEST(every_key)
-{
+START_TEST(every_key) {
 	struct usch_job *job = ok("scheduler-cron",
 			"0 9 * * * app:f id=nightly args=[1,\"a\"] kwargs={\"k\":true} tz=Europe/Paris "
 			"jitter=1.5s misfire-grace=10m coalesce=all max-running=3 timeout=1h "
@@ -438,10 +430,9 @@ START_TEST(every_key)
 }
 END_TEST
 
-START_TEST(key_values)
-{
-	static const char *const coalesce[] = {"latest", "earliest", "all"};
-	static const char *const scope[] = {"all", "once", "workers workers=2", "cluster"};
+START_TEST(key_values) {
+	static const char *const coalesce[] = { "latest", "earliest", "all" };
+	static const char *const scope[] = { "all", "once", "workers workers=2", "cluster" };
 	char line[128];
 	for (int i = 0; i < 3; i++) {
 		snprintf(line, sizeof(line), "1s app:f coalesce=%s", coalesce[i]);
@@ -455,8 +446,16 @@ START_TEST(key_values)
 		ck_assert_int_eq(job->scope, (int) USCH_SCOPE_ALL + i);
 		usch_job_free(job);
 	}
-	static const struct { const char *v; int want; } bools[] = {
-		{"true", 1}, {"yes", 1}, {"1", 1}, {"false", 0}, {"no", 0}, {"0", 0},
+	static const struct {
+		const char *v;
+		int want;
+	} bools[] = {
+		{ "true", 1 },
+		{ "yes", 1 },
+		{ "1", 1 },
+		{ "false", 0 },
+		{ "no", 0 },
+		{ "0", 0 },
 	};
 	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
 		snprintf(line, sizeof(line), "1s app:f paused=%s", bools[i].v);
@@ -491,7 +490,8 @@ START_TEST(key_values)
 	bad("scheduler-interval", "1s app:f args=[1] args=[2]", "duplicate key \"args\"");
 	/* the same key with an empty value is still a second one */
 	bad("scheduler-interval", "1s app:f app=/x app=", "duplicate key \"app\"");
-	bad("scheduler-job", "{\"cron\": \"* * * * *\", \"target\": \"app:f\", \"timeout\": \"1s\", \"timeout\": \"5s\"}",
+	bad("scheduler-job",
+			"{\"cron\": \"* * * * *\", \"target\": \"app:f\", \"timeout\": \"1s\", \"timeout\": \"5s\"}",
 			"duplicate key \"timeout\"");
 	bad("scheduler-job", "{\"cron\": \"* * * * *\", \"target\": \"app:f\", \"target\": \"app:g\"}",
 			"duplicate key \"target\"");
@@ -503,8 +503,7 @@ START_TEST(key_values)
 }
 END_TEST
 
-START_TEST(json_values_with_spaces)
-{
+START_TEST(json_values_with_spaces) {
 	struct usch_job *job = ok("scheduler-cron",
 			"0 9 * * * app:f args=[\"a b\", {\"k\": [1, 2]}] kwargs={\"x\": \"y z\", \"n\": null} "
 			"id=\"my job\" app=\"/my app\" tz=\"Europe/Paris\" start=\"2026-12-01 10:00\"");
@@ -523,8 +522,7 @@ START_TEST(json_values_with_spaces)
 }
 END_TEST
 
-START_TEST(tz_applies_before_start_and_end_in_any_order)
-{
+START_TEST(tz_applies_before_start_and_end_in_any_order) {
 	static const char *const lines[] = {
 		"0 9 * * * app:f start=2026-12-01T10:00 end=2026-12-31 tz=Europe/Paris",
 		"0 9 * * * app:f tz=Europe/Paris start=2026-12-01T10:00 end=2026-12-31",
@@ -544,8 +542,7 @@ START_TEST(tz_applies_before_start_and_end_in_any_order)
 }
 END_TEST
 
-START_TEST(at_exactly_max_tokens)
-{
+START_TEST(at_exactly_max_tokens) {
 	/* 5 cron fields + the target + 57 words of its command + a key = 64 tokens */
 	char line[2048] = "0 9 * * * exec:echo";
 	for (int i = 0; i < 57; i++)
@@ -559,12 +556,11 @@ END_TEST
 
 /* -------------------------------------------------------- scheduler-job */
 
-START_TEST(json_job_cron)
-{
+START_TEST(json_job_cron) {
 	const char *line = "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"id\": \"j1\", "
-			"\"args\": [1, \"a b\"], \"kwargs\": {\"k\": [1, 2]}, \"tz\": \"Europe/Paris\", "
-			"\"paused\": true, \"max-running\": 3, \"coalesce\": \"earliest\", \"scope\": \"once\", "
-			"\"jitter\": \"5s\", \"misfire-grace\": \"1m\", \"timeout\": \"2h\", \"app\": \"/my app\"}";
+			   "\"args\": [1, \"a b\"], \"kwargs\": {\"k\": [1, 2]}, \"tz\": \"Europe/Paris\", "
+			   "\"paused\": true, \"max-running\": 3, \"coalesce\": \"earliest\", \"scope\": \"once\", "
+			   "\"jitter\": \"5s\", \"misfire-grace\": \"1m\", \"timeout\": \"2h\", \"app\": \"/my app\"}";
 	struct usch_job *job = ok("scheduler-job", line);
 	ck_assert_str_eq(job->id, "j1");
 	ck_assert_int_eq(job->kind, USCH_TARGET_PYTHON);
@@ -586,8 +582,7 @@ START_TEST(json_job_cron)
 }
 END_TEST
 
-START_TEST(json_job_interval_and_at)
-{
+START_TEST(json_job_interval_and_at) {
 	struct usch_job *job = ok("scheduler-job",
 			"{\"interval\": \"1h 30m\", \"target\": \"exec:echo hi there\", "
 			"\"start\": \"2026-11-24T08:00:00Z\", \"end\": \"2026-11-24 12:00\"}");
@@ -608,7 +603,8 @@ START_TEST(json_job_interval_and_at)
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-12-01T09:00:00Z"));
 	usch_job_free(job);
 
-	job = ok("scheduler-job", "{\"interval\": \"1 month\", \"target\": \"signal:3\", "
+	job = ok("scheduler-job",
+			"{\"interval\": \"1 month\", \"target\": \"signal:3\", "
 			"\"scope\": \"workers\", \"workers\": \"2-3\"}");
 	ck_assert_int_eq(job->kind, USCH_TARGET_SIGNAL);
 	ck_assert_str_eq(describe(job), "every 1 month");
@@ -625,8 +621,7 @@ START_TEST(json_job_interval_and_at)
 }
 END_TEST
 
-START_TEST(json_job_rebuilt_line_grows)
-{
+START_TEST(json_job_rebuilt_line_grows) {
 	/* 1e-7 is written back as 9.9999999999999995e-08: the rebuilt line
 	 * outgrows its first buffer */
 	char line[4096] = "{\"interval\": \"1h\", \"target\": \"app:f\", \"args\": [1e-7";
@@ -645,8 +640,7 @@ END_TEST
 
 /* ----------------------------------------------------- usch_decl_finish */
 
-START_TEST(json_job_combinators)
-{
+START_TEST(json_job_combinators) {
 	/* OR: 09:00 every day, or every Monday at 12:00 */
 	struct usch_job *job = ok("scheduler-job",
 			"{\"or\": [{\"cron\": \"0 9 * * *\"}, {\"cron\": \"0 12 * * mon\"}], \"target\": \"app:f\"}");
@@ -668,27 +662,26 @@ START_TEST(json_job_combinators)
 	usch_job_free(job);
 
 	/* every: the calendar form as a JSON key */
-	job = ok("scheduler-job", "{\"every\": \"1 month\", \"target\": \"app:h\", "
+	job = ok("scheduler-job",
+			"{\"every\": \"1 month\", \"target\": \"app:h\", "
 			"\"start\": \"2026-01-31T08:00:00Z\"}");
 	ck_assert_int_eq(next(job, unit_instant("2026-02-01T00:00:00Z")), unit_instant("2026-02-28T08:00:00Z"));
 	ck_assert_int_eq(next(job, unit_instant("2026-02-28T08:00:00Z")), unit_instant("2026-03-31T08:00:00Z"));
 	usch_job_free(job);
 
-	bad("scheduler-job", "{\"and\": [], \"target\": \"app:f\"}",
-			"\"and\" needs an array of one or more triggers");
-	bad("scheduler-job", "{\"or\": \"0 9 * * *\", \"target\": \"app:f\"}",
-			"\"or\" must be an array of triggers");
+	bad("scheduler-job", "{\"and\": [], \"target\": \"app:f\"}", "\"and\" needs an array of one or more triggers");
+	bad("scheduler-job", "{\"or\": \"0 9 * * *\", \"target\": \"app:f\"}", "\"or\" must be an array of triggers");
 	bad("scheduler-job", "{\"or\": [{\"cron\": \"0 9 * * *\", \"at\": \"2027-01-01\"}], \"target\": \"app:f\"}",
 			"\"or\" element 1: expected an object with one of \"cron\", \"interval\", \"every\" or \"at\"");
-	bad("scheduler-job", "{\"and\": [{\"cron\": \"0 9 * * *\"}, {\"cron\": \"0 25 * * *\"}], \"target\": \"app:f\"}",
+	bad("scheduler-job",
+			"{\"and\": [{\"cron\": \"0 9 * * *\"}, {\"cron\": \"0 25 * * *\"}], \"target\": \"app:f\"}",
 			"field 2 (hour): 25 is out of range 0-23");
 	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"or\": [{\"cron\": \"0 9 * * *\"}], \"target\": \"app:f\"}",
 			"\"cron\" and \"or\" both given: one trigger per job");
 }
 END_TEST
 
-START_TEST(finish_numbers_jobs_and_finds_duplicates)
-{
+START_TEST(finish_numbers_jobs_and_finds_duplicates) {
 	struct usch_job *jobs[3];
 	jobs[0] = ok("scheduler-cron", "0 9 * * * app:f");
 	jobs[1] = ok("scheduler-interval", "1h app:f id=other");
@@ -706,7 +699,8 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates)
 	for (size_t i = 0; i < 3; i++)
 		usch_job_free(jobs[i]);
 	ck_assert_int_eq(ret, -1);
-	ck_assert_str_eq(err, "scheduler-interval \"1h app:f\": duplicate job id \"app:f\" "
+	ck_assert_str_eq(err,
+			"scheduler-interval \"1h app:f\": duplicate job id \"app:f\" "
 			"(also scheduler-cron \"0 9 * * * app:f\"): give one of them id=...");
 
 	/* explicit ids collide too, and name both lines */
@@ -716,7 +710,8 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates)
 	usch_job_free(jobs[0]);
 	usch_job_free(jobs[1]);
 	ck_assert_int_eq(ret, -1);
-	ck_assert_str_eq(err, "scheduler-job \"{\"interval\": \"1h\", \"target\": \"app:g\", \"id\": \"x\"}\": "
+	ck_assert_str_eq(err,
+			"scheduler-job \"{\"interval\": \"1h\", \"target\": \"app:g\", \"id\": \"x\"}\": "
 			"duplicate job id \"x\" (also scheduler-cron \"0 9 * * * app:f id=x\"): give one of them id=...");
 
 	ck_assert_int_eq(usch_decl_finish(jobs, 0, NULL, err, sizeof(err)), 0);
@@ -726,20 +721,21 @@ END_TEST
 /* -------------------------------------------------------------- errors */
 
 #define UNITS "(use us, ms, s, m, h, d, w)"
-#define KNOWN "(known: id, args, kwargs, tz, jitter, misfire-grace, coalesce, max-running, timeout, " \
+#define KNOWN \
+	"(known: id, args, kwargs, tz, jitter, misfire-grace, coalesce, max-running, timeout, " \
 	"start, end, paused, scope, workers, app)"
 #define DT_HINT "(use e.g. 2026-11-24T09:00:00+01:00, 2026-11-24 09:00 or 2026-11-24)"
 #define WORKERS "expected worker ids (1-1023) like 1,3 or 2-4"
 
-START_TEST(errors_structure)
-{
+START_TEST(errors_structure) {
 	bad("scheduler-cron", "0 9 * * *",
 			"no target: expected module:function, rpc:name, signal:N or exec:command after the cron");
 	bad("scheduler-interval", "30s",
 			"no target: expected module:function, rpc:name, signal:N or exec:command after the interval");
 	bad("scheduler-at", "2026-12-01T10:00:00Z",
 			"no target: expected module:function, rpc:name, signal:N or exec:command after the at");
-	bad("scheduler-cron", "", "no target: expected module:function, rpc:name, signal:N or exec:command after the cron");
+	bad("scheduler-cron", "",
+			"no target: expected module:function, rpc:name, signal:N or exec:command after the cron");
 	/* a key is not a target even with a colon in its value */
 	bad("scheduler-cron", "0 9 * * * id=a:b",
 			"no target: expected module:function, rpc:name, signal:N or exec:command after the cron");
@@ -787,11 +783,9 @@ START_TEST(errors_structure)
 }
 END_TEST
 
-START_TEST(errors_json_values)
-{
+START_TEST(errors_json_values) {
 	bad("scheduler-cron", "0 9 * * * app:f args=[1,", "\"args\": invalid JSON: ']' expected near end of file");
-	bad("scheduler-cron", "0 9 * * * app:f kwargs={\"a\" 1}",
-			"\"kwargs\": invalid JSON: ':' expected near '1'");
+	bad("scheduler-cron", "0 9 * * * app:f kwargs={\"a\" 1}", "\"kwargs\": invalid JSON: ':' expected near '1'");
 	bad("scheduler-cron", "0 9 * * * app:f id=\"abc", "\"id\": invalid JSON: premature end of input near '\"abc'");
 	bad("scheduler-cron", "0 9 * * * app:f args=[1]x", "\"args\": unexpected text after the JSON value");
 	bad("scheduler-cron", "0 9 * * * app:f args=[1]] id=x", "\"args\": unexpected text after the JSON value");
@@ -805,8 +799,7 @@ START_TEST(errors_json_values)
 }
 END_TEST
 
-START_TEST(errors_key_values)
-{
+START_TEST(errors_key_values) {
 	bad("scheduler-cron", "0 9 * * * app:f id=", "id= needs a value");
 	bad("scheduler-cron", "0 9 * * * app:f id=\"\"", "id= needs a value");
 	bad("scheduler-cron", "0 9 * * * app:f app=", "app= needs a value");
@@ -841,8 +834,7 @@ START_TEST(errors_key_values)
 }
 END_TEST
 
-START_TEST(errors_workers)
-{
+START_TEST(errors_workers) {
 	bad("scheduler-cron", "0 9 * * * app:f workers=0", "workers=0: " WORKERS);
 	bad("scheduler-cron", "0 9 * * * app:f workers=1024", "workers=1024: " WORKERS);
 	bad("scheduler-cron", "0 9 * * * app:f workers=x", "workers=x: " WORKERS);
@@ -858,12 +850,12 @@ START_TEST(errors_workers)
 }
 END_TEST
 
-START_TEST(errors_window)
-{
+START_TEST(errors_window) {
 	bad("scheduler-cron", "0 9 * * * app:f start=tomorrow", "start=tomorrow: not a date-time " DT_HINT);
 	bad("scheduler-cron", "0 9 * * * app:f end=2026-13-01", "end=2026-13-01: month 13 is out of range 1-12");
 	bad("scheduler-cron", "0 9 * * * app:f start=", "start=: empty date-time " DT_HINT);
-	bad("scheduler-cron", "0 9 * * * app:f start=\"2026-12-01 25:00\"", "start=2026-12-01 25:00: hour 25 is out of range 0-23");
+	bad("scheduler-cron", "0 9 * * * app:f start=\"2026-12-01 25:00\"",
+			"start=2026-12-01 25:00: hour 25 is out of range 0-23");
 	bad("scheduler-cron", "0 9 * * * app:f start=2026-12-02 end=2026-12-01", "start= is after end=");
 	bad("scheduler-at", "2026-12-01T10:00:00Z app:f start=2026-12-02 end=2026-12-01", "start= is after end=");
 	bad("scheduler-interval", "1h app:f start=2026-12-02 end=2026-12-01", "start= is after end=");
@@ -880,15 +872,15 @@ START_TEST(errors_window)
 }
 END_TEST
 
-START_TEST(errors_triggers)
-{
+START_TEST(errors_triggers) {
 	bad("scheduler-cron", "*/0 * * * * app:f", "field 1 (minute): step 0 must be >= 1");
 	bad("scheduler-cron", "@every app:f", "unknown macro \"@every\"");
 	bad("scheduler-interval", "0s app:f", "\"0s\": the interval must be greater than 0");
 	bad("scheduler-interval", "0h 0m app:f", "\"0h 0m\": the interval must be greater than 0");
 	bad("scheduler-interval", "5x app:f", "\"5x\": unknown unit \"x\" " UNITS);
 	bad("scheduler-interval", "30 app:f", "\"30\": \"30\" needs a unit " UNITS);
-	bad("scheduler-interval", "30m 1h app:f", "\"30m 1h\": \"h\" after \"m\": units go from the largest to the smallest, each once (e.g. 1h30m)");
+	bad("scheduler-interval", "30m 1h app:f",
+			"\"30m 1h\": \"h\" after \"m\": units go from the largest to the smallest, each once (e.g. 1h30m)");
 	bad("scheduler-interval", "0 days app:f", "\"0 days\": the count must be 1-100000");
 	bad("scheduler-interval", "100001 years app:f", "\"100001 years\": the count must be 1-100000");
 	bad("scheduler-interval", "-1 days app:f", "\"-1 days\": the count must be 1-100000");
@@ -902,18 +894,21 @@ START_TEST(errors_triggers)
 }
 END_TEST
 
-START_TEST(errors_targets)
-{
+START_TEST(errors_targets) {
 	bad("scheduler-cron", "0 9 * * * rpc:", "target \"rpc:\": rpc: needs a function name");
 	bad("scheduler-cron", "0 9 * * * signal:", "target \"signal:\": signal: needs a uWSGI signal number 0-255");
-	bad("scheduler-cron", "0 9 * * * signal:256", "target \"signal:256\": signal: needs a uWSGI signal number 0-255");
+	bad("scheduler-cron", "0 9 * * * signal:256",
+			"target \"signal:256\": signal: needs a uWSGI signal number 0-255");
 	bad("scheduler-cron", "0 9 * * * signal:-1", "target \"signal:-1\": signal: needs a uWSGI signal number 0-255");
-	bad("scheduler-cron", "0 9 * * * signal:USR1", "target \"signal:USR1\": signal: needs a uWSGI signal number 0-255");
+	bad("scheduler-cron", "0 9 * * * signal:USR1",
+			"target \"signal:USR1\": signal: needs a uWSGI signal number 0-255");
 	bad("scheduler-cron", "0 9 * * * signal:1x", "target \"signal:1x\": signal: needs a uWSGI signal number 0-255");
 	bad("scheduler-cron", "0 9 * * * exec:", "target \"exec:\": exec: needs a command");
 	bad("scheduler-cron", "0 9 * * * exec: id=x", "target \"exec:\": exec: needs a command");
-	bad("scheduler-cron", "0 9 * * * app:f-g", "target \"app:f-g\": \"-\" cannot appear in a Python module:function");
-	bad("scheduler-cron", "0 9 * * * app:f()", "target \"app:f()\": \"(\" cannot appear in a Python module:function");
+	bad("scheduler-cron", "0 9 * * * app:f-g",
+			"target \"app:f-g\": \"-\" cannot appear in a Python module:function");
+	bad("scheduler-cron", "0 9 * * * app:f()",
+			"target \"app:f()\": \"(\" cannot appear in a Python module:function");
 	bad("scheduler-cron", "0 9 * * * python:my-app:f",
 			"target \"python:my-app:f\": \"-\" cannot appear in a Python module:function");
 	bad("scheduler-cron", "0 9 * * * python:app", "target \"python:app\": expected python:module:function");
@@ -923,20 +918,24 @@ START_TEST(errors_targets)
 	bad("scheduler-cron", "0 9 * * * python:app:",
 			"target \"python:app:\": expected module:function (e.g. app.tasks:cleanup)");
 	bad("scheduler-cron", "0 9 * * * app:", "target \"app:\": expected module:function (e.g. app.tasks:cleanup)");
-	bad("scheduler-cron", "0 9 * * * app:f:g", "target \"app:f:g\": expected module:function (e.g. app.tasks:cleanup)");
-	bad("scheduler-cron", "0 9 * * * app:.f", "target \"app:.f\": expected module:function (e.g. app.tasks:cleanup)");
-	bad("scheduler-cron", "0 9 * * * app:f.", "target \"app:f.\": expected module:function (e.g. app.tasks:cleanup)");
-	bad("scheduler-cron", "0 9 * * * app.:f", "target \"app.:f\": expected module:function (e.g. app.tasks:cleanup)");
+	bad("scheduler-cron", "0 9 * * * app:f:g",
+			"target \"app:f:g\": expected module:function (e.g. app.tasks:cleanup)");
+	bad("scheduler-cron", "0 9 * * * app:.f",
+			"target \"app:.f\": expected module:function (e.g. app.tasks:cleanup)");
+	bad("scheduler-cron", "0 9 * * * app:f.",
+			"target \"app:f.\": expected module:function (e.g. app.tasks:cleanup)");
+	bad("scheduler-cron", "0 9 * * * app.:f",
+			"target \"app.:f\": expected module:function (e.g. app.tasks:cleanup)");
 	bad("scheduler-cron", "0 9 * * * app..x:f",
 			"target \"app..x:f\": expected module:function (e.g. app.tasks:cleanup)");
-	bad("scheduler-cron", "0 9 * * * app:1f", "target \"app:1f\": expected module:function (e.g. app.tasks:cleanup)");
+	bad("scheduler-cron", "0 9 * * * app:1f",
+			"target \"app:1f\": expected module:function (e.g. app.tasks:cleanup)");
 	bad("scheduler-cron", "0 9 * * * app.2x:f",
 			"target \"app.2x:f\": expected module:function (e.g. app.tasks:cleanup)");
 }
 END_TEST
 
-START_TEST(errors_json_job)
-{
+START_TEST(errors_json_job) {
 	bad("scheduler-job", "[1]", "expected a JSON object: not an object");
 	bad("scheduler-job", "\"app:f\"", "expected a JSON object: '[' or '{' expected near '\"app:f\"'");
 	bad("scheduler-job", "{", "expected a JSON object: string or '}' expected near end of file");
@@ -949,14 +948,16 @@ START_TEST(errors_json_job)
 			"\"cron\" and \"interval\" both given: one trigger per job");
 	bad("scheduler-job", "{\"at\": \"2026-12-01\", \"target\": \"app:f\", \"cron\": \"0 9 * * *\"}",
 			"\"at\" and \"cron\" both given: one trigger per job");
-	bad("scheduler-job", "{\"target\": \"app:f\"}", "needs one of \"cron\", \"interval\", \"every\", \"at\", \"and\" or \"or\"");
+	bad("scheduler-job", "{\"target\": \"app:f\"}",
+			"needs one of \"cron\", \"interval\", \"every\", \"at\", \"and\" or \"or\"");
 	bad("scheduler-job", "{}", "needs one of \"cron\", \"interval\", \"every\", \"at\", \"and\" or \"or\"");
 	bad("scheduler-job", "{\"cron\": \"0 9 * * *\"}", "needs a \"target\"");
 	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"foo\": 1}", "unknown key \"foo\"");
 	/* errors from the line parser are reported against the JSON */
 	bad("scheduler-job", "{\"cron\": \"*/0 * * * *\", \"target\": \"app:f\"}",
 			"field 1 (minute): step 0 must be >= 1");
-	bad("scheduler-job", "{\"cron\": \"\", \"target\": \"app:f\"}", "missing the cron expression before the target");
+	bad("scheduler-job", "{\"cron\": \"\", \"target\": \"app:f\"}",
+			"missing the cron expression before the target");
 	bad("scheduler-job", "{\"interval\": \"0s\", \"target\": \"app:f\"}",
 			"\"0s\": the interval must be greater than 0");
 	bad("scheduler-job", "{\"interval\": \"1h\", \"target\": \"app\"}",
@@ -980,10 +981,9 @@ START_TEST(errors_json_job)
 }
 END_TEST
 
-START_TEST(errors_truncate_safely)
-{
+START_TEST(errors_truncate_safely) {
 	char small[24];
-	struct usch_decl_env env = {.default_tz = NULL, .now_us = W0};
+	struct usch_decl_env env = { .default_tz = NULL, .now_us = W0 };
 	struct usch_job *job = usch_decl_parse("scheduler-cron", "0 9 * * * app:f foo=1", &env, small, sizeof(small));
 	ck_assert_ptr_null(job);
 	ck_assert_uint_eq(strlen(small), sizeof(small) - 1);
@@ -995,8 +995,7 @@ START_TEST(errors_truncate_safely)
 }
 END_TEST
 
-START_TEST(values_parsed_once)
-{
+START_TEST(values_parsed_once) {
 	/* signal: the number, kept as a number */
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * * signal:17");
 	ck_assert_int_eq(job->signum, 17);
@@ -1005,7 +1004,7 @@ START_TEST(values_parsed_once)
 	/* rpc: the arguments as uwsgi_rpc() takes them, made at declaration */
 	job = ok("scheduler-cron", "0 9 * * * rpc:report args=[\"a b\", 2, null, {\"k\": [1]}, \"\"]");
 	ck_assert_int_eq(job->rpc.argc, 5);
-	static const char *const want[] = {"a b", "2", "null", "{\"k\":[1]}", ""};
+	static const char *const want[] = { "a b", "2", "null", "{\"k\":[1]}", "" };
 	for (int i = 0; i < 5; i++) {
 		ck_assert_str_eq(job->rpc.argv[i], want[i]);
 		ck_assert_uint_eq(job->rpc.argvs[i], strlen(want[i]));
@@ -1037,8 +1036,7 @@ static char *rpc_line(int n, size_t len) {
 	return line;
 }
 
-START_TEST(rpc_limits_at_declaration)
-{
+START_TEST(rpc_limits_at_declaration) {
 	char *line = rpc_line(255, 1);
 	struct usch_job *job = ok("scheduler-cron", line);
 	ck_assert_int_eq(job->rpc.argc, 255);
@@ -1064,8 +1062,7 @@ START_TEST(rpc_limits_at_declaration)
 }
 END_TEST
 
-START_TEST(finish_many_ids)
-{
+START_TEST(finish_many_ids) {
 	enum { N = 20000 };
 	struct usch_job **jobs = calloc(N, sizeof(*jobs));
 	char line[64];
@@ -1078,7 +1075,8 @@ START_TEST(finish_many_ids)
 	usch_job_free(jobs[N - 1]);
 	jobs[N - 1] = ok("scheduler-interval", "1h app:g id=job7");
 	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "scheduler-interval \"1h app:g id=job7\": duplicate job id \"job7\" "
+	ck_assert_str_eq(err,
+			"scheduler-interval \"1h app:g id=job7\": duplicate job id \"job7\" "
 			"(also scheduler-interval \"1h app:f id=job7\"): give one of them id=...");
 	for (int i = 0; i < N; i++)
 		usch_job_free(jobs[i]);
@@ -1087,8 +1085,7 @@ START_TEST(finish_many_ids)
 END_TEST
 
 /* The README's key table is the one usch_keys makes (make readme-keys). */
-START_TEST(readme_key_table)
-{
+START_TEST(readme_key_table) {
 	FILE *f = fopen("README.md", "r");
 	ck_assert_msg(f != NULL, "README.md: run the tests from the project root");
 	static char readme[65536], table[8192];

@@ -16,7 +16,6 @@
 /* 2026-11-24T09:00:00Z */
 #define W0 (1795510800LL * SEC)
 
-
 static struct usch_job *parse(const char *option, const char *line) {
 	return unit_parse_job(option, line, NULL, W0);
 }
@@ -31,8 +30,7 @@ static int list(const char *option, const char *line, int64_t base, int n, int64
 
 /* ----------------------------------------------------- usch_list_next */
 
-START_TEST(interval_without_start_counts_from_the_base)
-{
+START_TEST(interval_without_start_counts_from_the_base) {
 	int64_t out[4];
 	ck_assert_int_eq(list("scheduler-interval", "30s app:f", W0, 3, out), 3);
 	ck_assert_int_eq(out[0], W0 + 30 * SEC);
@@ -50,8 +48,7 @@ START_TEST(interval_without_start_counts_from_the_base)
 }
 END_TEST
 
-START_TEST(interval_with_start_is_anchored)
-{
+START_TEST(interval_with_start_is_anchored) {
 	int64_t out[4];
 	const char *line = "1h app:f start=2026-11-24T08:30:00Z";
 	ck_assert_int_eq(list("scheduler-interval", line, W0, 3, out), 3);
@@ -66,15 +63,15 @@ START_TEST(interval_with_start_is_anchored)
 	ck_assert_int_eq(out[0], unit_instant("2026-11-24T08:30:00Z"));
 	ck_assert_int_eq(out[1], unit_instant("2026-11-24T09:30:00Z"));
 	/* end= stops the list early */
-	ck_assert_int_eq(list("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z end=2026-11-24T10:30:00Z",
-			W0, 4, out), 2);
+	ck_assert_int_eq(list("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z end=2026-11-24T10:30:00Z", W0,
+					 4, out),
+			2);
 	ck_assert_int_eq(out[0], unit_instant("2026-11-24T09:30:00Z"));
 	ck_assert_int_eq(out[1], unit_instant("2026-11-24T10:30:00Z"));
 }
 END_TEST
 
-START_TEST(calendar_interval)
-{
+START_TEST(calendar_interval) {
 	int64_t out[3];
 	ck_assert_int_eq(list("scheduler-interval", "1 month app:f", W0, 3, out), 3);
 	ck_assert_int_eq(out[0], unit_instant("2026-12-24T09:00:00Z"));
@@ -83,26 +80,28 @@ START_TEST(calendar_interval)
 }
 END_TEST
 
-START_TEST(cron_across_the_paris_spring_forward)
-{
+START_TEST(cron_across_the_paris_spring_forward) {
 	int64_t out[4];
 	/* 09:00 Paris: 08:00Z in CET, 07:00Z in CEST from Sunday 2026-03-29 */
-	ck_assert_int_eq(list("scheduler-cron", "0 9 * * * app:f tz=Europe/Paris", unit_instant("2026-03-27T12:00:00Z"), 3, out), 3);
+	ck_assert_int_eq(list("scheduler-cron", "0 9 * * * app:f tz=Europe/Paris", unit_instant("2026-03-27T12:00:00Z"),
+					 3, out),
+			3);
 	ck_assert_int_eq(out[0], unit_instant("2026-03-28T08:00:00Z"));
 	ck_assert_int_eq(out[1], unit_instant("2026-03-29T07:00:00Z"));
 	ck_assert_int_eq(out[2], unit_instant("2026-03-30T07:00:00Z"));
 	/* hourly at :30: 02:30 local does not exist, UTC stays hourly */
-	ck_assert_int_eq(list("scheduler-cron", "30 * * * * app:f tz=Europe/Paris", unit_instant("2026-03-29T00:00:00Z"), 4, out), 4);
-	ck_assert_int_eq(out[0], unit_instant("2026-03-29T00:30:00Z"));	/* 01:30+01:00 */
-	ck_assert_int_eq(out[1], unit_instant("2026-03-29T01:30:00Z"));	/* 03:30+02:00 */
+	ck_assert_int_eq(list("scheduler-cron", "30 * * * * app:f tz=Europe/Paris",
+					 unit_instant("2026-03-29T00:00:00Z"), 4, out),
+			4);
+	ck_assert_int_eq(out[0], unit_instant("2026-03-29T00:30:00Z")); /* 01:30+01:00 */
+	ck_assert_int_eq(out[1], unit_instant("2026-03-29T01:30:00Z")); /* 03:30+02:00 */
 	ck_assert_int_eq(out[2], unit_instant("2026-03-29T02:30:00Z"));
 	ck_assert_int_eq(out[3], unit_instant("2026-03-29T03:30:00Z"));
 }
 END_TEST
 
-START_TEST(at_fires_once_or_never)
-{
-	int64_t out[3] = {0, 0, 0};
+START_TEST(at_fires_once_or_never) {
+	int64_t out[3] = { 0, 0, 0 };
 	ck_assert_int_eq(list("scheduler-at", "2026-01-01T00:00:00Z app:f", W0, 3, out), 0);
 	/* the base itself is not "after" */
 	ck_assert_int_eq(list("scheduler-at", "2026-11-24T09:00:00Z app:f", W0, 3, out), 0);
@@ -111,8 +110,7 @@ START_TEST(at_fires_once_or_never)
 }
 END_TEST
 
-START_TEST(paused_and_at_start_never_list)
-{
+START_TEST(paused_and_at_start_never_list) {
 	int64_t out[3];
 	ck_assert_int_eq(list("scheduler-cron", "* * * * * app:f paused=true", W0, 3, out), 0);
 	ck_assert_int_eq(list("scheduler-interval", "1s app:f paused=yes", W0, 3, out), 0);
@@ -140,7 +138,8 @@ static void add(struct doc *d, const char *option, const char *line) {
 static void render(struct doc *d, int json, int n) {
 	FILE *f = open_memstream(&d->text, &d->len);
 	ck_assert_ptr_nonnull(f);
-	int ret = json ? usch_list_json(d->jobs, d->n, n, unit_instant(B), f) : usch_list_text(d->jobs, d->n, n, unit_instant(B), f);
+	int ret = json ? usch_list_json(d->jobs, d->n, n, unit_instant(B), f)
+		       : usch_list_text(d->jobs, d->n, n, unit_instant(B), f);
 	fclose(f);
 	ck_assert_int_eq(ret, 0);
 }
@@ -168,8 +167,7 @@ static const char *str(json_t *o, const char *key) {
 	return json_string_value(v);
 }
 
-START_TEST(json_document)
-{
+START_TEST(json_document) {
 	static struct doc d;
 	add(&d, "scheduler-cron", "30 * * * * app.tasks:sync tz=Europe/Paris id=sync");
 	add(&d, "scheduler-interval", "90s exec:echo a b");
@@ -200,10 +198,14 @@ START_TEST(json_document)
 	ck_assert_ptr_null(json_object_get(o, "workers"));
 	ck_assert_ptr_null(json_object_get(o, "at_start"));
 	static const char *const sync_next[] = {
-		"2026-03-29T01:30:00+01:00", "2026-03-29T03:30:00+02:00", "2026-03-29T04:30:00+02:00",
+		"2026-03-29T01:30:00+01:00",
+		"2026-03-29T03:30:00+02:00",
+		"2026-03-29T04:30:00+02:00",
 	};
 	static const char *const sync_utc[] = {
-		"2026-03-29T00:30:00+00:00", "2026-03-29T01:30:00+00:00", "2026-03-29T02:30:00+00:00",
+		"2026-03-29T00:30:00+00:00",
+		"2026-03-29T01:30:00+00:00",
+		"2026-03-29T02:30:00+00:00",
 	};
 	assert_strings(json_object_get(o, "next"), sync_next, 3, "sync next");
 	assert_strings(json_object_get(o, "next_utc"), sync_utc, 3, "sync next_utc");
@@ -214,7 +216,9 @@ START_TEST(json_document)
 	ck_assert_str_eq(str(o, "target"), "exec:echo a b");
 	ck_assert_str_eq(str(o, "tz"), "UTC");
 	static const char *const every90[] = {
-		"2026-03-29T00:01:30+00:00", "2026-03-29T00:03:00+00:00", "2026-03-29T00:04:30+00:00",
+		"2026-03-29T00:01:30+00:00",
+		"2026-03-29T00:03:00+00:00",
+		"2026-03-29T00:04:30+00:00",
 	};
 	assert_strings(json_object_get(o, "next"), every90, 3, "interval next");
 	assert_strings(json_object_get(o, "next_utc"), every90, 3, "interval next_utc");
@@ -247,7 +251,9 @@ START_TEST(json_document)
 	ck_assert_str_eq(str(o, "trigger"), "interval 1h");
 	ck_assert_str_eq(str(o, "scope"), "once");
 	static const char *const anchored[] = {
-		"2026-03-29T00:45:00+00:00", "2026-03-29T01:45:00+00:00", "2026-03-29T02:45:00+00:00",
+		"2026-03-29T00:45:00+00:00",
+		"2026-03-29T01:45:00+00:00",
+		"2026-03-29T02:45:00+00:00",
 	};
 	assert_strings(json_object_get(o, "next"), anchored, 3, "anchored next");
 
@@ -256,10 +262,14 @@ START_TEST(json_document)
 	ck_assert_str_eq(str(o, "trigger"), "every 1 month");
 	ck_assert_str_eq(str(o, "tz"), "Europe/Paris");
 	static const char *const monthly[] = {
-		"2026-04-29T01:00:00+02:00", "2026-05-29T01:00:00+02:00", "2026-06-29T01:00:00+02:00",
+		"2026-04-29T01:00:00+02:00",
+		"2026-05-29T01:00:00+02:00",
+		"2026-06-29T01:00:00+02:00",
 	};
 	static const char *const monthly_utc[] = {
-		"2026-04-28T23:00:00+00:00", "2026-05-28T23:00:00+00:00", "2026-06-28T23:00:00+00:00",
+		"2026-04-28T23:00:00+00:00",
+		"2026-05-28T23:00:00+00:00",
+		"2026-06-28T23:00:00+00:00",
 	};
 	assert_strings(json_object_get(o, "next"), monthly, 3, "monthly next");
 	assert_strings(json_object_get(o, "next_utc"), monthly_utc, 3, "monthly next_utc");
@@ -268,8 +278,8 @@ START_TEST(json_document)
 	o = json_array_get(jobs, 7);
 	ck_assert_str_eq(str(o, "id"), "app:gap");
 	ck_assert_str_eq(str(o, "trigger"), "at 2026-03-29T03:00:00+02:00");
-	static const char *const gap[] = {"2026-03-29T03:00:00+02:00"};
-	static const char *const gap_utc[] = {"2026-03-29T01:00:00+00:00"};
+	static const char *const gap[] = { "2026-03-29T03:00:00+02:00" };
+	static const char *const gap_utc[] = { "2026-03-29T01:00:00+00:00" };
 	assert_strings(json_object_get(o, "next"), gap, 1, "gap next");
 	assert_strings(json_object_get(o, "next_utc"), gap_utc, 1, "gap next_utc");
 
@@ -278,8 +288,7 @@ START_TEST(json_document)
 }
 END_TEST
 
-START_TEST(json_document_empty)
-{
+START_TEST(json_document_empty) {
 	static struct doc d;
 	render(&d, 1, 5);
 	json_t *doc = json_loadb(d.text, d.len, 0, NULL);
@@ -292,8 +301,7 @@ START_TEST(json_document_empty)
 }
 END_TEST
 
-START_TEST(text_document)
-{
+START_TEST(text_document) {
 	static struct doc d;
 	add(&d, "scheduler-cron", "30 * * * * app.tasks:sync tz=Europe/Paris id=sync");
 	add(&d, "scheduler-at", "2026-01-01T00:00:00Z rpc:old");
@@ -356,8 +364,7 @@ START_TEST(text_document)
 }
 END_TEST
 
-START_TEST(workers_are_listed_whole)
-{
+START_TEST(workers_are_listed_whole) {
 	static struct doc d;
 	add(&d, "scheduler-cron", "@start app:f scope=workers workers=1-100,102,104,200-1023");
 	/* every other id: the longest text there is */

@@ -61,8 +61,7 @@ static struct fake *fresh(void) {
 	return &fk;
 }
 
-START_TEST(interval_first_fire_one_period_after_start)
-{
+START_TEST(interval_first_fire_one_period_after_start) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "30s app:f");
 	start(fk);
@@ -79,8 +78,7 @@ START_TEST(interval_first_fire_one_period_after_start)
 }
 END_TEST
 
-START_TEST(same_instant_fires_in_declaration_order)
-{
+START_TEST(same_instant_fires_in_declaration_order) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "1s app:a");
 	add(fk, "scheduler-interval", "1s app:b");
@@ -103,29 +101,28 @@ END_TEST
  * order. The last combinations mix the monotonic and the wall timeline. */
 static const struct tie_job {
 	const char *option, *line;
-	int period;		/* seconds; due when it divides the elapsed time */
+	int period; /* seconds; due when it divides the elapsed time */
 } tie_combos[][3] = {
-	{{"scheduler-interval", "1s app:a", 1}, {"scheduler-interval", "2s app:b", 2},
-		{"scheduler-interval", "3s app:c", 3}},
-	{{"scheduler-interval", "1s app:a", 1}, {"scheduler-interval", "3s app:b", 3},
-		{"scheduler-interval", "2s app:c", 2}},
-	{{"scheduler-interval", "2s app:a", 2}, {"scheduler-interval", "1s app:b", 1},
-		{"scheduler-interval", "3s app:c", 3}},
-	{{"scheduler-interval", "2s app:a", 2}, {"scheduler-interval", "3s app:b", 3},
-		{"scheduler-interval", "1s app:c", 1}},
-	{{"scheduler-interval", "3s app:a", 3}, {"scheduler-interval", "1s app:b", 1},
-		{"scheduler-interval", "2s app:c", 2}},
-	{{"scheduler-interval", "3s app:a", 3}, {"scheduler-interval", "2s app:b", 2},
-		{"scheduler-interval", "1s app:c", 1}},
-	{{"scheduler-interval", "1s app:a", 1}, {"scheduler-cron", "*/2 * * * * * app:b", 2},
-		{"scheduler-interval", "3s app:c", 3}},
-	{{"scheduler-cron", "* * * * * * app:a", 1}, {"scheduler-interval", "2s app:b", 2},
-		{"scheduler-cron", "*/3 * * * * * app:c", 3}},
+	{ { "scheduler-interval", "1s app:a", 1 }, { "scheduler-interval", "2s app:b", 2 },
+			{ "scheduler-interval", "3s app:c", 3 } },
+	{ { "scheduler-interval", "1s app:a", 1 }, { "scheduler-interval", "3s app:b", 3 },
+			{ "scheduler-interval", "2s app:c", 2 } },
+	{ { "scheduler-interval", "2s app:a", 2 }, { "scheduler-interval", "1s app:b", 1 },
+			{ "scheduler-interval", "3s app:c", 3 } },
+	{ { "scheduler-interval", "2s app:a", 2 }, { "scheduler-interval", "3s app:b", 3 },
+			{ "scheduler-interval", "1s app:c", 1 } },
+	{ { "scheduler-interval", "3s app:a", 3 }, { "scheduler-interval", "1s app:b", 1 },
+			{ "scheduler-interval", "2s app:c", 2 } },
+	{ { "scheduler-interval", "3s app:a", 3 }, { "scheduler-interval", "2s app:b", 2 },
+			{ "scheduler-interval", "1s app:c", 1 } },
+	{ { "scheduler-interval", "1s app:a", 1 }, { "scheduler-cron", "*/2 * * * * * app:b", 2 },
+			{ "scheduler-interval", "3s app:c", 3 } },
+	{ { "scheduler-cron", "* * * * * * app:a", 1 }, { "scheduler-interval", "2s app:b", 2 },
+			{ "scheduler-cron", "*/3 * * * * * app:c", 3 } },
 };
 #define N_TIE_COMBOS ((int) (sizeof(tie_combos) / sizeof(tie_combos[0])))
 
-START_TEST(ties_across_periods_fire_in_declaration_order)
-{
+START_TEST(ties_across_periods_fire_in_declaration_order) {
 	const struct tie_job *combo = tie_combos[_i];
 	struct fake *fk = fresh();
 	for (int j = 0; j < 3; j++)
@@ -152,8 +149,7 @@ START_TEST(ties_across_periods_fire_in_declaration_order)
 }
 END_TEST
 
-START_TEST(late_fires_coalesce_into_one)
-{
+START_TEST(late_fires_coalesce_into_one) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "10s app:f");
 	start(fk);
@@ -164,13 +160,12 @@ START_TEST(late_fires_coalesce_into_one)
 	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 50 * SEC);
 	ck_assert_int_eq(fk->fires[0].missed, 4);
 	ck_assert_int_eq(fk->fires[0].misfired, 0);
-	ck_assert_int_eq(next, fk->mono + 5 * SEC);	/* back on the 10 s grid */
+	ck_assert_int_eq(next, fk->mono + 5 * SEC); /* back on the 10 s grid */
 	done(fk);
 }
 END_TEST
 
-START_TEST(coalesce_earliest_and_all)
-{
+START_TEST(coalesce_earliest_and_all) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "10s app:early coalesce=earliest");
 	add(fk, "scheduler-interval", "10s app:each coalesce=all");
@@ -190,12 +185,11 @@ START_TEST(coalesce_earliest_and_all)
 }
 END_TEST
 
-START_TEST(misfire_grace_marks_late_fires)
-{
+START_TEST(misfire_grace_marks_late_fires) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "10s app:strict misfire-grace=2s coalesce=all");
 	start(fk);
-	advance(fk, 31 * SEC);	/* due: 10 (21 s late), 20 (11 s), 30 (1 s) */
+	advance(fk, 31 * SEC); /* due: 10 (21 s late), 20 (11 s), 30 (1 s) */
 	run(fk);
 	ck_assert_int_eq(fk->nfires, 3);
 	ck_assert_int_eq(fk->fires[0].misfired, 1);
@@ -207,8 +201,7 @@ START_TEST(misfire_grace_marks_late_fires)
 }
 END_TEST
 
-START_TEST(jitter_delays_within_bound)
-{
+START_TEST(jitter_delays_within_bound) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "10s app:j jitter=3s");
 	start(fk);
@@ -228,16 +221,15 @@ START_TEST(jitter_delays_within_bound)
 		seen_max = delay > seen_max ? delay : seen_max;
 		fk->nfires = 0;
 	}
-	ck_assert_int_lt(seen_min, SEC);	/* spread over the range */
+	ck_assert_int_lt(seen_min, SEC); /* spread over the range */
 	ck_assert_int_gt(seen_max, 2 * SEC);
 	done(fk);
 }
 END_TEST
 
-START_TEST(cron_follows_the_wall_clock)
-{
+START_TEST(cron_follows_the_wall_clock) {
 	struct fake *fk = fresh();
-	add(fk, "scheduler-cron", "*/15 * * * * * app:f");	/* seconds 0,15,30,45 */
+	add(fk, "scheduler-cron", "*/15 * * * * * app:f"); /* seconds 0,15,30,45 */
 	fk->wall += 7 * SEC;
 	start(fk);
 	ck_assert_int_eq(run(fk), fk->mono + 8 * SEC);
@@ -249,13 +241,12 @@ START_TEST(cron_follows_the_wall_clock)
 }
 END_TEST
 
-START_TEST(clock_step_forward_is_a_misfire_run_once)
-{
+START_TEST(clock_step_forward_is_a_misfire_run_once) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-cron", "0 * * * * app:hourly");
 	add(fk, "scheduler-interval", "1m app:elapsed");
 	start(fk);
-	fk->wall += 3 * 3600 * SEC + 30 * SEC;	/* NTP step: 3h30s forward */
+	fk->wall += 3 * 3600 * SEC + 30 * SEC; /* NTP step: 3h30s forward */
 	fk->mono += SEC;
 	int64_t next = run(fk);
 	/* the skipped 10:00 fire runs now, once; the interval did not move */
@@ -269,16 +260,15 @@ START_TEST(clock_step_forward_is_a_misfire_run_once)
 }
 END_TEST
 
-START_TEST(clock_step_back_does_not_repeat_fires)
-{
+START_TEST(clock_step_back_does_not_repeat_fires) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-cron", "*/10 * * * * * app:f");
 	fk->wall += 5 * SEC;
 	start(fk);
 	advance(fk, 5 * SEC);
-	run(fk);			/* fires 09:00:10 */
+	run(fk); /* fires 09:00:10 */
 	ck_assert_int_eq(fk->nfires, 1);
-	fk->wall -= 60 * SEC;		/* step back a minute */
+	fk->wall -= 60 * SEC; /* step back a minute */
 	fk->mono += 1;
 	int64_t next = run(fk);
 	ck_assert_int_eq(fk->nfires, 1);
@@ -288,8 +278,7 @@ START_TEST(clock_step_back_does_not_repeat_fires)
 }
 END_TEST
 
-START_TEST(at_start_and_date_fire_once)
-{
+START_TEST(at_start_and_date_fire_once) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-cron", "@start app:boot");
 	add(fk, "scheduler-at", "2026-11-24T09:00:02Z app:once");
@@ -308,8 +297,7 @@ START_TEST(at_start_and_date_fire_once)
 }
 END_TEST
 
-START_TEST(paused_jobs_never_fire)
-{
+START_TEST(paused_jobs_never_fire) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "1s app:f paused=true");
 	start(fk);
@@ -321,8 +309,7 @@ START_TEST(paused_jobs_never_fire)
 }
 END_TEST
 
-START_TEST(interval_with_start_keeps_its_wall_anchor)
-{
+START_TEST(interval_with_start_keeps_its_wall_anchor) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z");
 	start(fk);

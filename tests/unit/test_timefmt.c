@@ -12,8 +12,7 @@
 
 #define S INT64_C(1000000)
 
-static int64_t dur(const char *s)
-{
+static int64_t dur(const char *s) {
 	char err[256] = "";
 	int64_t v = -1;
 	int r = usch_duration_parse(s, &v, err, sizeof err);
@@ -21,17 +20,15 @@ static int64_t dur(const char *s)
 	return v;
 }
 
-static void dur_err(const char *s, const char *want)
-{
+static void dur_err(const char *s, const char *want) {
 	char err[256] = "";
 	int64_t v = 12345;
 	ck_assert_msg(usch_duration_parse(s, &v, err, sizeof err) == -1, "\"%s\" accepted", s);
 	ck_assert_msg(strcmp(err, want) == 0, "\"%s\": got '%s', want '%s'", s, err, want);
-	ck_assert_int_eq(v, 12345);   /* untouched on error */
+	ck_assert_int_eq(v, 12345); /* untouched on error */
 }
 
-START_TEST(duration_forms)
-{
+START_TEST(duration_forms) {
 	ck_assert_int_eq(dur("250ms"), 250000);
 	ck_assert_int_eq(dur("30s"), 30 * S);
 	ck_assert_int_eq(dur("5m"), 300 * S);
@@ -43,15 +40,15 @@ START_TEST(duration_forms)
 }
 END_TEST
 
-START_TEST(duration_more_forms)
-{
+START_TEST(duration_more_forms) {
 	ck_assert_int_eq(dur("10us"), 10);
 	ck_assert_int_eq(dur("0s"), 0);
-	ck_assert_int_eq(dur("0"  "ms"), 0);
-	ck_assert_int_eq(dur("1w2d3h4m5s6ms7us"),
-		((((7 + 2) * 24 + 3) * 60 + 4) * 60 + 5) * S + 6007);
+	ck_assert_int_eq(dur("0"
+			     "ms"),
+			0);
+	ck_assert_int_eq(dur("1w2d3h4m5s6ms7us"), ((((7 + 2) * 24 + 3) * 60 + 4) * 60 + 5) * S + 6007);
 	ck_assert_int_eq(dur("1h0m30s"), 3630 * S);
-	ck_assert_int_eq(dur("90m"), 5400 * S);                 /* no carrying rule */
+	ck_assert_int_eq(dur("90m"), 5400 * S); /* no carrying rule */
 	ck_assert_int_eq(dur("1.000001s"), 1000001);
 	ck_assert_int_eq(dur("0.001ms"), 1);
 	ck_assert_int_eq(dur("1.50000000000000000000s"), 1500000); /* zeros are exact */
@@ -62,8 +59,7 @@ START_TEST(duration_more_forms)
 }
 END_TEST
 
-START_TEST(duration_errors)
-{
+START_TEST(duration_errors) {
 	dur_err("30", "\"30\" needs a unit (use us, ms, s, m, h, d, w)");
 	dur_err("5x", "unknown unit \"x\" (use us, ms, s, m, h, d, w)");
 	dur_err("5sec", "unknown unit \"sec\" (use us, ms, s, m, h, d, w)");
@@ -89,18 +85,16 @@ START_TEST(duration_errors)
 }
 END_TEST
 
-static void fmt_is(int64_t us, const char *want)
-{
+static void fmt_is(int64_t us, const char *want) {
 	char buf[64];
 	int n = usch_duration_format(us, buf, sizeof buf);
 	ck_assert_str_eq(buf, want);
-	ck_assert_int_eq(n, (int)strlen(want));
+	ck_assert_int_eq(n, (int) strlen(want));
 	if (us >= 0)
 		ck_assert(dur(buf) == us);
 }
 
-START_TEST(duration_format)
-{
+START_TEST(duration_format) {
 	fmt_is(0, "0s");
 	fmt_is(250000, "250ms");
 	fmt_is(5400 * S, "1h30m");
@@ -127,16 +121,14 @@ END_TEST
 
 /* ---- date-times ------------------------------------------------------------ */
 
-static usch_tz *load(const char *name)
-{
+static usch_tz *load(const char *name) {
 	char err[256];
 	usch_tz *tz = usch_tz_load(name, err, sizeof err);
 	ck_assert_msg(tz != NULL, "%s", err);
 	return tz;
 }
 
-static int64_t dt(const char *s, const usch_tz *tz)
-{
+static int64_t dt(const char *s, const usch_tz *tz) {
 	char err[256] = "";
 	int64_t v = -1;
 	int r = usch_datetime_parse(s, tz, &v, err, sizeof err);
@@ -144,8 +136,7 @@ static int64_t dt(const char *s, const usch_tz *tz)
 	return v;
 }
 
-static void dt_err(const char *s, const char *want)
-{
+static void dt_err(const char *s, const char *want) {
 	char err[256] = "";
 	int64_t v = 12345;
 	ck_assert_msg(usch_datetime_parse(s, NULL, &v, err, sizeof err) == -1, "\"%s\" accepted", s);
@@ -153,14 +144,13 @@ static void dt_err(const char *s, const char *want)
 	ck_assert_int_eq(v, 12345);
 }
 
-START_TEST(datetime_forms)
-{
+START_TEST(datetime_forms) {
 	usch_tz *paris = load("Europe/Paris");
 	int64_t nine_cet = unit_utc_us(2026, 11, 24, 8, 0, 0);
 	ck_assert(dt("2026-11-24T09:00:00+01:00", NULL) == nine_cet);
 	ck_assert(dt("2026-11-24T08:00:00Z", NULL) == nine_cet);
 	ck_assert(dt("2026-11-24t08:00:00z", NULL) == nine_cet);
-	ck_assert(dt("2026-11-24T03:00:00-05:00", paris) == nine_cet);  /* offset wins */
+	ck_assert(dt("2026-11-24T03:00:00-05:00", paris) == nine_cet); /* offset wins */
 	ck_assert(dt("2026-11-24T09:00:00+0100", NULL) == nine_cet);
 	ck_assert(dt("2026-11-24T09:00:00+01", NULL) == nine_cet);
 	ck_assert(dt("2026-11-24T08:00:00-00:00", NULL) == nine_cet);
@@ -185,14 +175,13 @@ START_TEST(datetime_forms)
 }
 END_TEST
 
-START_TEST(datetime_dst)
-{
+START_TEST(datetime_dst) {
 	usch_tz *paris = load("Europe/Paris");
 	/* 2026-03-29 02:30 does not exist in Paris: the gap ends at 01:00 UTC */
 	int64_t jump = unit_utc_us(2026, 3, 29, 1, 0, 0);
 	ck_assert(dt("2026-03-29T02:30:00", paris) == jump);
 	ck_assert(dt("2026-03-29T02:00:00", paris) == jump);
-	ck_assert(dt("2026-03-29T02:59:59.5", paris) == jump);  /* fraction too */
+	ck_assert(dt("2026-03-29T02:59:59.5", paris) == jump); /* fraction too */
 	ck_assert(dt("2026-03-29T03:00:00", paris) == jump);
 	ck_assert(dt("2026-03-29T01:59:59", paris) == jump - S);
 	/* 2026-10-25 02:30 happens twice: the first one, still at +02:00 */
@@ -212,8 +201,7 @@ START_TEST(datetime_dst)
 }
 END_TEST
 
-START_TEST(datetime_errors)
-{
+START_TEST(datetime_errors) {
 	const char *hint = "(use e.g. 2026-11-24T09:00:00+01:00, 2026-11-24 09:00 or 2026-11-24)";
 	char want[256];
 	snprintf(want, sizeof want, "not a date-time %s", hint);
@@ -252,18 +240,16 @@ START_TEST(datetime_errors)
 }
 END_TEST
 
-static void fmt3339(int64_t us, const usch_tz *tz, const char *want)
-{
+static void fmt3339(int64_t us, const usch_tz *tz, const char *want) {
 	char buf[USCH_RFC3339_MAX];
 	int n = usch_rfc3339_format(us, tz, buf, sizeof buf);
 	ck_assert_str_eq(buf, want);
-	ck_assert_int_eq(n, (int)strlen(want));
+	ck_assert_int_eq(n, (int) strlen(want));
 	/* what we write, we read back to the same instant */
 	ck_assert(dt(buf, NULL) == us);
 }
 
-START_TEST(rfc3339_format)
-{
+START_TEST(rfc3339_format) {
 	usch_tz *paris = load("Europe/Paris");
 	usch_tz *ny = load("America/New_York");
 	usch_tz *kolkata = load("Asia/Kolkata");
@@ -305,10 +291,9 @@ START_TEST(rfc3339_format)
 END_TEST
 
 /* Every instant across a DST year, formatted in its zone, reads back. */
-START_TEST(rfc3339_round_trip)
-{
-	static const char *names[] = { "Europe/Paris", "Australia/Lord_Howe",
-		"America/Santiago", "Pacific/Chatham", "Europe/Dublin" };
+START_TEST(rfc3339_round_trip) {
+	static const char *names[] = { "Europe/Paris", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham",
+		"Europe/Dublin" };
 	char buf[USCH_RFC3339_MAX], err[256];
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		usch_tz *tz = load(names[i]);
@@ -316,18 +301,15 @@ START_TEST(rfc3339_round_trip)
 				t += 1799 * S + 123) {
 			int64_t back = -1;
 			if (usch_rfc3339_format(t, tz, buf, sizeof buf) < 0 ||
-					usch_datetime_parse(buf, tz, &back, err, sizeof err) != 0 ||
-					back != t)
-				ck_abort_msg("%s: %lld -> %s -> %lld", names[i], (long long)t, buf,
-					(long long)back);
+					usch_datetime_parse(buf, tz, &back, err, sizeof err) != 0 || back != t)
+				ck_abort_msg("%s: %lld -> %s -> %lld", names[i], (long long) t, buf, (long long) back);
 		}
 		usch_tz_free(tz);
 	}
 }
 END_TEST
 
-static Suite *timefmt_suite(void)
-{
+static Suite *timefmt_suite(void) {
 	Suite *s = suite_create("timefmt");
 	TCase *tc = tcase_create("duration");
 	tcase_add_test(tc, duration_forms);
@@ -346,7 +328,6 @@ static Suite *timefmt_suite(void)
 	return s;
 }
 
-int main(void)
-{
+int main(void) {
 	return unit_run(timefmt_suite());
 }

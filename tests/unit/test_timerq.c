@@ -8,24 +8,21 @@
 
 struct job {
 	int id;
-	int rank;	/* the tie order of by_rank */
+	int rank; /* the tie order of by_rank */
 	struct usch_timer node;
 };
 
-static struct job *job_of(struct usch_timer *t)
-{
+static struct job *job_of(struct usch_timer *t) {
 	return t ? USCH_TIMER_ENTRY(t, struct job, node) : NULL;
 }
 
-static const struct job *cjob_of(const struct usch_timer *t)
-{
+static const struct job *cjob_of(const struct usch_timer *t) {
 	return USCH_TIMER_ENTRY(t, const struct job, node);
 }
 
 /* Deadline, then the embedding struct's rank, then seq: the shape of the
  * scheduler's declaration-order compare. */
-static int by_rank(const struct usch_timer *a, const struct usch_timer *b)
-{
+static int by_rank(const struct usch_timer *a, const struct usch_timer *b) {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
 	if (cjob_of(a)->rank != cjob_of(b)->rank)
@@ -34,15 +31,13 @@ static int by_rank(const struct usch_timer *a, const struct usch_timer *b)
 }
 
 /* Latest deadline first: the queue must not assume a min-heap of its own. */
-static int latest_first(const struct usch_timer *a, const struct usch_timer *b)
-{
+static int latest_first(const struct usch_timer *a, const struct usch_timer *b) {
 	if (a->deadline != b->deadline)
 		return a->deadline > b->deadline;
 	return a->seq < b->seq;
 }
 
-START_TEST(empty_queue)
-{
+START_TEST(empty_queue) {
 	struct usch_timerq q;
 	usch_timerq_init(&q, usch_timer_fifo_less);
 	ck_assert_ptr_null(usch_timerq_peek(&q));
@@ -53,8 +48,7 @@ START_TEST(empty_queue)
 }
 END_TEST
 
-START_TEST(pops_in_deadline_order)
-{
+START_TEST(pops_in_deadline_order) {
 	static const int64_t dl[] = { 50, -3, 7, INT64_MAX, 0, INT64_MIN, 12, 7 + 1 };
 	static const int order[] = { 5, 1, 4, 2, 7, 6, 0, 3 };
 	enum { N = sizeof(dl) / sizeof(dl[0]) };
@@ -80,8 +74,7 @@ START_TEST(pops_in_deadline_order)
 }
 END_TEST
 
-START_TEST(equal_deadlines_are_fifo)
-{
+START_TEST(equal_deadlines_are_fifo) {
 	enum { N = 100 };
 	struct job jobs[N];
 	struct usch_timerq q;
@@ -101,8 +94,7 @@ START_TEST(equal_deadlines_are_fifo)
 }
 END_TEST
 
-START_TEST(reinsert_goes_after_equal_peers)
-{
+START_TEST(reinsert_goes_after_equal_peers) {
 	struct job a = { .id = 0 }, b = { .id = 1 };
 	struct usch_timerq q;
 
@@ -117,8 +109,7 @@ START_TEST(reinsert_goes_after_equal_peers)
 }
 END_TEST
 
-START_TEST(null_compare_is_fifo)
-{
+START_TEST(null_compare_is_fifo) {
 	struct job a = { .id = 0 }, b = { .id = 1 }, c = { .id = 2 };
 	struct usch_timerq q;
 
@@ -135,8 +126,7 @@ END_TEST
 
 /* Equal deadlines pop by rank whatever the insertion order, and a node
  * re-queued later keeps its place among its peers. */
-START_TEST(custom_compare_orders_ties)
-{
+START_TEST(custom_compare_orders_ties) {
 	enum { N = 40 };
 	struct job jobs[N];
 	struct usch_timerq q;
@@ -144,7 +134,7 @@ START_TEST(custom_compare_orders_ties)
 	usch_timerq_init(&q, by_rank);
 	for (int i = 0; i < N; i++) {
 		jobs[i].id = i;
-		jobs[i].rank = (i * 17) % N;	/* a permutation of 0..N-1 */
+		jobs[i].rank = (i * 17) % N; /* a permutation of 0..N-1 */
 		usch_timer_init(&jobs[i].node);
 		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, i % 2 ? 100 : 200), 0);
 	}
@@ -168,8 +158,7 @@ START_TEST(custom_compare_orders_ties)
 }
 END_TEST
 
-START_TEST(compare_drives_the_whole_order)
-{
+START_TEST(compare_drives_the_whole_order) {
 	static const int64_t dl[] = { 5, -1, 9, 9, 0 };
 	static const int order[] = { 2, 3, 0, 4, 1 };
 	struct job jobs[5];
@@ -190,8 +179,7 @@ START_TEST(compare_drives_the_whole_order)
 END_TEST
 
 /* usch_timerq_free leaves the queue reusable with its compare. */
-START_TEST(free_keeps_the_compare)
-{
+START_TEST(free_keeps_the_compare) {
 	struct job a = { .id = 0, .rank = 1 }, b = { .id = 1, .rank = 0 };
 	struct usch_timerq q;
 
@@ -207,8 +195,7 @@ START_TEST(free_keeps_the_compare)
 }
 END_TEST
 
-START_TEST(insert_twice_and_foreign_remove_fail)
-{
+START_TEST(insert_twice_and_foreign_remove_fail) {
 	struct job a = { .id = 0 }, b = { .id = 1 };
 	struct usch_timerq q, r;
 
@@ -230,8 +217,7 @@ END_TEST
 
 /* Removing every node position (root, inner, leaf, last) keeps the rest
  * in order; the replacement node must sift up as well as down. */
-START_TEST(remove_each_position)
-{
+START_TEST(remove_each_position) {
 	enum { N = 31 };
 	for (int victim = 0; victim < N; victim++) {
 		struct job jobs[N];
@@ -262,8 +248,7 @@ START_TEST(remove_each_position)
 }
 END_TEST
 
-START_TEST(remove_sifts_replacement_up)
-{
+START_TEST(remove_sifts_replacement_up) {
 	/* Heap by deadline: [0] 1, [1] 100, [2] 2, [3] 101, [4] 102, [5] 3,
 	 * [6] 4. Removing [3] moves the last node (4) under 100: it must rise. */
 	static const int64_t dl[] = { 1, 100, 2, 101, 102, 3, 4 };
@@ -285,8 +270,7 @@ START_TEST(remove_sifts_replacement_up)
 }
 END_TEST
 
-START_TEST(reserve_then_no_growth)
-{
+START_TEST(reserve_then_no_growth) {
 	enum { N = 1000 };
 	static struct job jobs[N];
 	struct usch_timerq q;
@@ -317,8 +301,7 @@ struct ref {
 	usch_timer_less_fn less;
 };
 
-static size_t ref_min(const struct ref *r)
-{
+static size_t ref_min(const struct ref *r) {
 	size_t best = 0;
 	for (size_t i = 1; i < r->n; i++)
 		if (r->less(&r->items[i]->node, &r->items[best]->node))
@@ -326,13 +309,11 @@ static size_t ref_min(const struct ref *r)
 	return best;
 }
 
-static void ref_drop(struct ref *r, size_t i)
-{
+static void ref_drop(struct ref *r, size_t i) {
 	r->items[i] = r->items[--r->n];
 }
 
-static size_t ref_find(const struct ref *r, const struct job *j)
-{
+static size_t ref_find(const struct ref *r, const struct job *j) {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->items[i] == j)
 			return i;
@@ -340,11 +321,12 @@ static size_t ref_find(const struct ref *r, const struct job *j)
 }
 
 static const usch_timer_less_fn random_compares[] = {
-	usch_timer_fifo_less, by_rank, latest_first,
+	usch_timer_fifo_less,
+	by_rank,
+	latest_first,
 };
 
-START_TEST(random_ops_match_reference)
-{
+START_TEST(random_ops_match_reference) {
 	enum { POOL = 512, OPS = 100000 };
 	static struct job jobs[POOL];
 	static struct ref ref;
@@ -364,9 +346,11 @@ START_TEST(random_ops_match_reference)
 		uint64_t r = unit_rng();
 		struct job *j = &jobs[(r >> 8) % POOL];
 		/* Small deadline range so ties are frequent. */
-		int64_t d = (int64_t)((r >> 32) % 64) - 16;
+		int64_t d = (int64_t) ((r >> 32) % 64) - 16;
 		switch (r % 8) {
-		case 0: case 1: case 2:
+		case 0:
+		case 1:
+		case 2:
 			if (usch_timer_is_queued(&j->node)) {
 				ck_assert_int_eq(usch_timerq_insert(&q, &j->node, d), -1);
 				break;
@@ -374,7 +358,8 @@ START_TEST(random_ops_match_reference)
 			ck_assert_int_eq(usch_timerq_insert(&q, &j->node, d), 0);
 			ref.items[ref.n++] = j;
 			break;
-		case 3: case 4: {
+		case 3:
+		case 4: {
 			size_t i = ref_find(&ref, j);
 			int want = i < ref.n ? 0 : -1;
 			ck_assert_int_eq(usch_timerq_remove(&q, &j->node), want);
@@ -382,7 +367,8 @@ START_TEST(random_ops_match_reference)
 				ref_drop(&ref, i);
 			break;
 		}
-		case 5: case 6: {
+		case 5:
+		case 6: {
 			struct job *got = job_of(usch_timerq_pop(&q));
 			if (ref.n == 0) {
 				ck_assert_ptr_null(got);
@@ -410,8 +396,7 @@ START_TEST(random_ops_match_reference)
 }
 END_TEST
 
-static Suite *timerq_suite(void)
-{
+static Suite *timerq_suite(void) {
 	Suite *s = suite_create("timerq");
 	TCase *tc = tcase_create("core");
 
@@ -428,13 +413,11 @@ static Suite *timerq_suite(void)
 	tcase_add_test(tc, custom_compare_orders_ties);
 	tcase_add_test(tc, compare_drives_the_whole_order);
 	tcase_add_test(tc, free_keeps_the_compare);
-	tcase_add_loop_test(tc, random_ops_match_reference, 0,
-			sizeof(random_compares) / sizeof(random_compares[0]));
+	tcase_add_loop_test(tc, random_ops_match_reference, 0, sizeof(random_compares) / sizeof(random_compares[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
+int main(void) {
 	return unit_run(timerq_suite());
 }

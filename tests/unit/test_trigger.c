@@ -23,8 +23,7 @@
 /* ---- helpers -------------------------------------------------------------- */
 
 /* Wall time in zone -> µs, for times that exist once. */
-static int64_t wall(const char *zname, int y, int mo, int d, int h, int mi, int s)
-{
+static int64_t wall(const char *zname, int y, int mo, int d, int h, int mi, int s) {
 	struct usch_civil c = { y, mo, d, h, mi, s };
 	int64_t at[2];
 	int n = usch_tz_from_local(unit_zone(zname), usch_civil_to_secs(&c), at);
@@ -32,47 +31,41 @@ static int64_t wall(const char *zname, int y, int mo, int d, int h, int mi, int 
 	return at[0] * SEC;
 }
 
-static const char *describe(const usch_trigger *t)
-{
+static const char *describe(const usch_trigger *t) {
 	static char buf[512];
 	usch_trigger_describe(t, buf, sizeof buf);
 	return buf;
 }
 
-static usch_trigger *interval(int64_t p, int64_t a)
-{
+static usch_trigger *interval(int64_t p, int64_t a) {
 	char err[256] = "";
 	usch_trigger *t = usch_trigger_interval(p, a, err, sizeof err);
-	ck_assert_msg(t != NULL, "interval %lld: %s", (long long)p, err);
+	ck_assert_msg(t != NULL, "interval %lld: %s", (long long) p, err);
 	return t;
 }
 
-static usch_trigger *date(int64_t at)
-{
+static usch_trigger *date(int64_t at) {
 	char err[256] = "";
 	usch_trigger *t = usch_trigger_date(at, NULL, err, sizeof err);
 	ck_assert_msg(t != NULL, "date: %s", err);
 	return t;
 }
 
-static usch_trigger *calendar(int n, enum usch_cal_unit u, int64_t a, const char *z)
-{
+static usch_trigger *calendar(int n, enum usch_cal_unit u, int64_t a, const char *z) {
 	char err[256] = "";
 	usch_trigger *t = usch_trigger_calendar(n, u, a, unit_zone(z), err, sizeof err);
 	ck_assert_msg(t != NULL, "calendar: %s", err);
 	return t;
 }
 
-static usch_trigger *cron(const char *expr, const char *z)
-{
+static usch_trigger *cron(const char *expr, const char *z) {
 	char err[256] = "";
 	usch_trigger *t = usch_trigger_cron(expr, "job", unit_zone(z), err, sizeof err);
 	ck_assert_msg(t != NULL, "%s: %s", expr, err);
 	return t;
 }
 
-static usch_trigger *and2(usch_trigger *a, usch_trigger *b)
-{
+static usch_trigger *and2(usch_trigger *a, usch_trigger *b) {
 	usch_trigger *c[] = { a, b };
 	char err[256] = "";
 	usch_trigger *t = usch_trigger_and(c, 2, err, sizeof err);
@@ -80,8 +73,7 @@ static usch_trigger *and2(usch_trigger *a, usch_trigger *b)
 	return t;
 }
 
-static usch_trigger *or2(usch_trigger *a, usch_trigger *b)
-{
+static usch_trigger *or2(usch_trigger *a, usch_trigger *b) {
 	usch_trigger *c[] = { a, b };
 	char err[256] = "";
 	usch_trigger *t = usch_trigger_or(c, 2, err, sizeof err);
@@ -91,19 +83,16 @@ static usch_trigger *or2(usch_trigger *a, usch_trigger *b)
 
 /* A constructor that must fail: NULL, with exactly this reason in err
  * (which the call wrote before this runs). */
-static void expect_fail(usch_trigger *t, const char *err, const char *want)
-{
+static void expect_fail(usch_trigger *t, const char *err, const char *want) {
 	ck_assert_ptr_null(t);
 	ck_assert_str_eq(err, want);
 }
 
-#define NEXT_EQ(t, after, want) \
-	ck_assert_int_eq(usch_trigger_next((t), (after)), (want))
+#define NEXT_EQ(t, after, want) ck_assert_int_eq(usch_trigger_next((t), (after)), (want))
 
 /* ---- interval ------------------------------------------------------------- */
 
-START_TEST(interval_basic)
-{
+START_TEST(interval_basic) {
 	usch_trigger *t = interval(10, 100);
 	ck_assert_int_eq(usch_trigger_kind(t), USCH_TRIGGER_INTERVAL);
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_MONO);
@@ -119,8 +108,7 @@ START_TEST(interval_basic)
 }
 END_TEST
 
-START_TEST(interval_negative_timeline)
-{
+START_TEST(interval_negative_timeline) {
 	usch_trigger *t = interval(10, -25);
 	NEXT_EQ(t, -100, -25);
 	NEXT_EQ(t, -26, -25);
@@ -134,10 +122,9 @@ START_TEST(interval_negative_timeline)
 }
 END_TEST
 
-START_TEST(interval_int64_edges)
-{
+START_TEST(interval_int64_edges) {
 	const int64_t p = HOUR;
-	const int64_t last = INT64_MAX / p * p;	/* last fire that fits */
+	const int64_t last = INT64_MAX / p * p; /* last fire that fits */
 	usch_trigger *t = interval(p, 0);
 	NEXT_EQ(t, last - 1, last);
 	NEXT_EQ(t, last, NEVER);
@@ -162,25 +149,27 @@ START_TEST(interval_int64_edges)
 	usch_trigger_free(t);
 
 	t = interval(INT64_MAX, 1);
-	NEXT_EQ(t, 1, NEVER);	/* 1 + INT64_MAX does not fit */
+	NEXT_EQ(t, 1, NEVER); /* 1 + INT64_MAX does not fit */
 	usch_trigger_free(t);
 }
 END_TEST
 
 /* Values spread over every magnitude, edges included. */
-static int64_t any_int64(void)
-{
+static int64_t any_int64(void) {
 	uint64_t r = unit_rng();
 	switch (r % 4) {
-	case 0: return (int64_t)unit_rng();
-	case 1: return (int64_t)(unit_rng() >> (r >> 8) % 64) * ((r >> 16) & 1 ? -1 : 1);
-	case 2: return (r >> 8) & 1 ? INT64_MAX - (int64_t)(r >> 40) : INT64_MIN + (int64_t)(r >> 40);
-	default: return (int64_t)(r >> 40) - (1 << 23);
+	case 0:
+		return (int64_t) unit_rng();
+	case 1:
+		return (int64_t) (unit_rng() >> (r >> 8) % 64) * ((r >> 16) & 1 ? -1 : 1);
+	case 2:
+		return (r >> 8) & 1 ? INT64_MAX - (int64_t) (r >> 40) : INT64_MIN + (int64_t) (r >> 40);
+	default:
+		return (int64_t) (r >> 40) - (1 << 23);
 	}
 }
 
-START_TEST(interval_matches_int128_reference)
-{
+START_TEST(interval_matches_int128_reference) {
 	unit_rng_seed(0x2545F4914F6CDD1Dull);
 	for (int i = 0; i < 100000; i++) {
 		int64_t p = any_int64();
@@ -192,8 +181,9 @@ START_TEST(interval_matches_int128_reference)
 		__int128 want;
 		if (after < a) {
 			want = a;
-		} else {
-			__int128 k = ((__int128)after - a) / p + 1;
+		}
+		else {
+			__int128 k = ((__int128) after - a) / p + 1;
 			want = a + k * p;
 		}
 		if (want >= INT64_MAX)
@@ -201,15 +191,13 @@ START_TEST(interval_matches_int128_reference)
 		usch_trigger *t = interval(p, a);
 		int64_t got = usch_trigger_next(t, after);
 		usch_trigger_free(t);
-		ck_assert_msg(got == (int64_t)want,
-			"p=%lld a=%lld after=%lld: got %lld want %lld", (long long)p,
-			(long long)a, (long long)after, (long long)got, (long long)want);
+		ck_assert_msg(got == (int64_t) want, "p=%lld a=%lld after=%lld: got %lld want %lld", (long long) p,
+				(long long) a, (long long) after, (long long) got, (long long) want);
 	}
 }
 END_TEST
 
-START_TEST(interval_window)
-{
+START_TEST(interval_window) {
 	usch_trigger *t = interval(300, 0);
 	ck_assert_int_eq(usch_trigger_set_window(t, 1000, 2000, NULL, 0), 0);
 	NEXT_EQ(t, INT64_MIN, 1200);
@@ -243,15 +231,11 @@ START_TEST(interval_window)
 }
 END_TEST
 
-START_TEST(interval_rejects_bad_period)
-{
+START_TEST(interval_rejects_bad_period) {
 	char err[256];
-	expect_fail(usch_trigger_interval(0, 0, err, sizeof err), err,
-			"the period must be greater than 0");
-	expect_fail(usch_trigger_interval(-1, 0, err, sizeof err), err,
-			"the period must be greater than 0");
-	expect_fail(usch_trigger_interval(INT64_MIN, 0, err, sizeof err), err,
-			"the period must be greater than 0");
+	expect_fail(usch_trigger_interval(0, 0, err, sizeof err), err, "the period must be greater than 0");
+	expect_fail(usch_trigger_interval(-1, 0, err, sizeof err), err, "the period must be greater than 0");
+	expect_fail(usch_trigger_interval(INT64_MIN, 0, err, sizeof err), err, "the period must be greater than 0");
 	/* err is optional, and a short one is cut, not overrun */
 	ck_assert_ptr_null(usch_trigger_interval(0, 0, NULL, 0));
 	char small[8];
@@ -261,8 +245,7 @@ END_TEST
 
 /* ---- date ----------------------------------------------------------------- */
 
-START_TEST(date_once)
-{
+START_TEST(date_once) {
 	int64_t at = unit_utc_us(2026, 11, 24, 8, 0, 0) + 123;
 	usch_trigger *t = date(at);
 	ck_assert_int_eq(usch_trigger_kind(t), USCH_TRIGGER_DATE);
@@ -276,14 +259,13 @@ START_TEST(date_once)
 	t = date(INT64_MIN);
 	NEXT_EQ(t, INT64_MIN, NEVER);
 	usch_trigger_free(t);
-	t = date(INT64_MAX);	/* INT64_MAX is "never" on this timeline */
+	t = date(INT64_MAX); /* INT64_MAX is "never" on this timeline */
 	NEXT_EQ(t, 0, NEVER);
 	usch_trigger_free(t);
 }
 END_TEST
 
-START_TEST(date_window)
-{
+START_TEST(date_window) {
 	usch_trigger *t = date(5000);
 	ck_assert_int_eq(usch_trigger_set_window(t, 5000, 5000, NULL, 0), 0);
 	NEXT_EQ(t, 0, 5000);
@@ -297,8 +279,7 @@ END_TEST
 
 /* ---- calendar ------------------------------------------------------------- */
 
-static enum usch_cal_unit unit_of(const char *s)
-{
+static enum usch_cal_unit unit_of(const char *s) {
 	if (strcmp(s, "days") == 0)
 		return USCH_CAL_DAYS;
 	if (strcmp(s, "weeks") == 0)
@@ -309,8 +290,7 @@ static enum usch_cal_unit unit_of(const char *s)
 	return USCH_CAL_YEARS;
 }
 
-START_TEST(calendar_oracle)
-{
+START_TEST(calendar_oracle) {
 	char line[512];
 	FILE *f = unit_oracle_open("cal_intervals.tsv");
 
@@ -322,8 +302,8 @@ START_TEST(calendar_oracle)
 		char name[64], zname[64], unit[16], want[32];
 		int n;
 		long long anchor, after;
-		int got_fields = sscanf(line, "%63s %63s %15s %d %lld %lld %31s",
-				name, zname, unit, &n, &anchor, &after, want);
+		int got_fields = sscanf(
+				line, "%63s %63s %15s %d %lld %lld %31s", name, zname, unit, &n, &anchor, &after, want);
 		ck_assert_int_eq(got_fields, 7);
 		if (strcmp(name, last) != 0) {
 			cases++;
@@ -335,8 +315,8 @@ START_TEST(calendar_oracle)
 		usch_trigger_free(t);
 		rows++;
 		if (got != expect && failures++ < 20)
-			fprintf(stderr, "calendar %s: next after %lld = %lld, want %lld\n",
-				name, after, (long long)got, (long long)expect);
+			fprintf(stderr, "calendar %s: next after %lld = %lld, want %lld\n", name, after,
+					(long long) got, (long long) expect);
 	}
 	fclose(f);
 	ck_assert_int_ge(cases, 15);
@@ -346,18 +326,15 @@ START_TEST(calendar_oracle)
 END_TEST
 
 /* The oracle's main claims, spelled out (they also document the rules). */
-START_TEST(calendar_month_end_clamps_from_anchor)
-{
-	usch_trigger *t = calendar(1, USCH_CAL_MONTHS, wall("Europe/Paris", 2024, 1, 31, 9, 0, 0),
-			"Europe/Paris");
+START_TEST(calendar_month_end_clamps_from_anchor) {
+	usch_trigger *t = calendar(1, USCH_CAL_MONTHS, wall("Europe/Paris", 2024, 1, 31, 9, 0, 0), "Europe/Paris");
 	int64_t x = wall("Europe/Paris", 2024, 1, 31, 9, 0, 0);
-	static const int want[][2] = { {2, 29}, {3, 31}, {4, 30}, {5, 31} };
+	static const int want[][2] = { { 2, 29 }, { 3, 31 }, { 4, 30 }, { 5, 31 } };
 	for (int i = 0; i < 4; i++) {
 		x = usch_trigger_next(t, x);
 		ck_assert_int_eq(x, wall("Europe/Paris", 2024, want[i][0], want[i][1], 9, 0, 0));
 	}
-	NEXT_EQ(t, wall("Europe/Paris", 2025, 1, 31, 9, 0, 0),
-		wall("Europe/Paris", 2025, 2, 28, 9, 0, 0));
+	NEXT_EQ(t, wall("Europe/Paris", 2025, 1, 31, 9, 0, 0), wall("Europe/Paris", 2025, 2, 28, 9, 0, 0));
 	usch_trigger_free(t);
 
 	t = calendar(1, USCH_CAL_YEARS, unit_utc_us(2024, 2, 29, 0, 0, 0), "UTC");
@@ -367,11 +344,9 @@ START_TEST(calendar_month_end_clamps_from_anchor)
 }
 END_TEST
 
-START_TEST(calendar_dst_gap_and_fold)
-{
+START_TEST(calendar_dst_gap_and_fold) {
 	/* Paris 2024-03-31 02:30 does not exist: the transition, 03:00 CEST. */
-	usch_trigger *t = calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 3, 25, 2, 30, 0),
-			"Europe/Paris");
+	usch_trigger *t = calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 3, 25, 2, 30, 0), "Europe/Paris");
 	NEXT_EQ(t, wall("Europe/Paris", 2024, 3, 30, 2, 30, 0), unit_utc_us(2024, 3, 31, 1, 0, 0));
 	NEXT_EQ(t, unit_utc_us(2024, 3, 31, 1, 0, 0), wall("Europe/Paris", 2024, 4, 1, 2, 30, 0));
 	/* 2024-10-27 02:30 occurs twice: the first (CEST, 00:30 UTC) only. */
@@ -381,20 +356,17 @@ START_TEST(calendar_dst_gap_and_fold)
 
 	/* New York 2024-03-10 02:30 EST/EDT gap -> 03:00 EDT = 07:00 UTC;
 	 * 2024-11-03 01:30 twice -> 01:30 EDT = 05:30 UTC. */
-	t = calendar(1, USCH_CAL_DAYS, wall("America/New_York", 2024, 3, 1, 2, 30, 0),
-			"America/New_York");
+	t = calendar(1, USCH_CAL_DAYS, wall("America/New_York", 2024, 3, 1, 2, 30, 0), "America/New_York");
 	NEXT_EQ(t, wall("America/New_York", 2024, 3, 9, 2, 30, 0), unit_utc_us(2024, 3, 10, 7, 0, 0));
 	usch_trigger_free(t);
-	t = calendar(1, USCH_CAL_DAYS, wall("America/New_York", 2024, 11, 1, 1, 30, 0),
-			"America/New_York");
+	t = calendar(1, USCH_CAL_DAYS, wall("America/New_York", 2024, 11, 1, 1, 30, 0), "America/New_York");
 	NEXT_EQ(t, wall("America/New_York", 2024, 11, 2, 1, 30, 0), unit_utc_us(2024, 11, 3, 5, 30, 0));
 	NEXT_EQ(t, unit_utc_us(2024, 11, 3, 5, 30, 0), wall("America/New_York", 2024, 11, 4, 1, 30, 0));
 	usch_trigger_free(t);
 }
 END_TEST
 
-START_TEST(calendar_huge_instants)
-{
+START_TEST(calendar_huge_instants) {
 	usch_trigger *t = calendar(1, USCH_CAL_MONTHS, unit_utc_us(2024, 1, 31, 9, 0, 0), "Europe/Paris");
 	NEXT_EQ(t, INT64_MAX - 1, NEVER);
 	NEXT_EQ(t, INT64_MAX, NEVER);
@@ -422,12 +394,12 @@ START_TEST(calendar_huge_instants)
 }
 END_TEST
 
-START_TEST(calendar_window_and_args)
-{
+START_TEST(calendar_window_and_args) {
 	usch_trigger *t = calendar(2, USCH_CAL_WEEKS, unit_utc_us(2024, 1, 1, 12, 0, 0), "UTC");
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_WALL);
 	ck_assert_int_eq(usch_trigger_set_window(t, unit_utc_us(2024, 2, 1, 0, 0, 0),
-				unit_utc_us(2024, 3, 11, 12, 0, 0), NULL, 0), 0);
+					 unit_utc_us(2024, 3, 11, 12, 0, 0), NULL, 0),
+			0);
 	NEXT_EQ(t, 0, unit_utc_us(2024, 2, 12, 12, 0, 0));
 	NEXT_EQ(t, unit_utc_us(2024, 2, 12, 12, 0, 0), unit_utc_us(2024, 2, 26, 12, 0, 0));
 	NEXT_EQ(t, unit_utc_us(2024, 2, 26, 12, 0, 0), unit_utc_us(2024, 3, 11, 12, 0, 0));
@@ -445,15 +417,14 @@ START_TEST(calendar_window_and_args)
 			"the count must be at least 1");
 	expect_fail(usch_trigger_calendar(-3, USCH_CAL_MONTHS, 0, NULL, err, sizeof err), err,
 			"the count must be at least 1");
-	expect_fail(usch_trigger_calendar(1, (enum usch_cal_unit)42, 0, NULL, err, sizeof err), err,
+	expect_fail(usch_trigger_calendar(1, (enum usch_cal_unit) 42, 0, NULL, err, sizeof err), err,
 			"unknown calendar unit 42");
 }
 END_TEST
 
 /* ---- cron ----------------------------------------------------------------- */
 
-START_TEST(cron_wraps_seconds)
-{
+START_TEST(cron_wraps_seconds) {
 	usch_trigger *t = cron("0 9 * * mon-fri", "Europe/Paris");
 	ck_assert_int_eq(usch_trigger_kind(t), USCH_TRIGGER_CRON);
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_WALL);
@@ -469,7 +440,7 @@ START_TEST(cron_wraps_seconds)
 	/* Friday -> Monday. */
 	NEXT_EQ(t, unit_utc_us(2026, 11, 27, 8, 0, 0), unit_utc_us(2026, 11, 30, 8, 0, 0));
 	/* Before the epoch: floor, not truncation, of negative µs. */
-	int64_t old = unit_utc_us(1969, 12, 31, 8, 0, 0);	/* a Wednesday */
+	int64_t old = unit_utc_us(1969, 12, 31, 8, 0, 0); /* a Wednesday */
 	usch_trigger_free(t);
 	t = cron("0 8 * * *", "UTC");
 	NEXT_EQ(t, old - 1, old);
@@ -481,11 +452,11 @@ START_TEST(cron_wraps_seconds)
 }
 END_TEST
 
-START_TEST(cron_window_and_errors)
-{
+START_TEST(cron_window_and_errors) {
 	usch_trigger *t = cron("*/15 * * * *", "UTC");
-	ck_assert_int_eq(usch_trigger_set_window(t, unit_utc_us(2026, 1, 1, 0, 7, 0),
-				unit_utc_us(2026, 1, 1, 1, 0, 0), NULL, 0), 0);
+	ck_assert_int_eq(usch_trigger_set_window(t, unit_utc_us(2026, 1, 1, 0, 7, 0), unit_utc_us(2026, 1, 1, 1, 0, 0),
+					 NULL, 0),
+			0);
 	NEXT_EQ(t, 0, unit_utc_us(2026, 1, 1, 0, 15, 0));
 	NEXT_EQ(t, unit_utc_us(2026, 1, 1, 0, 45, 0), unit_utc_us(2026, 1, 1, 1, 0, 0));
 	NEXT_EQ(t, unit_utc_us(2026, 1, 1, 1, 0, 0), NEVER);
@@ -505,8 +476,7 @@ START_TEST(cron_window_and_errors)
 }
 END_TEST
 
-START_TEST(cron_describe)
-{
+START_TEST(cron_describe) {
 	usch_trigger *t = cron("0 9 * * mon-fri", "Europe/Paris");
 	ck_assert_str_eq(describe(t), "cron \"0 9 * * mon-fri\"");
 	t = and2(t, interval(HOUR, 0));
@@ -517,8 +487,7 @@ END_TEST
 
 /* ---- combinators ---------------------------------------------------------- */
 
-START_TEST(or_earliest)
-{
+START_TEST(or_earliest) {
 	usch_trigger *t = or2(interval(10, 0), date(15));
 	ck_assert_int_eq(usch_trigger_kind(t), USCH_TRIGGER_OR);
 	NEXT_EQ(t, -1, 0);
@@ -540,8 +509,7 @@ START_TEST(or_earliest)
 }
 END_TEST
 
-START_TEST(and_agreement)
-{
+START_TEST(and_agreement) {
 	usch_trigger *t = and2(interval(6, 0), interval(4, 0));
 	ck_assert_int_eq(usch_trigger_kind(t), USCH_TRIGGER_AND);
 	NEXT_EQ(t, -1, 0);
@@ -571,8 +539,7 @@ START_TEST(and_agreement)
 }
 END_TEST
 
-START_TEST(and_never_agrees_terminates)
-{
+START_TEST(and_never_agrees_terminates) {
 	/* Even vs odd: they never meet; the round bound ends the search. */
 	usch_trigger *t = and2(interval(2, 0), interval(2, 1));
 	NEXT_EQ(t, 0, NEVER);
@@ -581,7 +548,7 @@ START_TEST(and_never_agrees_terminates)
 
 	/* Wall-clock children: 09:00 Paris daily vs 09:30 Paris daily. */
 	t = and2(calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 0, 0), "Europe/Paris"),
-		calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 30, 0), "Europe/Paris"));
+			calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 30, 0), "Europe/Paris"));
 	NEXT_EQ(t, 0, NEVER);
 	usch_trigger_free(t);
 
@@ -596,13 +563,11 @@ START_TEST(and_never_agrees_terminates)
 }
 END_TEST
 
-START_TEST(and_on_wall_clock)
-{
+START_TEST(and_on_wall_clock) {
 	/* Daily 09:00 Paris AND every 2 weeks from Friday 2024-01-05 09:00. */
 	int64_t fri = wall("Europe/Paris", 2024, 1, 5, 9, 0, 0);
-	usch_trigger *t = and2(
-		calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 0, 0), "Europe/Paris"),
-		calendar(2, USCH_CAL_WEEKS, fri, "Europe/Paris"));
+	usch_trigger *t = and2(calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 0, 0), "Europe/Paris"),
+			calendar(2, USCH_CAL_WEEKS, fri, "Europe/Paris"));
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_WALL);
 	NEXT_EQ(t, 0, fri);
 	NEXT_EQ(t, fri, wall("Europe/Paris", 2024, 1, 19, 9, 0, 0));
@@ -613,15 +578,14 @@ START_TEST(and_on_wall_clock)
 	/* An interval inside a wall combinator runs on the wall timeline: a
 	 * 30-minute grid from midnight UTC meets 09:00 Paris (08:00 UTC). */
 	t = and2(interval(30 * MIN, unit_utc_us(2024, 1, 1, 0, 0, 0)),
-		calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 0, 0), "Europe/Paris"));
+			calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 0, 0), "Europe/Paris"));
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_WALL);
 	NEXT_EQ(t, unit_utc_us(2024, 1, 10, 12, 0, 0), unit_utc_us(2024, 1, 11, 8, 0, 0));
 	usch_trigger_free(t);
 }
 END_TEST
 
-START_TEST(combinator_clock_and_nesting)
-{
+START_TEST(combinator_clock_and_nesting) {
 	usch_trigger *t = and2(interval(10, 0), interval(20, 0));
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_MONO);
 	t = or2(t, interval(7, 0));
@@ -631,15 +595,14 @@ START_TEST(combinator_clock_and_nesting)
 	t = or2(t, date(1000));
 	ck_assert_int_eq(usch_trigger_clock(t), USCH_CLOCK_WALL);
 	NEXT_EQ(t, 994, 1000);
-	NEXT_EQ(t, 1000, 1001);	/* 7 * 143 */
+	NEXT_EQ(t, 1000, 1001); /* 7 * 143 */
 	ck_assert_str_eq(describe(t),
-		"or(or(and(interval 10us, interval 20us), interval 7us), at 1970-01-01T00:00:00.001+00:00)");
+			"or(or(and(interval 10us, interval 20us), interval 7us), at 1970-01-01T00:00:00.001+00:00)");
 	usch_trigger_free(t);
 }
 END_TEST
 
-START_TEST(combinator_bad_args_free_children)
-{
+START_TEST(combinator_bad_args_free_children) {
 	char err[256];
 	expect_fail(usch_trigger_and(NULL, 0, err, sizeof err), err, "and needs one or more triggers");
 	usch_trigger *none[1] = { NULL };
@@ -661,8 +624,7 @@ END_TEST
 
 /* ---- describe ------------------------------------------------------------- */
 
-START_TEST(describe_kinds)
-{
+START_TEST(describe_kinds) {
 	usch_trigger *t = interval(90 * MIN, 0);
 	ck_assert_str_eq(describe(t), "interval 1h30m");
 	usch_trigger_free(t);
@@ -711,8 +673,7 @@ START_TEST(describe_kinds)
 }
 END_TEST
 
-START_TEST(describe_truncates_like_snprintf)
-{
+START_TEST(describe_truncates_like_snprintf) {
 	usch_trigger *t = and2(interval(HOUR, 0), interval(90 * MIN, 0));
 	const char *full = "and(interval 1h, interval 1h30m)";
 	char buf[64];
@@ -740,27 +701,27 @@ END_TEST
 static const usch_trigger *shared_trigger;
 static int64_t probe_at[PROBES], probe_want[PROBES];
 
-static void *probe_thread(void *arg)
-{
+static void *probe_thread(void *arg) {
 	long bad = 0;
 	for (int round = 0; round < 5; round++)
 		for (int i = 0; i < PROBES; i++)
 			bad += usch_trigger_next(shared_trigger, probe_at[i]) != probe_want[i];
-	*(long *)arg = bad;
+	*(long *) arg = bad;
 	return NULL;
 }
 
 /* next() writes nothing: threads on one trigger agree with a lone caller. */
-START_TEST(next_is_thread_safe)
-{
+START_TEST(next_is_thread_safe) {
 	usch_trigger *t = or2(
-		and2(calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 0, 0), "Europe/Paris"),
-			calendar(1, USCH_CAL_WEEKS, wall("Europe/Paris", 2024, 1, 5, 9, 0, 0), "Europe/Paris")),
-		calendar(1, USCH_CAL_MONTHS, wall("America/New_York", 2024, 1, 31, 2, 30, 0), "America/New_York"));
+			and2(calendar(1, USCH_CAL_DAYS, wall("Europe/Paris", 2024, 1, 1, 9, 0, 0), "Europe/Paris"),
+					calendar(1, USCH_CAL_WEEKS, wall("Europe/Paris", 2024, 1, 5, 9, 0, 0),
+							"Europe/Paris")),
+			calendar(1, USCH_CAL_MONTHS, wall("America/New_York", 2024, 1, 31, 2, 30, 0),
+					"America/New_York"));
 	shared_trigger = t;
 	int64_t x = unit_utc_us(2024, 1, 1, 0, 0, 0);
 	for (int i = 0; i < PROBES; i++) {
-		probe_at[i] = x + (int64_t)i * 97 * MIN;
+		probe_at[i] = x + (int64_t) i * 97 * MIN;
 		probe_want[i] = usch_trigger_next(t, probe_at[i]);
 	}
 	pthread_t th[4];
@@ -777,21 +738,24 @@ END_TEST
 
 /* ---- runner --------------------------------------------------------------- */
 
-static Suite *trigger_suite(void)
-{
+static Suite *trigger_suite(void) {
 	Suite *s = suite_create("trigger");
-	struct { const char *name; const TTest *tests[12]; } cases[] = {
-		{ "interval", { interval_basic, interval_negative_timeline, interval_int64_edges,
-			interval_matches_int128_reference, interval_window,
-			interval_rejects_bad_period } },
+	struct {
+		const char *name;
+		const TTest *tests[12];
+	} cases[] = {
+		{ "interval",
+				{ interval_basic, interval_negative_timeline, interval_int64_edges,
+						interval_matches_int128_reference, interval_window,
+						interval_rejects_bad_period } },
 		{ "date", { date_once, date_window } },
-		{ "calendar", { calendar_oracle, calendar_month_end_clamps_from_anchor,
-			calendar_dst_gap_and_fold, calendar_huge_instants,
-			calendar_window_and_args } },
+		{ "calendar",
+				{ calendar_oracle, calendar_month_end_clamps_from_anchor, calendar_dst_gap_and_fold,
+						calendar_huge_instants, calendar_window_and_args } },
 		{ "cron", { cron_wraps_seconds, cron_window_and_errors, cron_describe } },
-		{ "combinators", { or_earliest, and_agreement, and_never_agrees_terminates,
-			and_on_wall_clock, combinator_clock_and_nesting,
-			combinator_bad_args_free_children } },
+		{ "combinators",
+				{ or_earliest, and_agreement, and_never_agrees_terminates, and_on_wall_clock,
+						combinator_clock_and_nesting, combinator_bad_args_free_children } },
 		{ "describe", { describe_kinds, describe_truncates_like_snprintf } },
 		{ "threads", { next_is_thread_safe } },
 	};
@@ -805,8 +769,7 @@ static Suite *trigger_suite(void)
 	return s;
 }
 
-int main(void)
-{
+int main(void) {
 	int status = unit_run(trigger_suite());
 	unit_free_zones();
 	return status;

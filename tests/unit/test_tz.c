@@ -16,49 +16,50 @@
 
 /* ---- oracle --------------------------------------------------------------- */
 
-
-
-
 static int failures;
-#define EXPECT(cond, ...) do { if (!(cond)) { if (failures++ < 25) \
-	fprintf(stderr, __VA_ARGS__); } } while (0)
+#define EXPECT(cond, ...) \
+	do { \
+		if (!(cond)) { \
+			if (failures++ < 25) \
+				fprintf(stderr, __VA_ARGS__); \
+		} \
+	} while (0)
 
 /* Each kind of record checks one function; counts make sure the oracle
  * was not empty. */
-START_TEST(oracle_records)
-{
+START_TEST(oracle_records) {
 	FILE *f = unit_oracle_open("tz_transitions.tsv");
 	char line[512], kind[4], name[64];
 	long long a, b, c, d;
-	int counts[128] = {0};
+	int counts[128] = { 0 };
 	failures = 0;
 	while (fgets(line, sizeof line, f)) {
 		int n = sscanf(line, "%3s %63s %lld %lld %lld %lld", kind, name, &a, &b, &c, &d);
 		ck_assert_int_ge(n, 3);
 		usch_tz *tz = unit_zone(name);
-		counts[(unsigned char)kind[0]]++;
+		counts[(unsigned char) kind[0]]++;
 		switch (kind[0]) {
 		case 'O':
-			EXPECT(usch_tz_offset(tz, a) == b, "%s offset(%lld) = %d, want %lld\n",
-				name, a, usch_tz_offset(tz, a), b);
+			EXPECT(usch_tz_offset(tz, a) == b, "%s offset(%lld) = %d, want %lld\n", name, a,
+					usch_tz_offset(tz, a), b);
 			EXPECT(usch_tz_to_local(tz, a) == a + b, "%s to_local(%lld)\n", name, a);
 			break;
 		case 'N':
-			EXPECT(usch_tz_next_transition(tz, a) == b, "%s next(%lld) = %lld, want %lld\n",
-				name, a, (long long)usch_tz_next_transition(tz, a), b);
+			EXPECT(usch_tz_next_transition(tz, a) == b, "%s next(%lld) = %lld, want %lld\n", name, a,
+					(long long) usch_tz_next_transition(tz, a), b);
 			break;
 		case 'L': {
-			int64_t out[2] = {-1, -1};
+			int64_t out[2] = { -1, -1 };
 			int r = usch_tz_from_local(tz, a, out);
 			EXPECT(r == b && out[0] == c && (r != 2 || out[1] == d),
-				"%s from_local(%lld) = %d %lld %lld, want %lld %lld %lld\n",
-				name, a, r, (long long)out[0], (long long)out[1], b, c, d);
+					"%s from_local(%lld) = %d %lld %lld, want %lld %lld %lld\n", name, a, r,
+					(long long) out[0], (long long) out[1], b, c, d);
 			break;
 		}
 		case 'T':
 			EXPECT(usch_tz_offset(tz, a - 1) == b && usch_tz_offset(tz, a) == c,
-				"%s transition %lld: %d -> %d, want %lld -> %lld\n", name, a,
-				usch_tz_offset(tz, a - 1), usch_tz_offset(tz, a), b, c);
+					"%s transition %lld: %d -> %d, want %lld -> %lld\n", name, a,
+					usch_tz_offset(tz, a - 1), usch_tz_offset(tz, a), b, c);
 			break;
 		case 'R':
 			break;
@@ -78,8 +79,7 @@ END_TEST
 
 /* Walking next_transition from the start of the range must produce the
  * oracle's T list exactly: nothing missing, nothing extra. */
-START_TEST(oracle_transition_lists)
-{
+START_TEST(oracle_transition_lists) {
 	FILE *f = unit_oracle_open("tz_transitions.tsv");
 	char line[512], kind[4], name[64], cur[64] = "";
 	long long a, b, c;
@@ -93,14 +93,14 @@ START_TEST(oracle_transition_lists)
 			/* the previous zone must have no transition left in range */
 			if (cur[0])
 				EXPECT(usch_tz_next_transition(unit_zone(cur), t) >= end,
-					"%s: extra transition after %lld\n", cur, (long long)t);
+						"%s: extra transition after %lld\n", cur, (long long) t);
 			snprintf(cur, sizeof cur, "%s", name);
 			t = a;
 			end = b;
-		} else if (kind[0] == 'T') {
+		}
+		else if (kind[0] == 'T') {
 			int64_t got = usch_tz_next_transition(unit_zone(name), t);
-			EXPECT(got == a, "%s: next(%lld) = %lld, want %lld\n", name,
-				(long long)t, (long long)got, a);
+			EXPECT(got == a, "%s: next(%lld) = %lld, want %lld\n", name, (long long) t, (long long) got, a);
 			t = a;
 			checked++;
 		}
@@ -118,66 +118,60 @@ END_TEST
 
 static char tmpdir[64];
 
-static void setup_tmp(void)
-{
+static void setup_tmp(void) {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/usch_tz_test.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	setenv("TZDIR", tmpdir, 1);
 }
 
-static void teardown_tmp(void)
-{
+static void teardown_tmp(void) {
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	ck_assert_int_eq(system(cmd), 0);
 	unsetenv("TZDIR");
 }
 
-static void put32(FILE *f, uint32_t v)
-{
+static void put32(FILE *f, uint32_t v) {
 	unsigned char b[4] = { v >> 24, v >> 16, v >> 8, v };
 	fwrite(b, 1, 4, f);
 }
 
-static void put64(FILE *f, int64_t v)
-{
-	put32(f, (uint32_t)((uint64_t)v >> 32));
-	put32(f, (uint32_t)v);
+static void put64(FILE *f, int64_t v) {
+	put32(f, (uint32_t) ((uint64_t) v >> 32));
+	put32(f, (uint32_t) v);
 }
 
 struct zdef {
-	char version;           /* 0, '2', '3' */
+	char version; /* 0, '2', '3' */
 	int ntrans;
 	const int64_t *at;
 	const unsigned char *idx;
 	int ntypes;
 	const int32_t *utoff;
-	const char *footer;     /* NULL: none (v1) */
-	int leap;               /* write one leap second record */
+	const char *footer; /* NULL: none (v1) */
+	int leap;           /* write one leap second record */
 };
 
-static void header(FILE *f, const struct zdef *z)
-{
+static void header(FILE *f, const struct zdef *z) {
 	fwrite("TZif", 1, 4, f);
 	fputc(z->version, f);
 	for (int i = 0; i < 15; i++)
 		fputc(0, f);
-	put32(f, 0);                   /* isutcnt */
-	put32(f, 0);                   /* isstdcnt */
-	put32(f, z->leap);             /* leapcnt */
+	put32(f, 0);       /* isutcnt */
+	put32(f, 0);       /* isstdcnt */
+	put32(f, z->leap); /* leapcnt */
 	put32(f, z->ntrans);
 	put32(f, z->ntypes);
-	put32(f, 4);                   /* charcnt: "ABC\0" */
+	put32(f, 4); /* charcnt: "ABC\0" */
 }
 
-static void block(FILE *f, const struct zdef *z, int wide)
-{
+static void block(FILE *f, const struct zdef *z, int wide) {
 	for (int i = 0; i < z->ntrans; i++)
-		wide ? put64(f, z->at[i]) : put32(f, (uint32_t)z->at[i]);
+		wide ? put64(f, z->at[i]) : put32(f, (uint32_t) z->at[i]);
 	for (int i = 0; i < z->ntrans; i++)
 		fputc(z->idx[i], f);
 	for (int i = 0; i < z->ntypes; i++) {
-		put32(f, (uint32_t)z->utoff[i]);
+		put32(f, (uint32_t) z->utoff[i]);
 		fputc(0, f);
 		fputc(0, f);
 	}
@@ -188,8 +182,7 @@ static void block(FILE *f, const struct zdef *z, int wide)
 	}
 }
 
-static void write_zone(const char *name, const struct zdef *z)
-{
+static void write_zone(const char *name, const struct zdef *z) {
 	char path[256];
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	FILE *f = fopen(path, "wb");
@@ -204,8 +197,7 @@ static void write_zone(const char *name, const struct zdef *z)
 	fclose(f);
 }
 
-static usch_tz *footer_zone(const char *footer)
-{
+static usch_tz *footer_zone(const char *footer) {
 	static const int32_t utoff[1] = { 0 };
 	struct zdef z = { '2', 0, NULL, NULL, 1, utoff, footer, 0 };
 	char err[256];
@@ -215,45 +207,36 @@ static usch_tz *footer_zone(const char *footer)
 	return tz;
 }
 
-START_TEST(footer_forms)
-{
+START_TEST(footer_forms) {
 	/* Mm.w.d with a time: EU rules */
 	usch_tz *tz = footer_zone("CET-1CEST,M3.5.0,M10.5.0/3");
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2030, 1, 1, 0, 0, 0)),
-		unit_utc(2030, 3, 31, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2030, 1, 1, 0, 0, 0)), unit_utc(2030, 3, 31, 1, 0, 0));
 	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2030, 3, 31, 1, 0, 0)), 7200);
 	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2030, 3, 31, 0, 59, 0)), 3600);
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2030, 3, 31, 1, 0, 0)),
-		unit_utc(2030, 10, 27, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2030, 3, 31, 1, 0, 0)), unit_utc(2030, 10, 27, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* Jn never counts Feb 29: J60 is March 1 also in leap years */
 	tz = footer_zone("XST-1XDT,J60/2,J300/2");
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2032, 1, 1, 0, 0, 0)),
-		unit_utc(2032, 3, 1, 1, 0, 0));
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
-		unit_utc(2031, 3, 1, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2032, 1, 1, 0, 0, 0)), unit_utc(2032, 3, 1, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)), unit_utc(2031, 3, 1, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* n is zero-based and counts Feb 29 */
 	tz = footer_zone("XST-1XDT,59/2,299/2");
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2032, 1, 1, 0, 0, 0)),
-		unit_utc(2032, 2, 29, 1, 0, 0));
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
-		unit_utc(2031, 3, 1, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2032, 1, 1, 0, 0, 0)), unit_utc(2032, 2, 29, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)), unit_utc(2031, 3, 1, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* negative hours (America/Nuuk): 2031-03-30 is the last Sunday,
 	 * -1 is Saturday 23:00 local standard time (-02) = 01:00 UTC Sunday */
 	tz = footer_zone("<-02>2<-01>,M3.5.0/-1,M10.5.0/0");
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
-		unit_utc(2031, 3, 30, 1, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)), unit_utc(2031, 3, 30, 1, 0, 0));
 	usch_tz_free(tz);
 
 	/* hours beyond 24 (Asia/Jerusalem): Thursday + 26h = Friday 02:00 */
 	tz = footer_zone("IST-2IDT,M3.4.4/26,M10.5.0");
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)),
-		unit_utc(2031, 3, 28, 0, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2031, 1, 1, 0, 0, 0)), unit_utc(2031, 3, 28, 0, 0, 0));
 	usch_tz_free(tz);
 
 	/* 30-minute DST and <> names (Australia/Lord_Howe), southern */
@@ -261,8 +244,7 @@ START_TEST(footer_forms)
 	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 1, 15, 0, 0, 0)), 39600);
 	ck_assert_int_eq(usch_tz_offset(tz, unit_utc(2040, 7, 15, 0, 0, 0)), 37800);
 	/* 2040-04-01 is a Sunday; 02:00 at +11 = 15:00 UTC on Mar 31 */
-	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2040, 1, 1, 0, 0, 0)),
-		unit_utc(2040, 3, 31, 15, 0, 0));
+	ck_assert_int_eq(usch_tz_next_transition(tz, unit_utc(2040, 1, 1, 0, 0, 0)), unit_utc(2040, 3, 31, 15, 0, 0));
 	int64_t out[2];
 	/* fold: 01:30-01:59 local on Apr 1 happen twice, 30 min apart */
 	int64_t l = unit_utc(2040, 4, 1, 1, 45, 0);
@@ -299,8 +281,7 @@ START_TEST(footer_forms)
 }
 END_TEST
 
-START_TEST(versions_and_table)
-{
+START_TEST(versions_and_table) {
 	/* a table of two transitions then a footer taking over */
 	static const int64_t at[2] = { 1000000, 2000000 };
 	static const unsigned char idx[2] = { 1, 0 };
@@ -350,8 +331,7 @@ END_TEST
 
 /* Damaged copies of a real file must load or fail cleanly: ASan/valgrind
  * watch for any read outside the buffer. */
-START_TEST(mutated_files)
-{
+START_TEST(mutated_files) {
 	FILE *f = fopen("/usr/share/zoneinfo/Australia/Lord_Howe", "rb");
 	ck_assert_ptr_nonnull(f);
 	unsigned char orig[8192], buf[8192];
@@ -366,15 +346,17 @@ START_TEST(mutated_files)
 		memcpy(buf, orig, len);
 		size_t n = len;
 		int kind = i % 3;
-		if (kind == 0) {           /* flip a few bytes */
+		if (kind == 0) { /* flip a few bytes */
 			for (int k = 0; k < 1 + i % 4; k++)
-				buf[unit_rng() % n] ^= (unsigned char)(1 + unit_rng() % 255);
-		} else if (kind == 1) {    /* truncate */
-			n = (size_t)unit_rng() % n;
-		} else {                   /* damage the counts of a header */
-			size_t h = (i & 8) ? 0 : 44 + (size_t)unit_rng() % (n - 44);
+				buf[unit_rng() % n] ^= (unsigned char) (1 + unit_rng() % 255);
+		}
+		else if (kind == 1) { /* truncate */
+			n = (size_t) unit_rng() % n;
+		}
+		else { /* damage the counts of a header */
+			size_t h = (i & 8) ? 0 : 44 + (size_t) unit_rng() % (n - 44);
 			if (h + 44 <= n)
-				buf[h + 20 + unit_rng() % 24] = (unsigned char)unit_rng();
+				buf[h + 20 + unit_rng() % 24] = (unsigned char) unit_rng();
 		}
 		f = fopen(path, "wb");
 		fwrite(buf, 1, n, f);
@@ -384,30 +366,28 @@ START_TEST(mutated_files)
 			int64_t out[2];
 			loaded++;
 			for (int64_t t = 0; t < INT64_C(3000000000); t += 86400 * 97) {
-				(void)usch_tz_offset(tz, t);
-				(void)usch_tz_from_local(tz, t, out);
-				(void)usch_tz_next_transition(tz, t);
+				(void) usch_tz_offset(tz, t);
+				(void) usch_tz_from_local(tz, t, out);
+				(void) usch_tz_next_transition(tz, t);
 			}
 			usch_tz_free(tz);
-		} else {
-			ck_assert_msg(strstr(err, "is not a TZif file") || strstr(err, "leap seconds"),
-				"%s", err);
+		}
+		else {
+			ck_assert_msg(strstr(err, "is not a TZif file") || strstr(err, "leap seconds"), "%s", err);
 		}
 	}
 	ck_assert_int_gt(loaded, 0);
 }
 END_TEST
 
-static void expect_load_error(const char *name, const char *want)
-{
+static void expect_load_error(const char *name, const char *want) {
 	char err[512];
 	usch_tz *tz = usch_tz_load(name, err, sizeof err);
 	ck_assert_msg(tz == NULL, "%s loaded", name);
 	ck_assert_msg(strcmp(err, want) == 0, "%s: got '%s', want '%s'", name, err, want);
 }
 
-START_TEST(corrupt_files)
-{
+START_TEST(corrupt_files) {
 	char want[512], path[256];
 	FILE *f;
 	snprintf(path, sizeof path, "%s/Garbage", tmpdir);
@@ -446,8 +426,10 @@ START_TEST(corrupt_files)
 	struct zdef zl = { '2', 0, NULL, NULL, 1, utoff, "UTC0", 1 };
 	write_zone("Leap", &zl);
 	snprintf(path, sizeof path, "%s/Leap", tmpdir);
-	snprintf(want, sizeof want, "time zone \"Leap\": %s counts leap seconds "
-		"(\"right/\" zones are not supported)", path);
+	snprintf(want, sizeof want,
+			"time zone \"Leap\": %s counts leap seconds "
+			"(\"right/\" zones are not supported)",
+			path);
 	expect_load_error("Leap", want);
 
 	/* an empty file */
@@ -458,24 +440,22 @@ START_TEST(corrupt_files)
 }
 END_TEST
 
-START_TEST(name_errors)
-{
-	expect_load_error("Europe/Pariss",
-		"unknown time zone \"Europe/Pariss\" (no /usr/share/zoneinfo/Europe/Pariss)");
-	expect_load_error("Europe",
-		"unknown time zone \"Europe\" (/usr/share/zoneinfo/Europe is a directory)");
+START_TEST(name_errors) {
+	expect_load_error(
+			"Europe/Pariss", "unknown time zone \"Europe/Pariss\" (no /usr/share/zoneinfo/Europe/Pariss)");
+	expect_load_error("Europe", "unknown time zone \"Europe\" (/usr/share/zoneinfo/Europe is a directory)");
 	expect_load_error("../../etc/passwd",
-		"invalid time zone name \"../../etc/passwd\" (want an IANA name like Europe/Paris)");
+			"invalid time zone name \"../../etc/passwd\" (want an IANA name like Europe/Paris)");
 	expect_load_error("Europe/../../etc/passwd",
-		"invalid time zone name \"Europe/../../etc/passwd\" (want an IANA name like Europe/Paris)");
+			"invalid time zone name \"Europe/../../etc/passwd\" (want an IANA name like Europe/Paris)");
 	expect_load_error("/usr/share/zoneinfo/Europe/Paris",
-		"invalid time zone name \"/usr/share/zoneinfo/Europe/Paris\" (want an IANA name like Europe/Paris)");
+			"invalid time zone name \"/usr/share/zoneinfo/Europe/Paris\" (want an IANA name like Europe/Paris)");
 	expect_load_error("Europe//Paris",
-		"invalid time zone name \"Europe//Paris\" (want an IANA name like Europe/Paris)");
+			"invalid time zone name \"Europe//Paris\" (want an IANA name like Europe/Paris)");
 	expect_load_error("Europe/Paris/",
-		"invalid time zone name \"Europe/Paris/\" (want an IANA name like Europe/Paris)");
+			"invalid time zone name \"Europe/Paris/\" (want an IANA name like Europe/Paris)");
 	expect_load_error("Europe/Paris X",
-		"invalid time zone name \"Europe/Paris X\" (want an IANA name like Europe/Paris)");
+			"invalid time zone name \"Europe/Paris X\" (want an IANA name like Europe/Paris)");
 	/* a small buffer truncates, never overflows; NULL err is allowed */
 	char small[8];
 	ck_assert_ptr_null(usch_tz_load("Nowhere/Else", small, sizeof small));
@@ -484,8 +464,7 @@ START_TEST(name_errors)
 }
 END_TEST
 
-static usch_tz *load_with_tz(const char *env)
-{
+static usch_tz *load_with_tz(const char *env) {
 	char err[256];
 	if (env)
 		setenv("TZ", env, 1);
@@ -496,8 +475,7 @@ static usch_tz *load_with_tz(const char *env)
 	return tz;
 }
 
-START_TEST(system_zone)
-{
+START_TEST(system_zone) {
 	const char *saved = getenv("TZ");
 	char *keep = saved ? strdup(saved) : NULL;
 	int64_t summer = unit_utc(2026, 7, 1, 12, 0, 0);
@@ -549,14 +527,14 @@ START_TEST(system_zone)
 	if (keep) {
 		setenv("TZ", keep, 1);
 		free(keep);
-	} else {
+	}
+	else {
 		unsetenv("TZ");
 	}
 }
 END_TEST
 
-START_TEST(utc_and_extremes)
-{
+START_TEST(utc_and_extremes) {
 	const usch_tz *u = usch_tz_utc();
 	int64_t out[2];
 	ck_assert_ptr_eq(u, usch_tz_utc());
@@ -566,7 +544,7 @@ START_TEST(utc_and_extremes)
 	ck_assert_int_eq(usch_tz_from_local(u, 42, out), 1);
 	ck_assert_int_eq(out[0], 42);
 	ck_assert_int_eq(out[1], 42);
-	usch_tz_free((usch_tz *)u);  /* a no-op, not a crash */
+	usch_tz_free((usch_tz *) u); /* a no-op, not a crash */
 	usch_tz_free(NULL);
 
 	char err[256];
@@ -590,8 +568,7 @@ END_TEST
 
 /* Midnight transitions: the gap swallows 00:00, so a day "starts" at
  * 01:00. America/Havana 2026-03-08 (footer M3.2.0/0): 00:00 -> 01:00. */
-START_TEST(midnight_gap)
-{
+START_TEST(midnight_gap) {
 	char err[256];
 	int64_t out[2];
 	usch_tz *tz = usch_tz_load("America/Havana", err, sizeof err);
@@ -605,10 +582,12 @@ START_TEST(midnight_gap)
 END_TEST
 
 /* A loaded zone is shared by threads without locks. */
-struct job { const usch_tz *tz; int64_t sum; };
+struct job {
+	const usch_tz *tz;
+	int64_t sum;
+};
 
-static void *hammer(void *arg)
-{
+static void *hammer(void *arg) {
 	struct job *j = arg;
 	int64_t out[2];
 	for (int64_t t = 1700000000; t < 1700000000 + 400 * 86400; t += 3307) {
@@ -619,8 +598,7 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
-START_TEST(threads)
-{
+START_TEST(threads) {
 	char err[256];
 	usch_tz *tz = usch_tz_load("Europe/Paris", err, sizeof err);
 	ck_assert_msg(tz != NULL, "%s", err);
@@ -639,8 +617,7 @@ START_TEST(threads)
 }
 END_TEST
 
-static Suite *tz_suite(void)
-{
+static Suite *tz_suite(void) {
 	Suite *s = suite_create("tz");
 	TCase *tc = tcase_create("oracle");
 	tcase_set_timeout(tc, 120);
@@ -667,7 +644,6 @@ static Suite *tz_suite(void)
 	return s;
 }
 
-int main(void)
-{
+int main(void) {
 	return unit_run(tz_suite());
 }
