@@ -1,10 +1,10 @@
 /* decl_json.c - scheduler-job: a declaration as one JSON object, read
  * straight into the same parts as the line form (trigger kind and text,
  * target, key values), so both share the key table and every message. */
-#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "chars.h"
 #include "decl_impl.h"
 
 static const char *const KINDS[] = { "cron", "interval", "every", "at", "and", "or", NULL };

@@ -2,10 +2,10 @@
  * parsed once, kept in their token), where the trigger ends, the target
  * (an exec: command runs to the first known key), and the key=value
  * tokens after it. */
-#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "chars.h"
 #include "decl_impl.h"
 
 #define MAX_TOKENS 64

@@ -1,10 +1,10 @@
 /* decl_target.c - a declaration's target (Python callable, rpc:, signal:,
  * exec:) and what completes a job once its parts are known: the target,
  * the keys, the default id, the trigger, an rpc: job's arguments. */
-#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "chars.h"
 #include "decl_impl.h"
 
 int decl_is_ident_char(char ch) {

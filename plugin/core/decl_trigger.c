@@ -1,11 +1,11 @@
 /* decl_trigger.c - a declaration's trigger: from the text before the
  * target (or the JSON form's value) by the declaring option's kind, with
  * calendar units, and/or combinators and the start/end window. */
-#include "chars.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "chars.h"
 #include "decl_impl.h"
 #include "timefmt.h"
 #include "trigger.h"
