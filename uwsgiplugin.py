@@ -10,6 +10,7 @@ GCC_LIST = [
     'plugin/plugin',
     'plugin/config',
     'plugin/runtime',
+    'plugin/claims',
     'plugin/dispatch',
     'plugin/mainthread',
     'plugin/python',

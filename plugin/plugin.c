@@ -11,6 +11,7 @@
 #include <uwsgi.h>
 #include "config.h"
 #include "runtime.h"
+#include "claims.h"
 #include "mainthread.h"
 #include "python.h"
 #include "log.h"
@@ -36,7 +37,7 @@ static void check_targets(void) {
 				    "release",
 					job->option, job->line);
 		if (job->scope == USCH_SCOPE_ONCE)
-			sched_log("job %s: scope=once runs on worker 1", job->id);
+			sched_log("job %s: scope=once: each occurrence runs in one worker (shared claims)", job->id);
 		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0) {
 			int any = 0;
 			for (int w = 1; w <= uwsgi.numproc && w < USCH_MAX_WORKER_ID; w++)
@@ -67,6 +68,7 @@ static int sched_init(void) {
 	if (!sched_cfg.njobs)
 		return 0;
 	check_targets();
+	sched_claims_setup();
 	if (!uwsgi.has_threads)
 		sched_fatal("threads are disabled but %zu job%s declared: add --enable-threads "
 			    "(ini: enable-threads = true) or --threads N",
@@ -122,6 +124,11 @@ static void sched_post_fork(void) {
 		sched_log("worker %d (pid %d): the scheduler is not running: %s", uwsgi.mywid, (int) getpid(), err);
 }
 
+/* Master, every cycle of its loop. */
+static void sched_master_cycle(void) {
+	sched_claims_check();
+}
+
 /* Graceful paths (SIGHUP reload, chain reload, max-requests, die-on-term)
  * clear manage_next_request before exit(); the brutal ones (SIGINT,
  * SIGQUIT, SIGTERM without die-on-term) leave it set. */
@@ -137,5 +144,6 @@ struct uwsgi_plugin scheduler_plugin = {
 	.init = sched_init,
 	.postinit_apps = sched_postinit_apps,
 	.post_fork = sched_post_fork,
+	.master_cycle = sched_master_cycle,
 	.atexit = sched_atexit,
 };

@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "python.h"
 #include "mainthread.h"
+#include "claims.h"
 #include "config.h"
 #include "log.h"
 #include "common.h"
@@ -62,6 +63,7 @@ static struct {
 	int stopping;
 	int running;           /* runs in progress */
 	int *active;           /* per job: queued + running */
+	int *queued;           /* per job: queued */
 	struct counts *counts; /* per job */
 	struct pending *head, *tail;
 	pthread_t timer;
@@ -146,16 +148,25 @@ static void flush_notes(void) {
 				(unsigned long long) lost);
 }
 
-/* Called by the schedule with rt.lock held. */
+static void count_misfire(const struct usch_fire *fire, int64_t now_wall) {
+	rt.counts[fire->job->index].misfired++;
+	note(fire->job, NOTE_MISFIRE, now_wall - fire->scheduled_us);
+}
+
+/* Called by the schedule with rt.lock held. A once-job's fire is only
+ * queued here (one at a time): the worker whose executor claims the
+ * occurrence first runs it, skips it or counts its misfire, once. */
 static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
-	if (fire->misfired) {
-		rt.counts[idx].misfired++;
-		note(job, NOTE_MISFIRE, sched_clock_us(CLOCK_REALTIME) - fire->scheduled_us);
+	int once = job->scope == USCH_SCOPE_ONCE;
+	if (once && rt.queued[idx])
+		return;
+	if (!once && fire->misfired) {
+		count_misfire(fire, sched_clock_us(CLOCK_REALTIME));
 		return;
 	}
-	if (rt.active[idx] >= job->max_running) {
+	if (!once && rt.active[idx] >= job->max_running) {
 		rt.counts[idx].skipped++;
 		note(job, NOTE_SKIP, rt.active[idx]);
 		return;
@@ -173,6 +184,7 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 		rt.head = p;
 	rt.tail = p;
 	rt.active[idx]++;
+	rt.queued[idx]++;
 	pthread_cond_signal(&rt.work_cond);
 }
 
@@ -254,10 +266,41 @@ static int run_fire(const struct usch_fire *f) {
 	return -1;
 }
 
+/* A once-job's occurrence runs here only if this executor claims it;
+ * rt.lock held. Returns 1 to go on with the fire. */
+static int claim(const struct pending *p, int slot_no) {
+	const struct usch_job *job = p->fire.job;
+	if (job->scope != USCH_SCOPE_ONCE)
+		return 1;
+	switch (sched_claims_take(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)) {
+	case SCHED_CLAIM_WON:
+		return 1;
+	case SCHED_CLAIM_BUSY:
+		rt.counts[job->index].skipped++;
+		note(job, NOTE_SKIP, job->max_running);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A fire that waited for a busy executor past misfire-grace is counted,
+ * not run; rt.lock held. Returns 1 to run it. */
+static int in_grace(const struct pending *p, int slot_no) {
+	int64_t now = sched_clock_us(CLOCK_REALTIME);
+	if (!usch_fire_misfired(p->fire.job, p->fire.scheduled_us, now))
+		return 1;
+	count_misfire(&p->fire, now);
+	if (p->fire.job->scope == USCH_SCOPE_ONCE)
+		sched_claims_done(p->fire.job, slot_no);
+	return 0;
+}
+
 static void *executor_main(void *arg) {
 	struct slot *slot = arg;
+	int slot_no = (int) (slot - rt.slots);
 	block_signals();
-	init_language_thread(uwsgi.cores + (int) (slot - rt.slots));
+	init_language_thread(uwsgi.cores + slot_no);
 	pthread_mutex_lock(&rt.lock);
 	for (;;) {
 		while (!rt.stopping && !rt.head)
@@ -268,12 +311,10 @@ static void *executor_main(void *arg) {
 		rt.head = p->next;
 		if (!rt.head)
 			rt.tail = NULL;
-		int64_t late = sched_clock_us(CLOCK_REALTIME);
-		if (usch_fire_misfired(p->fire.job, p->fire.scheduled_us, late)) {
-			/* waited for a busy executor past misfire-grace */
-			p->fire.misfired = 1;
-			enqueue_fire(NULL, &p->fire);
-			rt.active[p->fire.job->index]--;
+		const struct usch_job *job = p->fire.job;
+		rt.queued[job->index]--;
+		if (!claim(p, slot_no) || !in_grace(p, slot_no)) {
+			rt.active[job->index]--;
 			free(p);
 			pthread_mutex_unlock(&rt.lock);
 			flush_notes();
@@ -290,13 +331,15 @@ static void *executor_main(void *arg) {
 		pthread_mutex_unlock(&rt.lock);
 
 		int failed = run_fire(&p->fire) < 0;
+		if (job->scope == USCH_SCOPE_ONCE)
+			sched_claims_done(job, slot_no);
 
 		pthread_mutex_lock(&rt.lock);
-		rt.counts[p->fire.job->index].runs++;
-		rt.counts[p->fire.job->index].failures += failed;
+		rt.counts[job->index].runs++;
+		rt.counts[job->index].failures += failed;
 		slot->job = NULL;
 		rt.running--;
-		rt.active[p->fire.job->index]--;
+		rt.active[job->index]--;
 		free(p);
 		pthread_cond_broadcast(&rt.idle_cond);
 	}
@@ -344,15 +387,30 @@ static void release(int nstarted) {
 		pthread_join(rt.executors[i], NULL);
 	usch_sched_free(&rt.sched);
 	free(rt.active);
+	free(rt.queued);
 	free(rt.counts);
 	free(rt.executors);
 	free(rt.slots);
 	rt.active = NULL;
+	rt.queued = NULL;
 	rt.counts = NULL;
 	rt.executors = NULL;
 	rt.slots = NULL;
 	rt.nexec = 0;
 	rt.stopping = 0;
+}
+
+/* A once-job continues from the last occurrence any worker claimed: the
+ * ones due since (no worker was up to claim them) are late fires. The runs
+ * that the worker this one replaces left claimed are reported first. */
+static void take_up_once_jobs(void) {
+	sched_claims_worker_start();
+	int64_t mono = sched_clock_us(CLOCK_MONOTONIC), wall = sched_clock_us(CLOCK_REALTIME);
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		int64_t last = sched_claims_last(sched_cfg.jobs[i]);
+		if (last != INT64_MIN)
+			usch_sched_resume(&rt.sched, sched_cfg.jobs[i], last, mono, wall);
+	}
 }
 
 /* This worker's share of the jobs (scope=, workers=), or NULL when out of
@@ -399,11 +457,12 @@ int sched_runtime_start(char *err, size_t errlen) {
 	 * the monotonic clock, which needs an attribute */
 	init_conds();
 	rt.active = calloc(sched_cfg.njobs, sizeof(int));
+	rt.queued = calloc(sched_cfg.njobs, sizeof(int));
 	rt.counts = calloc(sched_cfg.njobs, sizeof(struct counts));
 	rt.nexec = sched_cfg.threads;
 	rt.executors = calloc((size_t) rt.nexec, sizeof(pthread_t));
 	rt.slots = calloc((size_t) rt.nexec, sizeof(struct slot));
-	int ok = rt.active && rt.counts && rt.executors && rt.slots;
+	int ok = rt.active && rt.queued && rt.counts && rt.executors && rt.slots;
 	if (!ok)
 		snprintf(err, errlen, "out of memory");
 	else
@@ -414,6 +473,7 @@ int sched_runtime_start(char *err, size_t errlen) {
 		release(0);
 		return -1;
 	}
+	take_up_once_jobs();
 	if (start_threads(err, errlen) < 0)
 		return -1;
 	rt.started = 1;

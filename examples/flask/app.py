@@ -3,7 +3,7 @@
 - refresh_cache, in every worker every 10 s: recomputes the numbers the
   page shows and keeps them in a module-level dict, so requests never pay
   for the query. Each worker has its own copy (its own process).
-- purge_sessions, every minute on worker 1 only (scope=once): deletes the
+- purge_sessions, every minute in one worker (scope=once): deletes the
   expired rows of the sessions table in sessions.db and logs how many.
 
 The jobs live in this module, which the ini loads with `wsgi-file = app.py`:
@@ -57,7 +57,7 @@ def refresh_cache():
 
 
 def purge_sessions():
-    """scheduler-cron = * * * * * app:purge_sessions scope=once (worker 1)."""
+    """scheduler-cron = * * * * * app:purge_sessions scope=once (one worker)."""
     with db() as conn:
         purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (time.time(),)).rowcount
     print("purged %d expired sessions (worker pid %d)" % (purged, os.getpid()), flush=True)

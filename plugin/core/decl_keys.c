@@ -50,8 +50,9 @@ const struct usch_key usch_keys[] = {
 	{ "paused", USCH_KEY_BOOL, FIELD(paused), USCH_PHASE_REST, 0, 0, NULL, "declared and listed, never fired",
 			"false" },
 	{ "scope", USCH_KEY_ENUM, FIELD(scope), USCH_PHASE_REST, 0, 0, SCOPE,
-			"`all`: every worker runs its own copy; `workers`: only those of `workers`; `once`: worker 1 only "
-			"for now (shared-memory claims come next); `cluster` is refused until Legion support lands",
+			"`all`: every worker runs its own copy; `workers`: only those of `workers`; `once`: each occurrence "
+			"in one worker, the first with a free executor (see *How many times a job runs*); `cluster` is "
+			"refused until Legion support lands",
 			"all" },
 	{ "workers", USCH_KEY_WORKERS, FIELD(workers), USCH_PHASE_REST, 0, 0, NULL, "the workers of `scope=workers`",
 			"none" },

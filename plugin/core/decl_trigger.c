@@ -67,8 +67,8 @@ static int calendar_trigger(struct decl_ctx *c, const char *text, usch_trigger *
 }
 
 /* An interval: on each worker's elapsed time from its start, or - with
- * start=, or inside and/or (wall) - anchored at start (or now) on the wall
- * clock. */
+ * start=, inside and/or, or for a once-job (wall) - anchored at start (or
+ * one interval after now) on the wall clock. */
 static usch_trigger *interval_trigger(struct decl_ctx *c, const char *text, int wall) {
 	struct usch_job *job = c->job;
 	char why[256], compact[512];
@@ -189,10 +189,13 @@ int decl_build_trigger(struct decl_ctx *c) {
 		if (!*text)
 			return decl_fail(c, "missing the %s before the target", decl_trigger_noun(c));
 		int interval = !strcmp(c->kind, "interval") || !strcmp(c->kind, "every");
-		job->trigger = make_trigger(c, interval ? "interval" : c->kind, text, 0);
+		/* every worker must agree on a once-job's occurrences: its interval
+		 * counts from the master's instant, not from each worker's start */
+		int shared = job->scope == USCH_SCOPE_ONCE;
+		job->trigger = make_trigger(c, interval ? "interval" : c->kind, text, shared);
 		if (!job->trigger)
 			return -1;
-		if (usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->start_us == INT64_MIN &&
+		if (usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->start_us == INT64_MIN && !shared &&
 				job->end_us != INT64_MAX)
 			/* an unanchored interval runs on each worker's elapsed time,
 			 * where a wall-clock end= would never be reached */
@@ -205,7 +208,8 @@ int decl_build_trigger(struct decl_ctx *c) {
 			job->start_us = c->env->now_us + 1; /* first fire one interval on */
 			implicit_start = 1;
 		}
-		job->anchored = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->start_us != INT64_MIN;
+		job->anchored = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL &&
+				(job->start_us != INT64_MIN || shared);
 	}
 	/* the reason in the declaration's own words */
 	if (usch_trigger_set_window(job->trigger, job->start_us, job->end_us, NULL, 0) < 0)

@@ -32,7 +32,7 @@ int usch_job_runs_on(const struct usch_job *job, int wid) {
 	case USCH_SCOPE_WORKERS:
 		return usch_workers_has(&job->workers, wid);
 	case USCH_SCOPE_ONCE:
-		return wid == 1;
+		return wid > 0;
 	default:
 		return 0;
 	}

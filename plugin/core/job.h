@@ -76,10 +76,9 @@ struct usch_job {
 
 void usch_job_free(struct usch_job *job);
 
-/* Whether worker `wid` (1-based) runs the job: scope=all on every
- * worker, scope=workers on the listed ones. scope=once runs on worker 1
- * for now: one place at a time while worker 1 lives, until the
- * shared-memory claims (which also cover worker 1's downtime) land. */
+/* Whether worker `wid` (1-based) schedules the job: scope=all on every
+ * worker, scope=workers on the listed ones, scope=once on every worker
+ * too (each occurrence then runs where it is claimed first). */
 int usch_job_runs_on(const struct usch_job *job, int wid);
 
 /* Where the job's trigger timeline stands when a scheduler starts at wall

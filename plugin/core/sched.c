@@ -30,12 +30,26 @@ static uint64_t next_random(struct usch_sched *s) {
 	return s->rng * 0x2545F4914F6CDD1DULL;
 }
 
+/* A once-job's jitter is drawn from its id and the occurrence, so that
+ * every worker delays the occurrence alike (FNV-1a, then splitmix64). */
+static uint64_t occurrence_random(const char *id, int64_t occurrence) {
+	uint64_t h = 14695981039346656037ULL;
+	for (; *id; id++)
+		h = (h ^ (unsigned char) *id) * 1099511628211ULL;
+	h ^= (uint64_t) occurrence;
+	h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
+	return h ^ (h >> 31);
+}
+
 static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_mono, int64_t now_wall) {
 	int64_t deadline = deadline_of(e, now_mono, now_wall);
 	if (deadline == INT64_MAX)
 		return;
-	if (e->job->jitter_us > 0)
-		deadline += (int64_t) (next_random(s) % (uint64_t) (e->job->jitter_us + 1));
+	if (e->job->jitter_us > 0) {
+		uint64_t r = e->job->scope == USCH_SCOPE_ONCE ? occurrence_random(e->job->id, e->next) : next_random(s);
+		deadline += (int64_t) (r % (uint64_t) (e->job->jitter_us + 1));
+	}
 	/* cannot fail: the queue was reserved for every entry */
 	usch_timerq_insert(&s->q, &e->timer, deadline);
 }
@@ -158,6 +172,7 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 		f.missed = 0;
 		for (int64_t t = d->first, k = 0; t != INT64_MAX && t <= now_tl && k < d->count; k++) {
 			f.scheduled_us = t + to_wall;
+			f.occurrence = t;
 			f.misfired = usch_fire_misfired(job, t, now_tl);
 			fire(ctx, &f);
 			t = usch_trigger_next(job->trigger, t);
@@ -166,6 +181,7 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 	}
 	int64_t t = job->coalesce == USCH_COALESCE_EARLIEST ? d->first : d->last;
 	f.scheduled_us = t + to_wall;
+	f.occurrence = job->start_on_boot ? USCH_OCCURRENCE_START : t;
 	f.misfired = usch_fire_misfired(job, t, now_tl);
 	fire(ctx, &f);
 }
@@ -185,11 +201,35 @@ int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_w
 		struct due d = collect_due(e, now_tl);
 		e->last = d.last;
 		e->next = d.after;
-		emit(e, &d, now_tl, e->wall ? 0 : offset - e->shift, fire, ctx);
+		/* an anchored interval's timeline is its wall grid: report the grid's
+		 * instant itself, the same in every worker, not one shifted by how the
+		 * clocks drifted since this scheduler started */
+		emit(e, &d, now_tl, e->wall || e->job->anchored ? 0 : offset - e->shift, fire, ctx);
 		queue_entry(s, e, now_mono, now_wall);
 	}
 	t = usch_timerq_peek(&s->q);
 	return t ? t->deadline : INT64_MAX;
+}
+
+int usch_sched_resume(
+		struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t now_mono, int64_t now_wall) {
+	for (size_t i = 0; i < s->n; i++) {
+		struct usch_entry *e = &s->entries[i];
+		if (e->job != job)
+			continue;
+		if (job->start_on_boot || after == INT64_MIN)
+			return 0;
+		int64_t next = usch_trigger_next(job->trigger, after);
+		if (next >= e->next)
+			return 0;
+		if (usch_timer_is_queued(&e->timer))
+			usch_timerq_remove(&s->q, &e->timer);
+		e->next = next;
+		e->last = after;
+		queue_entry(s, e, now_mono, now_wall);
+		return 0;
+	}
+	return -1;
 }
 
 void usch_sched_seed(struct usch_sched *s, uint64_t seed) {

@@ -19,6 +19,8 @@
 struct usch_fire {
 	const struct usch_job *job;
 	int64_t scheduled_us; /* wall µs of the fire's scheduled instant */
+	int64_t occurrence;   /* the instant on the trigger's timeline: the same in every worker for wall
+	                         triggers and anchored intervals (USCH_OCCURRENCE_START for @start) */
 	int64_t missed;       /* due fires coalesced into this one */
 	int misfired;         /* later than misfire-grace: count it, do not run it */
 };
@@ -47,6 +49,18 @@ struct usch_sched {
 int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n, int64_t now_mono, int64_t now_wall,
 		char *err, size_t errlen);
 void usch_sched_free(struct usch_sched *s);
+
+/* The occurrence of an @start fire: one per instance start. */
+#define USCH_OCCURRENCE_START (INT64_MIN + 1)
+
+/* Makes job's entry continue from occurrence `after` (on its trigger's
+ * timeline) when that is earlier than where it stands: the fires since
+ * are due, late, for the job's coalesce and misfire-grace. A scheduler
+ * starting after others have run the job (scope=once) takes up from the
+ * last occurrence they claimed. Returns 0, or -1 when the job has no
+ * entry here. */
+int usch_sched_resume(
+		struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t now_mono, int64_t now_wall);
 
 /* Fixes the jitter sequence (tests); seed != 0. */
 void usch_sched_seed(struct usch_sched *s, uint64_t seed);

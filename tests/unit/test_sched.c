@@ -319,6 +319,110 @@ START_TEST(interval_with_start_keeps_its_wall_anchor) {
 }
 END_TEST
 
+/* scope=once: every worker computes the same occurrences, whenever it
+ * started; the master parsed the job at W0. */
+START_TEST(once_interval_occurrences_agree_across_workers) {
+	struct usch_job *job = unit_parse_job("scheduler-interval", "1s app:o scope=once", NULL, W0);
+	char err[256];
+	ck_assert_int_eq(usch_decl_finish(&job, 1, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(job->anchored, 1);
+	/* worker A starts 0.3 s after the master, worker B 2.7 s after, on other mono bases */
+	static struct fake a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.mono = 100 * SEC, a.wall = W0 + 300000;
+	b.mono = 7777 * SEC, b.wall = W0 + 2700000;
+	ck_assert_int_eq(usch_sched_init(&a.s, &job, 1, a.mono, a.wall, NULL, 0), 0);
+	ck_assert_int_eq(usch_sched_init(&b.s, &job, 1, b.mono, b.wall, NULL, 0), 0);
+	for (int i = 0; i < 5; i++) {
+		advance(&a, SEC);
+		advance(&b, SEC);
+		usch_sched_run_due(&a.s, a.mono, a.wall, record, &a);
+		usch_sched_run_due(&b.s, b.mono, b.wall, record, &b);
+	}
+	ck_assert_int_eq(a.nfires, 5);
+	ck_assert_int_eq(b.nfires, 5);
+	for (int i = 0; i < 5; i++) {
+		/* on one grid from the master's instant: A from W0+1s, B from W0+3s */
+		ck_assert_int_eq(a.fires[i].occurrence, W0 + (i + 1) * SEC);
+		ck_assert_int_eq(b.fires[i].occurrence, W0 + (i + 3) * SEC);
+		ck_assert_int_eq(a.fires[i].scheduled_us, a.fires[i].occurrence);
+	}
+	usch_sched_free(&a.s);
+	usch_sched_free(&b.s);
+	usch_job_free(job);
+}
+END_TEST
+
+START_TEST(once_jitter_is_the_same_in_every_worker) {
+	struct usch_job *job = unit_parse_job("scheduler-interval", "10s app:j scope=once jitter=3s", NULL, W0);
+	static struct fake a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.mono = 100 * SEC, a.wall = W0 + 1000;
+	b.mono = 9000 * SEC, b.wall = W0 + 2000;
+	ck_assert_int_eq(usch_sched_init(&a.s, &job, 1, a.mono, a.wall, NULL, 0), 0);
+	ck_assert_int_eq(usch_sched_init(&b.s, &job, 1, b.mono, b.wall, NULL, 0), 0);
+	usch_sched_seed(&a.s, 1);
+	usch_sched_seed(&b.s, 987654321);
+	int spread = 0;
+	for (int i = 0; i < 20; i++) {
+		int64_t da = usch_sched_run_due(&a.s, a.mono, a.wall, record, &a);
+		int64_t db = usch_sched_run_due(&b.s, b.mono, b.wall, record, &b);
+		/* the same wall instant in both, whatever their seeds */
+		ck_assert_int_eq(a.wall + (da - a.mono), b.wall + (db - b.mono));
+		int64_t delay = a.wall + (da - a.mono) - (W0 + (i + 1) * 10 * SEC);
+		ck_assert_int_ge(delay, 0);
+		ck_assert_int_le(delay, 3 * SEC);
+		spread |= delay > SEC;
+		advance(&a, da - a.mono);
+		advance(&b, db - b.mono);
+		usch_sched_run_due(&a.s, a.mono, a.wall, record, &a);
+		usch_sched_run_due(&b.s, b.mono, b.wall, record, &b);
+		ck_assert_int_eq(a.fires[a.nfires - 1].occurrence, b.fires[b.nfires - 1].occurrence);
+		a.nfires = b.nfires = 0;
+	}
+	ck_assert(spread);
+	usch_sched_free(&a.s);
+	usch_sched_free(&b.s);
+	usch_job_free(job);
+}
+END_TEST
+
+START_TEST(resume_takes_up_from_the_last_claimed_occurrence) {
+	struct fake *fk = fresh();
+	fk->jobs[fk->n++] = unit_parse_job("scheduler-interval", "1s app:o scope=once", NULL, W0);
+	/* this worker starts 5.5 s after the master; the last occurrence any
+	 * worker claimed is W0+1s: W0+2s .. W0+5s are due, late */
+	advance(fk, 5500000);
+	start(fk);
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 + SEC, fk->mono, fk->wall), 0);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].occurrence, W0 + 5 * SEC);
+	ck_assert_int_eq(fk->fires[0].missed, 3);
+	/* then on its grid */
+	ck_assert_int_eq(run(fk), fk->mono + 500000);
+	/* a claim at or after where the entry stands changes nothing */
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 + 6 * SEC, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(run(fk), fk->mono + 500000);
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], INT64_MIN, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(fk->nfires, 1);
+	done(fk);
+}
+END_TEST
+
+START_TEST(once_at_start_has_one_occurrence) {
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "@start app:s scope=once");
+	start(fk);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].occurrence, USCH_OCCURRENCE_START);
+	done(fk);
+}
+END_TEST
+
 int main(void) {
 	Suite *s = suite_create("sched");
 	TCase *tc = tcase_create("sched");
@@ -335,6 +439,10 @@ int main(void) {
 	tcase_add_test(tc, at_start_and_date_fire_once);
 	tcase_add_test(tc, paused_jobs_never_fire);
 	tcase_add_test(tc, interval_with_start_keeps_its_wall_anchor);
+	tcase_add_test(tc, once_interval_occurrences_agree_across_workers);
+	tcase_add_test(tc, once_jitter_is_the_same_in_every_worker);
+	tcase_add_test(tc, resume_takes_up_from_the_last_claimed_occurrence);
+	tcase_add_test(tc, once_at_start_has_one_occurrence);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -1,0 +1,148 @@
+/* claims.c - scope=once across the workers (see claims.h).
+ *
+ * Every worker schedules a once-job; the one whose executor is free first
+ * when an occurrence is due wins a compare-and-swap on the job's last
+ * claimed occurrence and runs it; the others find it taken and drop it.
+ * So a busy worker leaves the occurrence to a free one, and a killed one
+ * loses nothing that is not yet claimed. Occurrences are instants on the
+ * trigger's timeline, which every worker computes alike (see
+ * core/sched.h).
+ *
+ * The memory is the master's (uwsgi_calloc_shared before fork), so it
+ * lasts while the master does: kills, harakiri, max-requests, cheaper and
+ * chain reloads keep it; a reload that re-executes the master starts
+ * afresh. Each executor of each worker also notes the run it has claimed:
+ * when its worker dies, the master (or the worker that replaces it) finds
+ * the note, reports the occurrence as interrupted and frees its place in
+ * max-running, which counts runs across the instance. At most once: an
+ * interrupted occurrence is not run again. */
+#include <uwsgi.h>
+#include <stdatomic.h>
+#include "claims.h"
+#include "config.h"
+#include "log.h"
+#include "core/sched.h"
+#include "core/timefmt.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct job_claim {
+	_Atomic int64_t last; /* the last occurrence claimed, INT64_MIN: none */
+	_Atomic int running;  /* claimed runs going on, in every worker */
+	_Atomic uint64_t interrupted;
+};
+
+/* The run an executor has claimed; pid 0 when none. The other fields are
+ * written before pid is set, and read only by whoever takes pid back. */
+struct run_note {
+	_Atomic int pid;
+	int job;
+	int64_t scheduled_us;
+};
+
+static struct {
+	struct job_claim *jobs; /* by job index; NULL: no once-job */
+	struct run_note *runs;  /* [worker id][executor] */
+	int nworkers;           /* worker ids 1..nworkers */
+	int nexec;
+} cl;
+
+void sched_claims_setup(void) {
+	int any = 0;
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		any |= sched_cfg.jobs[i]->scope == USCH_SCOPE_ONCE;
+	if (!any)
+		return;
+	cl.nworkers = uwsgi.numproc > 0 ? uwsgi.numproc : 1;
+	cl.nexec = sched_cfg.threads;
+	cl.jobs = uwsgi_calloc_shared(sizeof(struct job_claim) * sched_cfg.njobs);
+	cl.runs = uwsgi_calloc_shared(sizeof(struct run_note) * (size_t) (cl.nworkers + 1) * (size_t) cl.nexec);
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		atomic_store(&cl.jobs[i].last, INT64_MIN);
+}
+
+static struct run_note *note_of(int wid, int slot) {
+	if (!cl.runs || wid < 1 || wid > cl.nworkers || slot < 0 || slot >= cl.nexec)
+		return NULL;
+	return &cl.runs[(size_t) wid * (size_t) cl.nexec + (size_t) slot];
+}
+
+/* The run noted for pid is over without it: whoever takes the note back
+ * first reports it. */
+static void interrupted(int wid, struct run_note *n, int pid) {
+	int job = n->job;
+	int64_t scheduled = n->scheduled_us;
+	int expected = pid;
+	if (!atomic_compare_exchange_strong(&n->pid, &expected, 0))
+		return;
+	const struct usch_job *j = sched_cfg.jobs[job];
+	atomic_fetch_sub(&cl.jobs[job].running, 1);
+	atomic_fetch_add(&cl.jobs[job].interrupted, 1);
+	char when[USCH_RFC3339_MAX];
+	usch_rfc3339_format(scheduled, j->tz, when, sizeof(when));
+	sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it", j->id, when, wid, pid);
+}
+
+void sched_claims_worker_start(void) {
+	int me = (int) getpid();
+	for (int s = 0; s < cl.nexec; s++) {
+		struct run_note *n = note_of(uwsgi.mywid, s);
+		int pid = n ? atomic_load(&n->pid) : 0;
+		if (pid && pid != me)
+			interrupted(uwsgi.mywid, n, pid);
+	}
+}
+
+int64_t sched_claims_last(const struct usch_job *job) {
+	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE)
+		return INT64_MIN;
+	int64_t last = atomic_load(&cl.jobs[job->index].last);
+	return last == USCH_OCCURRENCE_START ? INT64_MIN : last;
+}
+
+enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
+	if (!cl.jobs)
+		return SCHED_CLAIM_WON;
+	struct job_claim *c = &cl.jobs[job->index];
+	int64_t seen = atomic_load(&c->last);
+	do {
+		if (seen >= occurrence)
+			return SCHED_CLAIM_TAKEN;
+	} while (!atomic_compare_exchange_weak(&c->last, &seen, occurrence));
+	if (atomic_fetch_add(&c->running, 1) >= job->max_running) {
+		atomic_fetch_sub(&c->running, 1);
+		return SCHED_CLAIM_BUSY;
+	}
+	struct run_note *n = note_of(uwsgi.mywid, slot);
+	if (n) {
+		n->job = (int) job->index;
+		n->scheduled_us = scheduled_us;
+		atomic_store(&n->pid, (int) getpid());
+	}
+	return SCHED_CLAIM_WON;
+}
+
+void sched_claims_done(const struct usch_job *job, int slot) {
+	if (!cl.jobs)
+		return;
+	struct run_note *n = note_of(uwsgi.mywid, slot);
+	int expected = (int) getpid();
+	/* a note taken back by someone else was reported (and counted) there */
+	if (n && !atomic_compare_exchange_strong(&n->pid, &expected, 0))
+		return;
+	atomic_fetch_sub(&cl.jobs[job->index].running, 1);
+}
+
+void sched_claims_check(void) {
+	if (!cl.runs || !uwsgi.workers)
+		return;
+	for (int w = 1; w <= cl.nworkers; w++) {
+		for (int s = 0; s < cl.nexec; s++) {
+			struct run_note *n = note_of(w, s);
+			int pid = atomic_load(&n->pid);
+			/* the master forks and records workers' pids in this same thread */
+			if (pid && uwsgi.workers[w].pid != pid)
+				interrupted(w, n, pid);
+		}
+	}
+}

@@ -1,0 +1,34 @@
+/* claims.h - scope=once across the workers (claims.c): memory the master
+ * shares with every worker, where each occurrence of a once-job is claimed
+ * by exactly one of them. */
+#ifndef SCHED_CLAIMS_H
+#define SCHED_CLAIMS_H
+
+#include <stdint.h>
+#include "core/job.h"
+
+enum sched_claim {
+	SCHED_CLAIM_WON,   /* run it here */
+	SCHED_CLAIM_TAKEN, /* another worker has it (or had a later one) */
+	SCHED_CLAIM_BUSY,  /* won, but max-running runs are going: a skip */
+};
+
+/* Master, before fork: the shared memory for the once-jobs of sched_cfg
+ * (none: nothing). */
+void sched_claims_setup(void);
+
+/* Worker start: interrupted runs left by the worker this one replaces are
+ * reported; returns the last occurrence claimed for job, INT64_MIN for
+ * none (or when job is not a once-job). */
+void sched_claims_worker_start(void);
+int64_t sched_claims_last(const struct usch_job *job);
+
+/* Claims occurrence of job for executor `slot` of this worker. */
+enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
+/* The claimed run on executor `slot` has ended. */
+void sched_claims_done(const struct usch_job *job, int slot);
+
+/* Master, each cycle: runs whose worker died are reported as interrupted. */
+void sched_claims_check(void);
+
+#endif
