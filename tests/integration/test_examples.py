@@ -125,24 +125,27 @@ def test_django_example(uwsgi):
         assert doc["warmed_by_pid"] == pid, doc
         assert [p["name"] for p in doc["products"]] == ["Espresso cup", "French press", "Grinder"], doc
 
-    # the daily purge (here every 2 s) on worker 1 only; 3 expired sessions
-    # go, the sessions the requests above opened stay
+    # the daily purge (here every 2 s), each in one worker; 3 expired
+    # sessions go, the sessions the requests above opened stay
     purges = lambda: [(int(n), int(p)) for n, p in
                       re.findall(r"purged (\d+) expired sessions \(worker pid (\d+)\)", u.log())]
     wait_for(lambda: sum(n for n, _ in purges()) >= 3 and len(purges()) >= 2, 15,
              what="the expired sessions purged:\n%s" % u.log()[-3000:])
-    assert {p for _, p in purges()} == {w1}
+    assert {p for _, p in purges()} <= {w1, w2}
     assert sum(n for n, _ in purges()) == 3
+    scheduled = re.findall(r"job shop\.jobs:purge_sessions: start \(worker \d+, scheduled (\S+),", u.log())
+    assert len(scheduled) == len(set(scheduled)), scheduled
     with sqlite3.connect(os.path.join(u.dir, "db.sqlite3"), timeout=10) as conn:
         keys = [row[0] for row in conn.execute("SELECT session_key FROM django_session")]
     conn.close()
     assert len(keys) >= 2 and not any(k.startswith("expired") for k in keys), keys
 
-    # the scheduler-job = {JSON} job, with its kwargs, on worker 1 only
-    wait_for(lambda: u.count(r"low stock \(< 5\): Kettle=2, French press=3 \(worker pid %d\)" % w1) >= 1, 10,
+    # the scheduler-job = {JSON} job, with its kwargs, in one worker
+    wait_for(lambda: u.count(r"low stock \(< 5\): Kettle=2, French press=3 \(worker pid \d+\)") >= 1, 10,
              what="the low stock report:\n%s" % u.log()[-3000:])
-    assert set(pids_logging(u, r"low stock \(< 5\): .* \(worker pid (\d+)\)")) == {w1}
-    assert not re.search(r"job (shop\.jobs:purge_sessions|low-stock-report): start \(worker 2", u.log())
+    assert set(pids_logging(u, r"low stock \(< 5\): .* \(worker pid (\d+)\)")) <= {w1, w2}
+    reports = re.findall(r"job low-stock-report: start \(worker \d+, scheduled (\S+),", u.log())
+    assert len(reports) == len(set(reports)), reports
     assert "Traceback" not in u.log(), u.log()[-3000:]
     assert_nothing_fatal(u.log())
 
@@ -158,16 +161,19 @@ def test_rpc_example(uwsgi):
     u.start(ini=ini)
     w1, w2 = u.workers[1], u.workers[2]
 
-    # rpc: runs where the job fires, worker 1, with the JSON args as strings
+    # rpc: runs where the job fires (one worker per fire), with the JSON args as strings
     wait_for(lambda: len(pids_logging(u, r"rpc send_digest\('daily', 50\) in worker pid (\d+)")) >= 2, 15,
              what="2 RPC calls:\n%s" % u.log()[-3000:])
-    assert set(pids_logging(u, r"rpc send_digest\('daily', 50\) in worker pid (\d+)")) == {w1}
+    callers = pids_logging(u, r"rpc send_digest\('daily', 50\) in worker pid (\d+)")
+    assert set(callers) <= {w1, w2}
     assert "rpc send_digest returned 4 bytes" in u.log()
 
-    # signal: raised once per fire (by worker 1), handled by every worker
+    # signal: raised once per fire (by one worker), handled by every worker
     wait_for(lambda: {w1, w2} <= set(pids_logging(u, r"signal 17: feature flags reloaded in worker pid (\d+)")),
              15, what="signal 17 handled by both workers:\n%s" % u.log()[-3000:])
-    assert not re.search(r"job (signal:17|rpc:send_digest): start \(worker 2", u.log())
+    for job in ("signal:17", "rpc:send_digest"):
+        scheduled = re.findall(r"job %s: start \(worker \d+, scheduled (\S+)," % re.escape(job), u.log())
+        assert len(scheduled) == len(set(scheduled)), (job, scheduled)
     assert not re.search(r"job (signal:17|rpc:send_digest): failed", u.log()), u.log()[-3000:]
 
     def parse(body):
@@ -176,8 +182,8 @@ def test_rpc_example(uwsgi):
         return pid, dict(line.split(": ", 1) for line in lines[1:])
 
     pages = get_from_each_worker(u, parse)
-    assert int(pages[w1]["digests_sent"]) >= 2, pages
-    assert pages[w2]["digests_sent"] == "0", pages
+    # each worker counts the digests it sent: the calls, once each, shared between them
+    assert int(pages[w1]["digests_sent"]) + int(pages[w2]["digests_sent"]) >= len(callers), pages
     assert pages[w1]["flags_reloaded_at"] != "None" and pages[w2]["flags_reloaded_at"] != "None", pages
     assert_nothing_fatal(u.log())
 

@@ -54,7 +54,7 @@ def warm_cache():
 
 @db_job
 def purge_sessions():
-    """Daily, on worker 1 only (scope=once): what `manage.py clearsessions`
+    """Daily, in one worker (scope=once): what `manage.py clearsessions`
     does for the database backend, with a count for the log."""
     purged, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     log.info("purged %d expired sessions (worker pid %d)", purged, os.getpid())
