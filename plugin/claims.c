@@ -45,6 +45,8 @@ static struct {
 	struct run_note *runs;  /* [worker id][executor] */
 	int nworkers;           /* worker ids 1..nworkers */
 	int nexec;
+	struct sched_claims_report reports[SCHED_CLAIMS_MAX_REPORTS];
+	int nreports;
 } cl;
 
 void sched_claims_setup(void) {
@@ -67,20 +69,72 @@ static struct run_note *note_of(int wid, int slot) {
 	return &cl.runs[(size_t) wid * (size_t) cl.nexec + (size_t) slot];
 }
 
+static void log_interrupted(const struct sched_claims_report *r) {
+	const struct usch_job *j = sched_cfg.jobs[r->job];
+	char when[USCH_RFC3339_MAX];
+	usch_rfc3339_format(r->scheduled_us, j->tz, when, sizeof(when));
+	sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it", j->id, when, r->wid,
+			r->pid);
+}
+
 /* The run noted for pid is over without it: whoever takes the note back
- * first reports it. */
-static void interrupted(int wid, struct run_note *n, int pid) {
-	int job = n->job;
-	int64_t scheduled = n->scheduled_us;
+ * first reports it, at once or (defer) at the next sched_claims_flush.
+ * Returns 1 when it was this caller. */
+static int interrupted(int wid, struct run_note *n, int pid, int defer) {
+	struct sched_claims_report r = { .wid = wid, .pid = pid, .job = n->job, .scheduled_us = n->scheduled_us };
 	int expected = pid;
 	if (!atomic_compare_exchange_strong(&n->pid, &expected, 0))
-		return;
-	const struct usch_job *j = sched_cfg.jobs[job];
-	atomic_fetch_sub(&cl.jobs[job].running, 1);
-	atomic_fetch_add(&cl.jobs[job].interrupted, 1);
-	char when[USCH_RFC3339_MAX];
-	usch_rfc3339_format(scheduled, j->tz, when, sizeof(when));
-	sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it", j->id, when, wid, pid);
+		return 0;
+	atomic_fetch_sub(&cl.jobs[r.job].running, 1);
+	atomic_fetch_add(&cl.jobs[r.job].interrupted, 1);
+	if (!defer)
+		log_interrupted(&r);
+	else if (cl.nreports < SCHED_CLAIMS_MAX_REPORTS)
+		cl.reports[cl.nreports++] = r;
+	return 1;
+}
+
+int sched_claims_reports(struct sched_claims_report *out) {
+	int n = cl.nreports;
+	memcpy(out, cl.reports, sizeof(out[0]) * (size_t) n);
+	cl.nreports = 0;
+	return n;
+}
+
+void sched_claims_log_reports(const struct sched_claims_report *r, int n) {
+	for (int i = 0; i < n; i++)
+		log_interrupted(&r[i]);
+}
+
+/* Gone, or a zombie its master has not reaped yet. */
+static int dead(int pid) {
+	if (kill(pid, 0) < 0)
+		return errno == ESRCH;
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	size_t len = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[len] = 0;
+	const char *state = strrchr(stat, ')');
+	return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+}
+
+/* A once-job at max-running: the runs of workers that died since (their
+ * master has yet to notice) do not count. Returns how many it took back. */
+static int take_back_dead_runs(const struct usch_job *job) {
+	int taken = 0;
+	for (int w = 1; w <= cl.nworkers; w++) {
+		for (int s = 0; s < cl.nexec; s++) {
+			struct run_note *n = note_of(w, s);
+			int pid = atomic_load(&n->pid);
+			if (pid && n->job == (int) job->index && pid != (int) getpid() && dead(pid))
+				taken += interrupted(w, n, pid, 1);
+		}
+	}
+	return taken;
 }
 
 void sched_claims_worker_start(void) {
@@ -89,7 +143,7 @@ void sched_claims_worker_start(void) {
 		struct run_note *n = note_of(uwsgi.mywid, s);
 		int pid = n ? atomic_load(&n->pid) : 0;
 		if (pid && pid != me)
-			interrupted(uwsgi.mywid, n, pid);
+			interrupted(uwsgi.mywid, n, pid, 0);
 	}
 }
 
@@ -111,7 +165,12 @@ enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrenc
 	} while (!atomic_compare_exchange_weak(&c->last, &seen, occurrence));
 	if (atomic_fetch_add(&c->running, 1) >= job->max_running) {
 		atomic_fetch_sub(&c->running, 1);
-		return SCHED_CLAIM_BUSY;
+		if (!take_back_dead_runs(job))
+			return SCHED_CLAIM_BUSY;
+		if (atomic_fetch_add(&c->running, 1) >= job->max_running) {
+			atomic_fetch_sub(&c->running, 1);
+			return SCHED_CLAIM_BUSY;
+		}
 	}
 	struct run_note *n = note_of(uwsgi.mywid, slot);
 	if (n) {
@@ -142,7 +201,7 @@ void sched_claims_check(void) {
 			int pid = atomic_load(&n->pid);
 			/* the master forks and records workers' pids in this same thread */
 			if (pid && uwsgi.workers[w].pid != pid)
-				interrupted(w, n, pid);
+				interrupted(w, n, pid, 0);
 		}
 	}
 }

@@ -25,6 +25,16 @@ int64_t sched_claims_last(const struct usch_job *job);
 
 /* Claims occurrence of job for executor `slot` of this worker. */
 enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
+/* Interrupted runs a claim found: claims are made under the runtime's
+ * lock, where nothing is logged, so the runtime takes them (still under
+ * its lock) and logs them once it has released it. */
+struct sched_claims_report {
+	int wid, pid, job;
+	int64_t scheduled_us;
+};
+#define SCHED_CLAIMS_MAX_REPORTS 16
+int sched_claims_reports(struct sched_claims_report *out);
+void sched_claims_log_reports(const struct sched_claims_report *r, int n);
 /* The claimed run on executor `slot` has ended. */
 void sched_claims_done(const struct usch_job *job, int slot);
 

@@ -134,7 +134,9 @@ static void log_note(const struct note *n) {
 /* Logs what was noted. Called without rt.lock. */
 static void flush_notes(void) {
 	struct note notes[MAX_NOTES];
+	struct sched_claims_report reports[SCHED_CLAIMS_MAX_REPORTS];
 	pthread_mutex_lock(&rt.lock);
+	int nreports = sched_claims_reports(reports);
 	int n = rt.nnotes;
 	uint64_t lost = rt.notes_lost;
 	memcpy(notes, rt.notes, sizeof(notes[0]) * (size_t) n);
@@ -143,6 +145,7 @@ static void flush_notes(void) {
 	pthread_mutex_unlock(&rt.lock);
 	for (int i = 0; i < n; i++)
 		log_note(&notes[i]);
+	sched_claims_log_reports(reports, nreports);
 	if (lost)
 		sched_log("worker %d: %llu more skip/misfire lines not logged (counted in the totals)", uwsgi.mywid,
 				(unsigned long long) lost);
