@@ -482,6 +482,14 @@ def assert_nothing_fatal(text):
     assert not m, "fatal condition %r in log:\n%s" % (m.group(0), text[-4000:])
 
 
+def app_ini(u, *extra, workers=3):
+    """The ini most tests start from: master, workers, app.py on u's http-socket, threads, then extra lines."""
+    lines = ["[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true",
+             "workers = %d" % workers, "wsgi-file = app.py", "enable-threads = true",
+             "worker-reload-mercy = 30"]
+    return "\n".join(lines + list(extra)) + "\n"
+
+
 def get(u, path="/", timeout=10):
     """The body of GET path from u's http-socket."""
     import urllib.request

@@ -9,7 +9,7 @@ import re
 import signal
 import time
 
-from conftest import assert_nothing_fatal, get, wait_for
+from conftest import app_ini, assert_nothing_fatal, get, wait_for
 
 JOBS = r'''
 import asyncio, sys, time
@@ -87,10 +87,7 @@ def setup_app(u, app=APP):
 
 
 def ini(u, *extra, workers=2):
-    lines = ["[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true",
-             "workers = %d" % workers, "wsgi-file = app.py", "enable-threads = true",
-             "worker-reload-mercy = 30"]
-    return "\n".join(lines + list(extra)) + "\n"
+    return app_ini(u, *extra, workers=workers)
 
 
 RUN_RE = re.compile(r"^\[scheduler\] job (\S+): start \(worker (\d+), scheduled (\S+), lag (-?[\d.]+) ms"

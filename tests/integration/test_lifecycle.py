@@ -7,7 +7,7 @@ import signal
 import time
 import urllib.request
 
-from conftest import assert_nothing_fatal, get, thread_names, wait_for
+from conftest import app_ini as ini, assert_nothing_fatal, get, thread_names, wait_for
 
 JOBS = '''
 import time
@@ -37,11 +37,6 @@ def setup_app(u):
     u.write("app.py", APP)
 
 
-def ini(u, *extra, workers=3):
-    lines = ["[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true",
-             "workers = %d" % workers, "wsgi-file = app.py", "enable-threads = true",
-             "worker-reload-mercy = 30"]
-    return "\n".join(lines + list(extra)) + "\n"
 
 
 def tick_pids(u):

@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 
-from conftest import assert_nothing_fatal, get, wait_for
+from conftest import app_ini as ini, assert_nothing_fatal, get, wait_for
 
 JOBS = '''
 import time
@@ -50,11 +50,6 @@ def setup_app(u):
     u.write("app.py", APP)
 
 
-def ini(u, *extra, workers=3):
-    lines = ["[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true",
-             "workers = %d" % workers, "wsgi-file = app.py", "enable-threads = true",
-             "worker-reload-mercy = 30"]
-    return "\n".join(lines + list(extra)) + "\n"
 
 
 SECOND = 1000000  # instants and periods in µs
