@@ -23,6 +23,8 @@ struct usch_fire {
 	                         triggers and anchored intervals (USCH_OCCURRENCE_START for @start) */
 	int64_t missed;       /* due fires coalesced into this one */
 	int misfired;         /* later than misfire-grace: count it, do not run it */
+	int catch_up;         /* due before this scheduler started (usch_sched_resume): it came due while
+	                         no scheduler was up to run it */
 };
 
 typedef void (*usch_fire_fn)(void *ctx, const struct usch_fire *fire);
