@@ -412,7 +412,7 @@ static void take_up_once_jobs(void) {
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		int64_t last = sched_claims_last(sched_cfg.jobs[i]);
 		if (last != INT64_MIN)
-			usch_sched_resume(&rt.sched, sched_cfg.jobs[i], last, mono, wall);
+			usch_sched_resume(&rt.sched, sched_cfg.jobs[i], last, INT64_MIN, mono, wall);
 	}
 }
 

@@ -16,6 +16,7 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	job->tz = env->default_tz ? env->default_tz : usch_tz_utc();
 	job->max_running = 1;
 	job->misfire_grace_us = -1;
+	job->catch_up = 1;
 	job->start_us = INT64_MIN;
 	job->end_us = INT64_MAX;
 	if (!job->option || !job->line) {

@@ -22,6 +22,12 @@ static const struct usch_key_name SCOPE[] = {
 	{ NULL, 0 },
 };
 
+static const struct usch_key_name INTERRUPTED[] = {
+	{ "skip", USCH_INTERRUPTED_SKIP },
+	{ "rerun", USCH_INTERRUPTED_RERUN },
+	{ NULL, 0 },
+};
+
 #define FIELD(f) offsetof(struct usch_job, f)
 
 const struct usch_key usch_keys[] = {
@@ -59,6 +65,12 @@ const struct usch_key usch_keys[] = {
 	{ "app", USCH_KEY_STRING, FIELD(app), USCH_PHASE_REST, 0, 0, NULL,
 			"the mountpoint of the app whose Python interpreter runs the job (`mount = /b=b.py`)",
 			"the main app" },
+	{ "catch-up", USCH_KEY_BOOL, FIELD(catch_up), USCH_PHASE_REST, 0, 0, NULL,
+			"occurrences missed while no worker was up (restart, all workers down) run late, as `coalesce` "
+			"says; `false`: skip them",
+			"true" },
+	{ "interrupted", USCH_KEY_ENUM, FIELD(interrupted), USCH_PHASE_REST, 0, 0, INTERRUPTED,
+			"a run whose worker died: `skip` it (at most once) or `rerun` it, late (at least once)", "skip" },
 };
 
 const size_t usch_nkeys = sizeof(usch_keys) / sizeof(usch_keys[0]);

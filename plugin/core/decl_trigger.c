@@ -208,8 +208,9 @@ int decl_build_trigger(struct decl_ctx *c) {
 			job->start_us = c->env->now_us + 1; /* first fire one interval on */
 			implicit_start = 1;
 		}
-		job->anchored = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL &&
-				(job->start_us != INT64_MIN || shared);
+		int is_interval = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL;
+		job->anchored = is_interval && (job->start_us != INT64_MIN || shared);
+		job->implicit_anchor = implicit_start || (is_interval && shared && job->start_us == INT64_MIN);
 	}
 	/* the reason in the declaration's own words */
 	if (usch_trigger_set_window(job->trigger, job->start_us, job->end_us, NULL, 0) < 0)

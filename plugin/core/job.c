@@ -1,6 +1,8 @@
 /* job.c - a declared job's lifetime and the questions asked of it at run
  * time (see job.h). */
+#include <stdio.h>
 #include <stdlib.h>
+#include "timefmt.h"
 #include "job.h"
 #include "trigger.h"
 #include "tz.h"
@@ -42,4 +44,28 @@ int64_t usch_job_timeline_at_start(const struct usch_job *job, int64_t start_wal
 	if (usch_trigger_clock(job->trigger) == USCH_CLOCK_MONO && !job->anchored)
 		return 0;
 	return start_wall;
+}
+
+size_t usch_job_schedule(const struct usch_job *job, char *buf, size_t len) {
+	char trig[1024], start[USCH_RFC3339_MAX] = "", end[USCH_RFC3339_MAX] = "";
+	usch_trigger_describe(job->trigger, trig, sizeof(trig));
+	if (job->start_us != INT64_MIN && !job->implicit_anchor)
+		usch_rfc3339_format(job->start_us, usch_tz_utc(), start, sizeof(start));
+	if (job->end_us != INT64_MAX)
+		usch_rfc3339_format(job->end_us, usch_tz_utc(), end, sizeof(end));
+	int n = snprintf(buf, len, "%s; tz %s%s%s%s%s; scope %s", trig, usch_tz_name(job->tz), *start ? "; start " : "",
+			start, *end ? "; end " : "", end, job->scope == USCH_SCOPE_ONCE ? "once" : "per worker");
+	return n < 0 ? 0 : (size_t) n;
+}
+
+int usch_job_continue_from(struct usch_job *job, int64_t last, char *err, size_t errlen) {
+	if (!job->implicit_anchor || last == INT64_MIN || last >= job->end_us)
+		return 0;
+	if (usch_trigger_reanchor(job->trigger, last, err, errlen) < 0)
+		return -1;
+	/* fire 0 is the remembered run itself */
+	if (usch_trigger_set_window(job->trigger, last + 1, job->end_us, err, errlen) < 0)
+		return -1;
+	job->start_us = last + 1;
+	return 0;
 }

@@ -27,6 +27,12 @@ enum usch_scope {
 	USCH_SCOPE_CLUSTER, /* once across a Legion cluster */
 };
 
+/* What a run cut short by its worker's death leaves behind. */
+enum usch_interrupted {
+	USCH_INTERRUPTED_SKIP = 0, /* at most once: the occurrence is not run again */
+	USCH_INTERRUPTED_RERUN,    /* at least once: it runs again, late */
+};
+
 enum usch_target_kind {
 	USCH_TARGET_PYTHON = 1, /* pkg.module:function */
 	USCH_TARGET_RPC,        /* rpc:name */
@@ -72,6 +78,10 @@ struct usch_job {
 	int64_t timeout_us;          /* 0: none */
 	int64_t start_us, end_us;    /* window, INT64_MIN / INT64_MAX */
 	struct usch_workers workers; /* workers= (scope=workers runs there) */
+	int catch_up;                /* occurrences missed while no scheduler was up run late (default 1) */
+	enum usch_interrupted interrupted;
+	int implicit_anchor; /* an interval (scope=once) or calendar trigger anchored at the master's start,
+	                        not by start=: a run remembered across a restart may move the anchor */
 };
 
 void usch_job_free(struct usch_job *job);
@@ -80,6 +90,17 @@ void usch_job_free(struct usch_job *job);
  * worker, scope=workers on the listed ones, scope=once on every worker
  * too (each occurrence then runs where it is claimed first). */
 int usch_job_runs_on(const struct usch_job *job, int wid);
+
+/* What decides the job's occurrences, as text: its trigger, zone, explicit
+ * window and scope (a run remembered under another schedule is not this
+ * job's). snprintf-like. */
+size_t usch_job_schedule(const struct usch_job *job, char *buf, size_t len);
+
+/* The job continues from occurrence `last`, remembered from a previous
+ * start: an anchor the master took from its own start moves there (the
+ * next fire is then last + interval), any other trigger is unchanged.
+ * Before the job is shared. Returns 0, or -1 with the reason in err. */
+int usch_job_continue_from(struct usch_job *job, int64_t last, char *err, size_t errlen);
 
 /* Where the job's trigger timeline stands when a scheduler starts at wall
  * instant start_wall: wall triggers and intervals anchored by start= read

@@ -63,6 +63,7 @@ static void init_entry(struct usch_entry *e, const struct usch_job *job, int64_t
 	e->shift = usch_job_timeline_at_start(job, now_wall) - now_mono;
 	int64_t now_tl = to_timeline(e, now_mono, now_wall);
 	e->last = INT64_MIN;
+	e->caught_up_to = INT64_MIN;
 	e->next = job->start_on_boot ? now_tl : usch_trigger_next(job->trigger, now_tl);
 }
 
@@ -170,11 +171,18 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 	struct usch_fire f = { .job = job, .missed = d->count - 1 };
 	if (job->coalesce == USCH_COALESCE_ALL && d->count > 1) {
 		f.missed = 0;
-		for (int64_t t = d->first, k = 0; t != INT64_MAX && t <= now_tl && k < d->count; k++) {
+		int64_t t = d->first, k = 0;
+		/* past the bound, the latest ones run */
+		for (; t != INT64_MAX && k < d->count - USCH_ALL_MAX; k++)
+			t = usch_trigger_next(job->trigger, t);
+		f.dropped = k;
+		for (; t != INT64_MAX && t <= now_tl && k < d->count; k++) {
 			f.scheduled_us = t + to_wall;
 			f.occurrence = t;
 			f.misfired = usch_fire_misfired(job, t, now_tl);
+			f.catch_up = t <= e->caught_up_to;
 			fire(ctx, &f);
+			f.dropped = 0;
 			t = usch_trigger_next(job->trigger, t);
 		}
 		return;
@@ -183,6 +191,7 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 	f.scheduled_us = t + to_wall;
 	f.occurrence = job->start_on_boot ? USCH_OCCURRENCE_START : t;
 	f.misfired = usch_fire_misfired(job, t, now_tl);
+	f.catch_up = t <= e->caught_up_to;
 	fire(ctx, &f);
 }
 
@@ -211,21 +220,42 @@ int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_w
 	return t ? t->deadline : INT64_MAX;
 }
 
-int usch_sched_resume(
-		struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t now_mono, int64_t now_wall) {
+/* An interval on elapsed time: its timeline is moved so that now reads
+ * as the time elapsed since the last run, and the fire one interval after
+ * that run is the next (due already when that has passed). */
+static void resume_elapsed(struct usch_entry *e, int64_t after_wall, int64_t now_mono, int64_t now_wall) {
+	int64_t since = now_wall - after_wall;
+	int64_t next_now = e->next - to_timeline(e, now_mono, now_wall); /* µs to its next fire as it stands */
+	int64_t first = usch_trigger_next(e->job->trigger, 0);
+	if (after_wall == INT64_MIN || since < 0 || first == INT64_MAX || first - since >= next_now)
+		return;
+	e->shift = since - now_mono;
+	e->last = 0;
+	e->next = first;
+	e->caught_up_to = since;
+}
+
+int usch_sched_resume(struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t after_wall,
+		int64_t now_mono, int64_t now_wall) {
 	for (size_t i = 0; i < s->n; i++) {
 		struct usch_entry *e = &s->entries[i];
 		if (e->job != job)
 			continue;
-		if (job->start_on_boot || after == INT64_MIN)
-			return 0;
-		int64_t next = usch_trigger_next(job->trigger, after);
-		if (next >= e->next)
+		if (job->start_on_boot || e->next == INT64_MAX)
 			return 0;
 		if (usch_timer_is_queued(&e->timer))
 			usch_timerq_remove(&s->q, &e->timer);
-		e->next = next;
-		e->last = after;
+		if (!e->wall && !job->anchored) {
+			resume_elapsed(e, after_wall, now_mono, now_wall);
+		}
+		else if (after != INT64_MIN) {
+			int64_t next = usch_trigger_next(job->trigger, after);
+			if (next < e->next) {
+				e->next = next;
+				e->last = after;
+				e->caught_up_to = to_timeline(e, now_mono, now_wall);
+			}
+		}
 		queue_entry(s, e, now_mono, now_wall);
 		return 0;
 	}

@@ -25,7 +25,13 @@ struct usch_fire {
 	int misfired;         /* later than misfire-grace: count it, do not run it */
 	int catch_up;         /* due before this scheduler started (usch_sched_resume): it came due while
 	                         no scheduler was up to run it */
+	int64_t dropped;      /* coalesce=all: the earliest late fires left out before this one (past
+	                         USCH_ALL_MAX) */
 };
+
+/* coalesce=all runs at most this many late fires at once, the latest ones
+ * (as the Kubernetes CronJob controller bounds missed schedules). */
+#define USCH_ALL_MAX 100
 
 typedef void (*usch_fire_fn)(void *ctx, const struct usch_fire *fire);
 
@@ -36,6 +42,7 @@ struct usch_entry {
 	int64_t shift;           /* mono jobs: trigger timeline = mono + shift */
 	int64_t next;            /* next fire on the trigger's timeline */
 	int64_t last;            /* last fire on the trigger's timeline */
+	int64_t caught_up_to;    /* fires up to here came due before the scheduler started (INT64_MIN) */
 };
 
 struct usch_sched {
@@ -55,14 +62,16 @@ void usch_sched_free(struct usch_sched *s);
 /* The occurrence of an @start fire: one per instance start. */
 #define USCH_OCCURRENCE_START (INT64_MIN + 1)
 
-/* Makes job's entry continue from occurrence `after` (on its trigger's
- * timeline) when that is earlier than where it stands: the fires since
- * are due, late, for the job's coalesce and misfire-grace. A scheduler
- * starting after others have run the job (scope=once) takes up from the
- * last occurrence they claimed. Returns 0, or -1 when the job has no
- * entry here. */
-int usch_sched_resume(
-		struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t now_mono, int64_t now_wall);
+/* Makes job's entry continue from its last run, occurrence `after` (on
+ * its trigger's timeline; for an interval that counts each worker's
+ * elapsed time, `after_wall`, the wall instant it was scheduled at) when
+ * that is earlier than where it stands: the fires since are due, late and
+ * marked catch_up, for the job's coalesce and misfire-grace. A scheduler
+ * starting after others have run the job (scope=once), or after a restart,
+ * takes up from the last run. Returns 0, or -1 when the job has no entry
+ * here. */
+int usch_sched_resume(struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t after_wall,
+		int64_t now_mono, int64_t now_wall);
 
 /* Fixes the jitter sequence (tests); seed != 0. */
 void usch_sched_seed(struct usch_sched *s, uint64_t seed);

@@ -136,6 +136,15 @@ usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz, char *err, siz
 	return t;
 }
 
+static void set_calendar_anchor(struct calendar *c, int64_t anchor_us) {
+	c->anchor = anchor_us;
+	c->frac = usch_floor_mod(anchor_us, USEC);
+	int64_t local = usch_tz_to_local(c->tz, usch_floor_div(anchor_us, USEC));
+	c->days = usch_floor_div(local, DAY_SECS);
+	c->tod = local - c->days * DAY_SECS;
+	usch_civil_from_days(c->days, &c->year, &c->mon, &c->mday);
+}
+
 usch_trigger *usch_trigger_calendar(
 		int n, enum usch_cal_unit unit, int64_t anchor_us, const usch_tz *tz, char *err, size_t errlen) {
 	if (n < 1) {
@@ -153,13 +162,21 @@ usch_trigger *usch_trigger_calendar(
 	c->n = n;
 	c->unit = unit;
 	c->tz = zone_or_utc(tz);
-	c->anchor = anchor_us;
-	c->frac = usch_floor_mod(anchor_us, USEC);
-	int64_t local = usch_tz_to_local(c->tz, usch_floor_div(anchor_us, USEC));
-	c->days = usch_floor_div(local, DAY_SECS);
-	c->tod = local - c->days * DAY_SECS;
-	usch_civil_from_days(c->days, &c->year, &c->mon, &c->mday);
+	set_calendar_anchor(c, anchor_us);
 	return t;
+}
+
+int usch_trigger_reanchor(usch_trigger *t, int64_t anchor_us, char *err, size_t errlen) {
+	switch (t->kind) {
+	case USCH_TRIGGER_INTERVAL:
+		t->u.interval.anchor = anchor_us;
+		return 0;
+	case USCH_TRIGGER_CALENDAR:
+		set_calendar_anchor(&t->u.cal, anchor_us);
+		return 0;
+	default:
+		return usch_fail(err, errlen, "only an interval or a calendar trigger has an anchor");
+	}
 }
 
 static const char *combinator_name(enum usch_trigger_kind kind) {

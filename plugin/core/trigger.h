@@ -92,6 +92,12 @@ usch_trigger *usch_trigger_or(usch_trigger *const *children, size_t n, char *err
  * INT64_MAX for "no bound". Returns 0, or -1 when start_us > end_us. */
 int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us, char *err, size_t errlen);
 
+/* Moves an interval's or a calendar trigger's anchor (its fire 0) to
+ * anchor_us, keeping period, unit and window: a schedule that continues
+ * from a run remembered across a restart. Like set_window, before the
+ * trigger is shared. Returns 0, or -1 for any other kind. */
+int usch_trigger_reanchor(usch_trigger *t, int64_t anchor_us, char *err, size_t errlen);
+
 /* The first fire strictly after after_us, or INT64_MAX when none. */
 int64_t usch_trigger_next(const usch_trigger *t, int64_t after_us);
 

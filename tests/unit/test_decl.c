@@ -723,7 +723,7 @@ END_TEST
 #define UNITS "(use us, ms, s, m, h, d, w)"
 #define KNOWN \
 	"(known: id, args, kwargs, tz, jitter, misfire-grace, coalesce, max-running, timeout, " \
-	"start, end, paused, scope, workers, app)"
+	"start, end, paused, scope, workers, app, catch-up, interrupted)"
 #define DT_HINT "(use e.g. 2026-11-24T09:00:00+01:00, 2026-11-24 09:00 or 2026-11-24)"
 #define WORKERS "expected worker ids (1-1023) like 1,3 or 2-4"
 

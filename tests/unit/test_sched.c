@@ -396,7 +396,7 @@ START_TEST(resume_takes_up_from_the_last_claimed_occurrence) {
 	 * worker claimed is W0+1s: W0+2s .. W0+5s are due, late */
 	advance(fk, 5500000);
 	start(fk);
-	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 + SEC, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 + SEC, INT64_MIN, fk->mono, fk->wall), 0);
 	run(fk);
 	ck_assert_int_eq(fk->nfires, 1);
 	ck_assert_int_eq(fk->fires[0].occurrence, W0 + 5 * SEC);
@@ -404,11 +404,147 @@ START_TEST(resume_takes_up_from_the_last_claimed_occurrence) {
 	/* then on its grid */
 	ck_assert_int_eq(run(fk), fk->mono + 500000);
 	/* a claim at or after where the entry stands changes nothing */
-	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 + 6 * SEC, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 + 6 * SEC, INT64_MIN, fk->mono, fk->wall), 0);
 	ck_assert_int_eq(run(fk), fk->mono + 500000);
-	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], INT64_MIN, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], INT64_MIN, INT64_MIN, fk->mono, fk->wall), 0);
 	ck_assert_int_eq(fk->nfires, 1);
 	done(fk);
+}
+END_TEST
+
+START_TEST(resumed_fires_are_catch_up_and_later_ones_not) {
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "* * * * * * app:c coalesce=all");
+	start(fk);
+	/* the state says the last run was 3 s before this start */
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 - 3 * SEC, INT64_MIN, fk->mono, fk->wall), 0);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 3); /* W0-2s, W0-1s, W0 */
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(fk->fires[i].occurrence, W0 + (i - 2) * SEC);
+		ck_assert(fk->fires[i].catch_up);
+		ck_assert_int_eq(fk->fires[i].dropped, 0);
+	}
+	advance(fk, SEC);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 4);
+	ck_assert(!fk->fires[3].catch_up);
+	done(fk);
+}
+END_TEST
+
+/* More fires than the fake holds. */
+struct capture {
+	struct usch_fire f[128];
+	int n;
+};
+
+static void capture_fire(void *ctx, const struct usch_fire *f) {
+	struct capture *c = ctx;
+	ck_assert_int_lt(c->n, 128);
+	c->f[c->n++] = *f;
+}
+
+START_TEST(coalesce_all_runs_the_latest_hundred) {
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "* * * * * * app:c coalesce=all");
+	start(fk);
+	struct capture c = { .n = 0 };
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], W0 - 150 * SEC, INT64_MIN, fk->mono, fk->wall), 0);
+	usch_sched_run_due(&fk->s, fk->mono, fk->wall, capture_fire, &c);
+	int n = c.n;
+	struct usch_fire *many = c.f;
+	/* W0-149s .. W0 were due: the earliest 50 are dropped */
+	ck_assert_int_eq(n, USCH_ALL_MAX);
+	ck_assert_int_eq(many[0].dropped, 150 - USCH_ALL_MAX);
+	ck_assert_int_eq(many[0].occurrence, W0 - (USCH_ALL_MAX - 1) * SEC);
+	ck_assert_int_eq(many[n - 1].occurrence, W0);
+	for (int i = 1; i < n; i++)
+		ck_assert_int_eq(many[i].dropped, 0);
+	done(fk);
+}
+END_TEST
+
+START_TEST(elapsed_interval_resumes_one_period_after_its_last_run) {
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "10s app:i");
+	start(fk);
+	/* last run 4 s before this start: next at +6 s, not +10 s */
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], INT64_MIN, W0 - 4 * SEC, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(run(fk), fk->mono + 6 * SEC);
+	advance(fk, 6 * SEC);
+	ck_assert_int_eq(run(fk), fk->mono + 10 * SEC);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 6 * SEC);
+	ck_assert(!fk->fires[0].catch_up);
+	/* a last run 25 s ago: two periods were missed, one late run */
+	done(fk);
+	fk = fresh();
+	add(fk, "scheduler-interval", "10s app:i");
+	start(fk);
+	ck_assert_int_eq(usch_sched_resume(&fk->s, fk->jobs[0], INT64_MIN, W0 - 25 * SEC, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(run(fk), fk->mono + 5 * SEC);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].missed, 1);
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 - 5 * SEC);
+	ck_assert(fk->fires[0].catch_up);
+	done(fk);
+}
+END_TEST
+
+START_TEST(once_interval_continues_from_a_remembered_run) {
+	struct fake *fk = fresh();
+	/* declared now (W0): its own grid would be W0+10s, W0+20s ... */
+	struct usch_job *job = unit_parse_job("scheduler-interval", "10s app:o scope=once", NULL, W0);
+	ck_assert(job->implicit_anchor);
+	char before[512], after[512], err[128];
+	usch_job_schedule(job, before, sizeof(before));
+	/* the state remembers a run at W0-3s */
+	ck_assert_int_eq(usch_job_continue_from(job, W0 - 3 * SEC, err, sizeof(err)), 0);
+	usch_job_schedule(job, after, sizeof(after));
+	ck_assert_str_eq(before, after);
+	fk->jobs[fk->n++] = job;
+	start(fk);
+	ck_assert_int_eq(usch_sched_resume(&fk->s, job, W0 - 3 * SEC, INT64_MIN, fk->mono, fk->wall), 0);
+	ck_assert_int_eq(run(fk), fk->mono + 7 * SEC);
+	advance(fk, 7 * SEC);
+	run(fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].occurrence, W0 + 7 * SEC);
+	done(fk);
+}
+END_TEST
+
+START_TEST(calendar_continues_from_a_remembered_run) {
+	struct usch_job *job = unit_parse_job("scheduler-interval", "1 day app:d", NULL, W0);
+	ck_assert(job->implicit_anchor);
+	char err[128];
+	ck_assert_int_eq(usch_job_continue_from(job, W0 - 3600 * SEC, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_trigger_next(job->trigger, W0 - 3600 * SEC), W0 + 23 * 3600 * SEC);
+	usch_job_free(job);
+	/* an explicit start= is the user's anchor: kept */
+	job = unit_parse_job("scheduler-interval", "10s app:o scope=once start=2026-11-24T08:00:00Z", NULL, W0);
+	ck_assert(!job->implicit_anchor);
+	ck_assert_int_eq(usch_job_continue_from(job, W0 - 3 * SEC, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_trigger_next(job->trigger, W0 - 3 * SEC), W0);
+	usch_job_free(job);
+}
+END_TEST
+
+START_TEST(schedule_text_changes_with_the_trigger_only) {
+	char a[512], b[512], c[512];
+	struct usch_job *j1 = unit_parse_job("scheduler-cron", "*/5 * * * * app:f tz=Europe/Paris", NULL, W0);
+	struct usch_job *j2 = unit_parse_job("scheduler-cron", "*/5 * * * * app:g args=[1] tz=Europe/Paris", NULL, W0);
+	struct usch_job *j3 = unit_parse_job("scheduler-cron", "*/10 * * * * app:f tz=Europe/Paris", NULL, W0);
+	usch_job_schedule(j1, a, sizeof(a));
+	usch_job_schedule(j2, b, sizeof(b));
+	usch_job_schedule(j3, c, sizeof(c));
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, c);
+	ck_assert_ptr_nonnull(strstr(a, "Europe/Paris"));
+	usch_job_free(j1);
+	usch_job_free(j2);
+	usch_job_free(j3);
 }
 END_TEST
 
@@ -443,6 +579,12 @@ int main(void) {
 	tcase_add_test(tc, once_jitter_is_the_same_in_every_worker);
 	tcase_add_test(tc, resume_takes_up_from_the_last_claimed_occurrence);
 	tcase_add_test(tc, once_at_start_has_one_occurrence);
+	tcase_add_test(tc, resumed_fires_are_catch_up_and_later_ones_not);
+	tcase_add_test(tc, coalesce_all_runs_the_latest_hundred);
+	tcase_add_test(tc, elapsed_interval_resumes_one_period_after_its_last_run);
+	tcase_add_test(tc, once_interval_continues_from_a_remembered_run);
+	tcase_add_test(tc, calendar_continues_from_a_remembered_run);
+	tcase_add_test(tc, schedule_text_changes_with_the_trigger_only);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
