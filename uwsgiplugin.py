@@ -11,6 +11,8 @@ GCC_LIST = [
     'plugin/config',
     'plugin/runtime',
     'plugin/claims',
+    'plugin/state',
+    'plugin/runs',
     'plugin/dispatch',
     'plugin/mainthread',
     'plugin/python',

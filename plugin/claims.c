@@ -30,6 +30,10 @@ struct job_claim {
 	_Atomic int64_t last; /* the last occurrence claimed, INT64_MIN: none */
 	_Atomic int running;  /* claimed runs going on, in every worker */
 	_Atomic uint64_t interrupted;
+	/* interrupted=rerun: an interrupted occurrence waiting for a worker to
+	 * run it again (rerun INT64_MIN: none; rerun_us written before it) */
+	_Atomic int64_t rerun;
+	_Atomic int64_t rerun_us;
 };
 
 /* The run an executor has claimed; pid 0 when none. The other fields are
@@ -37,7 +41,7 @@ struct job_claim {
 struct run_note {
 	_Atomic int pid;
 	int job;
-	int64_t scheduled_us;
+	int64_t occurrence, scheduled_us;
 };
 
 static struct {
@@ -59,8 +63,37 @@ void sched_claims_setup(void) {
 	cl.nexec = sched_cfg.threads;
 	cl.jobs = uwsgi_calloc_shared(sizeof(struct job_claim) * sched_cfg.njobs);
 	cl.runs = uwsgi_calloc_shared(sizeof(struct run_note) * (size_t) (cl.nworkers + 1) * (size_t) cl.nexec);
-	for (size_t i = 0; i < sched_cfg.njobs; i++)
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		atomic_store(&cl.jobs[i].last, INT64_MIN);
+		atomic_store(&cl.jobs[i].rerun, INT64_MIN);
+	}
+}
+
+void sched_claims_seed(const struct usch_job *job, int64_t last) {
+	if (cl.jobs && job->scope == USCH_SCOPE_ONCE)
+		atomic_store(&cl.jobs[job->index].last, last);
+}
+
+void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
+	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE || job->interrupted != USCH_INTERRUPTED_RERUN)
+		return;
+	struct job_claim *c = &cl.jobs[job->index];
+	atomic_store(&c->rerun_us, scheduled_us);
+	atomic_store(&c->rerun, occurrence);
+}
+
+int sched_claims_rerun_take(const struct usch_job *job, int64_t *occurrence, int64_t *scheduled_us) {
+	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE)
+		return 0;
+	struct job_claim *c = &cl.jobs[job->index];
+	int64_t occ = atomic_load(&c->rerun);
+	if (occ == INT64_MIN)
+		return 0;
+	*scheduled_us = atomic_load(&c->rerun_us);
+	if (!atomic_compare_exchange_strong(&c->rerun, &occ, INT64_MIN))
+		return 0;
+	*occurrence = occ;
+	return 1;
 }
 
 static struct run_note *note_of(int wid, int slot) {
@@ -87,6 +120,7 @@ static int interrupted(int wid, struct run_note *n, int pid, int defer) {
 		return 0;
 	atomic_fetch_sub(&cl.jobs[r.job].running, 1);
 	atomic_fetch_add(&cl.jobs[r.job].interrupted, 1);
+	sched_claims_rerun_put(sched_cfg.jobs[r.job], n->occurrence, r.scheduled_us);
 	if (!defer)
 		log_interrupted(&r);
 	else if (cl.nreports < SCHED_CLAIMS_MAX_REPORTS)
@@ -154,15 +188,10 @@ int64_t sched_claims_last(const struct usch_job *job) {
 	return last == USCH_OCCURRENCE_START ? INT64_MIN : last;
 }
 
-enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
-	if (!cl.jobs)
-		return SCHED_CLAIM_WON;
+/* A place in max-running across the instance, and the note of the run
+ * on this executor. */
+static enum sched_claim start_run(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
 	struct job_claim *c = &cl.jobs[job->index];
-	int64_t seen = atomic_load(&c->last);
-	do {
-		if (seen >= occurrence)
-			return SCHED_CLAIM_TAKEN;
-	} while (!atomic_compare_exchange_weak(&c->last, &seen, occurrence));
 	if (atomic_fetch_add(&c->running, 1) >= job->max_running) {
 		atomic_fetch_sub(&c->running, 1);
 		if (!take_back_dead_runs(job))
@@ -175,10 +204,33 @@ enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrenc
 	struct run_note *n = note_of(uwsgi.mywid, slot);
 	if (n) {
 		n->job = (int) job->index;
+		n->occurrence = occurrence;
 		n->scheduled_us = scheduled_us;
 		atomic_store(&n->pid, (int) getpid());
 	}
 	return SCHED_CLAIM_WON;
+}
+
+enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
+	if (!cl.jobs)
+		return SCHED_CLAIM_WON;
+	struct job_claim *c = &cl.jobs[job->index];
+	int64_t seen = atomic_load(&c->last);
+	do {
+		if (seen >= occurrence)
+			return SCHED_CLAIM_TAKEN;
+	} while (!atomic_compare_exchange_weak(&c->last, &seen, occurrence));
+	return start_run(job, occurrence, scheduled_us, slot);
+}
+
+enum sched_claim sched_claims_take_rerun(
+		const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
+	if (!cl.jobs)
+		return SCHED_CLAIM_WON;
+	enum sched_claim r = start_run(job, occurrence, scheduled_us, slot);
+	if (r == SCHED_CLAIM_BUSY)
+		sched_claims_rerun_put(job, occurrence, scheduled_us); /* for the next free executor */
+	return r;
 }
 
 void sched_claims_done(const struct usch_job *job, int slot) {

@@ -23,6 +23,19 @@ void sched_claims_setup(void);
 void sched_claims_worker_start(void);
 int64_t sched_claims_last(const struct usch_job *job);
 
+/* Master, before fork: the last occurrence claimed before a restart
+ * (from the state file). */
+void sched_claims_seed(const struct usch_job *job, int64_t last);
+
+/* interrupted=rerun: an interrupted occurrence is put up for a rerun (by
+ * whoever finds it interrupted), and taken by one worker, which then
+ * claims its run with sched_claims_take_rerun. Take returns 1 with the
+ * occurrence, or 0 when none waits. */
+void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us);
+int sched_claims_rerun_take(const struct usch_job *job, int64_t *occurrence, int64_t *scheduled_us);
+enum sched_claim sched_claims_take_rerun(
+		const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
+
 /* Claims occurrence of job for executor `slot` of this worker. */
 enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
 /* Interrupted runs a claim found: claims are made under the runtime's

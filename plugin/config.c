@@ -17,6 +17,7 @@ enum setting_type {
 	SET_INT,
 	SET_ENUM,
 	SET_INSTANT, /* read in scheduler-timezone: after it in the table */
+	SET_PATH,
 };
 
 struct setting {
@@ -55,6 +56,8 @@ static struct setting settings[] = {
 			254, "a uWSGI signal number" },
 	{ "scheduler-log", SET_ENUM, FIELD(log_level), "what runs log: all (default), errors or none", 0, 0, 0, NULL,
 			LOG_LEVELS },
+	{ "scheduler-state", SET_PATH, FIELD(state_path),
+			"file that remembers each job's last run across restarts (written by the master)" },
 	{ "scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
 			"a number of fire times" },
 	{ "scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,
@@ -167,6 +170,11 @@ static void load_setting(const struct setting *s) {
 		return;
 	case SET_ENUM:
 		load_enum(s);
+		return;
+	case SET_PATH:
+		if (s->text && !*s->text)
+			sched_fatal("%s: needs a path", s->name);
+		*(char **) field_of(s) = s->text;
 		return;
 	case SET_INSTANT:
 		*(int64_t *) field_of(s) = INT64_MIN;

@@ -23,6 +23,7 @@ struct sched_config {
 	int threads;                 /* executor threads per worker */
 	int log_level;               /* enum sched_log_level */
 	int rpc_signal;              /* uWSGI signal for RPC in request threads */
+	const char *state_path;      /* scheduler-state, or NULL */
 	int list, list_json;         /* dry run: fires per job, 0 = none */
 	int64_t list_from_us;        /* dry run base (and calendar triggers' now) */
 };

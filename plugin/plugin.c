@@ -12,6 +12,8 @@
 #include "config.h"
 #include "runtime.h"
 #include "claims.h"
+#include "runs.h"
+#include "state.h"
 #include "mainthread.h"
 #include "python.h"
 #include "log.h"
@@ -49,11 +51,21 @@ static void check_targets(void) {
 	}
 }
 
+/* The dry run: with a state file, each job's last run too (read only). */
 static void list_and_exit(void) {
+	json_t **last = NULL;
+	if (sched_cfg.state_path && sched_cfg.njobs) {
+		sched_claims_setup();
+		sched_runs_setup();
+		sched_state_load(1);
+		last = uwsgi_calloc(sizeof(json_t *) * sched_cfg.njobs);
+		for (size_t i = 0; i < sched_cfg.njobs; i++)
+			last[i] = sched_state_of(sched_cfg.jobs[i]);
+	}
 	int ok = sched_cfg.list_json > 0 ? usch_list_json(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list_json,
-							   sched_cfg.list_from_us, stdout)
+							   sched_cfg.list_from_us, last, stdout)
 					 : usch_list_text(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list,
-							   sched_cfg.list_from_us, stdout);
+							   sched_cfg.list_from_us, last, stdout);
 	fflush(stdout);
 	exit(ok < 0 ? 1 : 0);
 }
@@ -68,11 +80,13 @@ static int sched_init(void) {
 	if (!sched_cfg.njobs)
 		return 0;
 	check_targets();
-	sched_claims_setup();
 	if (!uwsgi.has_threads)
 		sched_fatal("threads are disabled but %zu job%s declared: add --enable-threads "
 			    "(ini: enable-threads = true) or --threads N",
 				sched_cfg.njobs, sched_cfg.njobs == 1 ? " is" : "s are");
+	sched_claims_setup();
+	sched_runs_setup();
+	sched_state_load(0);
 	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker", sched_cfg.njobs,
 			sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6, sched_cfg.threads,
 			sched_cfg.threads > 1 ? "s" : "");
@@ -127,6 +141,14 @@ static void sched_post_fork(void) {
 /* Master, every cycle of its loop. */
 static void sched_master_cycle(void) {
 	sched_claims_check();
+	sched_state_write(0);
+}
+
+/* Master, on its way out and before it re-executes itself (SIGHUP or
+ * SIGTERM reload): the last runs, whatever the last cycle wrote. */
+static void sched_master_cleanup(void) {
+	sched_claims_check();
+	sched_state_write(1);
 }
 
 /* Graceful paths (SIGHUP reload, chain reload, max-requests, die-on-term)
@@ -145,5 +167,6 @@ struct uwsgi_plugin scheduler_plugin = {
 	.postinit_apps = sched_postinit_apps,
 	.post_fork = sched_post_fork,
 	.master_cycle = sched_master_cycle,
+	.master_cleanup = sched_master_cleanup,
 	.atexit = sched_atexit,
 };

@@ -13,6 +13,7 @@
 #include "python.h"
 #include "mainthread.h"
 #include "claims.h"
+#include "runs.h"
 #include "config.h"
 #include "log.h"
 #include "common.h"
@@ -35,6 +36,7 @@ struct counts {
 
 struct pending {
 	struct usch_fire fire;
+	int rerun; /* interrupted=rerun: an occurrence run again */
 	struct pending *next;
 };
 
@@ -44,12 +46,14 @@ enum note_kind {
 	NOTE_SKIP,    /* value: runs still going */
 	NOTE_OVERRUN,
 	NOTE_DROPPED, /* out of memory */
+	NOTE_INTERRUPTED, /* value: the occurrence's scheduled instant; pid: who ran it */
 };
 
 struct note {
 	const struct usch_job *job;
 	enum note_kind kind;
 	int64_t value;
+	int pid;
 };
 
 #define MAX_NOTES 64
@@ -74,6 +78,7 @@ static struct {
 	struct note notes[MAX_NOTES];
 	int nnotes;
 	uint64_t notes_lost; /* past MAX_NOTES before a flush */
+	int reruns;          /* some once-job has interrupted=rerun: look for reruns each second */
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -100,17 +105,21 @@ static void init_language_thread(int core_id) {
 }
 
 /* rt.lock held. */
-static void note(const struct usch_job *job, enum note_kind kind, int64_t value) {
+static void note_pid(const struct usch_job *job, enum note_kind kind, int64_t value, int pid) {
 	if (rt.nnotes == MAX_NOTES) {
 		rt.notes_lost++;
 		return;
 	}
-	rt.notes[rt.nnotes++] = (struct note){ .job = job, .kind = kind, .value = value };
+	rt.notes[rt.nnotes++] = (struct note){ .job = job, .kind = kind, .value = value, .pid = pid };
+}
+
+static void note(const struct usch_job *job, enum note_kind kind, int64_t value) {
+	note_pid(job, kind, value, 0);
 }
 
 static void log_note(const struct note *n) {
 	const struct usch_job *job = n->job;
-	char dur[32];
+	char dur[USCH_RFC3339_MAX];
 	switch (n->kind) {
 	case NOTE_MISFIRE:
 		sched_log_event(job, "misfire, %.1f ms late is past misfire-grace (worker %d)", n->value / 1e3,
@@ -127,6 +136,12 @@ static void log_note(const struct note *n) {
 		return;
 	case NOTE_DROPPED:
 		sched_log("job %s: out of memory, fire dropped", job->id);
+		return;
+	case NOTE_INTERRUPTED:
+		usch_rfc3339_format(n->value, job->tz, dur, sizeof(dur));
+		sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it%s", job->id, dur,
+				uwsgi.mywid, n->pid,
+				job->interrupted == USCH_INTERRUPTED_RERUN ? ": it runs again (interrupted=rerun)" : "");
 		return;
 	}
 }
@@ -163,7 +178,10 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
 	int once = job->scope == USCH_SCOPE_ONCE;
-	if (once && rt.queued[idx])
+	int rerun = ctx != NULL;
+	/* a busy worker holds few of a once-job's fires: a free one takes the
+	 * others (coalesce=all hands over its late fires all at once) */
+	if (once && !rerun && rt.queued[idx] >= (job->coalesce == USCH_COALESCE_ALL ? USCH_ALL_MAX : 1))
 		return;
 	if (!once && fire->misfired) {
 		count_misfire(fire, sched_clock_us(CLOCK_REALTIME));
@@ -180,6 +198,7 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 		return;
 	}
 	p->fire = *fire;
+	p->rerun = rerun;
 	p->next = NULL;
 	if (rt.tail)
 		rt.tail->next = p;
@@ -211,13 +230,34 @@ static int64_t watch_overruns(int64_t now) {
 	return soonest;
 }
 
+/* An occurrence to run again, as a late fire; rt.lock held. The rerun
+ * flag (a non-NULL ctx) lets it past the claim of its occurrence. */
+static void enqueue_rerun(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
+	struct usch_fire f = { .job = job, .occurrence = occurrence, .scheduled_us = scheduled_us, .catch_up = 1 };
+	enqueue_fire(&rt, &f);
+}
+
+/* interrupted=rerun once-jobs whose occurrence a dead worker left: one
+ * worker takes each; rt.lock held. */
+static void take_reruns(void) {
+	for (size_t i = 0; rt.reruns && i < rt.sched.n; i++) {
+		const struct usch_job *job = rt.sched.entries[i].job;
+		int64_t occ, at;
+		if (job->interrupted == USCH_INTERRUPTED_RERUN && sched_claims_rerun_take(job, &occ, &at))
+			enqueue_rerun(job, occ, at);
+	}
+}
+
 static void *timer_main(void *arg) {
 	block_signals();
 	pthread_mutex_lock(&rt.lock);
 	while (!rt.stopping) {
+		take_reruns();
 		int64_t deadline = usch_sched_run_due(&rt.sched, sched_clock_us(CLOCK_MONOTONIC),
 				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
 		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
+		if (rt.reruns && now + 1000000 < deadline)
+			deadline = now + 1000000;
 		int64_t overrun = watch_overruns(now);
 		if (overrun < deadline)
 			deadline = overrun;
@@ -250,7 +290,12 @@ static int run_fire(const struct usch_fire *f) {
 	else
 		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms)", uwsgi.mywid, when,
 				(start - f->scheduled_us) / 1e3);
+	if (f->dropped)
+		sched_log("job %s: %lld more late fires were dropped (coalesce=all runs the latest %d)", job->id,
+				(long long) f->dropped, USCH_ALL_MAX);
+	sched_runs_started(job, f->occurrence, f->scheduled_us);
 	char *err = sched_dispatch(job);
+	sched_runs_ended(job, f->occurrence, !err);
 	double ms = (sched_clock_us(CLOCK_REALTIME) - start) / 1e3;
 	if (!err) {
 		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
@@ -275,7 +320,9 @@ static int claim(const struct pending *p, int slot_no) {
 	const struct usch_job *job = p->fire.job;
 	if (job->scope != USCH_SCOPE_ONCE)
 		return 1;
-	switch (sched_claims_take(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)) {
+	enum sched_claim r = p->rerun ? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
+				      : sched_claims_take(job, p->fire.occurrence, p->fire.scheduled_us, slot_no);
+	switch (r) {
 	case SCHED_CLAIM_WON:
 		return 1;
 	case SCHED_CLAIM_BUSY:
@@ -403,17 +450,46 @@ static void release(int nstarted) {
 	rt.stopping = 0;
 }
 
-/* A once-job continues from the last occurrence any worker claimed: the
- * ones due since (no worker was up to claim them) are late fires. The runs
- * that the worker this one replaces left claimed are reported first. */
-static void take_up_once_jobs(void) {
+/* A run this worker id's predecessor left going (it died, or the
+ * instance stopped): reported, and run again for interrupted=rerun;
+ * rt.lock held. Returns 1 when there was one. */
+static int take_up_interrupted(const struct usch_job *job, struct sched_run *r) {
+	if (r->outcome != SCHED_OUTCOME_RUNNING || r->pid == (int) getpid())
+		return 0;
+	note_pid(job, NOTE_INTERRUPTED, r->scheduled_us, r->pid);
+	r->outcome = SCHED_OUTCOME_INTERRUPTED;
+	sched_runs_put(job, uwsgi.mywid, r);
+	if (job->interrupted == USCH_INTERRUPTED_RERUN)
+		enqueue_rerun(job, r->occurrence, r->scheduled_us);
+	return 1;
+}
+
+/* A job continues from its last run, in this worker id (per-worker jobs)
+ * or in any worker (the last occurrence claimed, scope=once), also across
+ * a restart when the state file remembered it: the occurrences due since
+ * (no worker was up) are late fires, unless catch-up=false. The runs that
+ * the worker this one replaces left going are reported first. */
+static void take_up(void) {
 	sched_claims_worker_start();
 	int64_t mono = sched_clock_us(CLOCK_MONOTONIC), wall = sched_clock_us(CLOCK_REALTIME);
-	for (size_t i = 0; i < sched_cfg.njobs; i++) {
-		int64_t last = sched_claims_last(sched_cfg.jobs[i]);
-		if (last != INT64_MIN)
-			usch_sched_resume(&rt.sched, sched_cfg.jobs[i], last, INT64_MIN, mono, wall);
+	pthread_mutex_lock(&rt.lock);
+	for (size_t i = 0; i < rt.sched.n; i++) {
+		const struct usch_job *job = rt.sched.entries[i].job;
+		rt.reruns |= job->scope == USCH_SCOPE_ONCE && job->interrupted == USCH_INTERRUPTED_RERUN;
+		if (job->scope == USCH_SCOPE_ONCE) {
+			int64_t last = sched_claims_last(job);
+			if (job->catch_up && last != INT64_MIN)
+				usch_sched_resume(&rt.sched, job, last, INT64_MIN, mono, wall);
+			continue;
+		}
+		struct sched_run r;
+		if (!sched_runs_get(job, uwsgi.mywid, &r))
+			continue;
+		take_up_interrupted(job, &r);
+		if (job->catch_up)
+			usch_sched_resume(&rt.sched, job, r.occurrence, r.scheduled_us, mono, wall);
 	}
+	pthread_mutex_unlock(&rt.lock);
 }
 
 /* This worker's share of the jobs (scope=, workers=), or NULL when out of
@@ -476,7 +552,7 @@ int sched_runtime_start(char *err, size_t errlen) {
 		release(0);
 		return -1;
 	}
-	take_up_once_jobs();
+	take_up();
 	if (start_threads(err, errlen) < 0)
 		return -1;
 	rt.started = 1;

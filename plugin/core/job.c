@@ -63,9 +63,10 @@ int usch_job_continue_from(struct usch_job *job, int64_t last, char *err, size_t
 		return 0;
 	if (usch_trigger_reanchor(job->trigger, last, err, errlen) < 0)
 		return -1;
-	/* fire 0 is the remembered run itself */
-	if (usch_trigger_set_window(job->trigger, last + 1, job->end_us, err, errlen) < 0)
+	/* fire 0 is the remembered run itself: next(last) is one period on,
+	 * and a rerun of that run (next(last - 1)) is it */
+	if (usch_trigger_set_window(job->trigger, last, job->end_us, err, errlen) < 0)
 		return -1;
-	job->start_us = last + 1;
+	job->start_us = last;
 	return 0;
 }

@@ -41,7 +41,27 @@ static const char *kind_text(const struct usch_job *job) {
 	}
 }
 
-int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, FILE *f) {
+static void last_run_line(const char *who, json_t *run, FILE *f) {
+	const char *when = json_string_value(json_object_get(run, "scheduled"));
+	const char *outcome = json_string_value(json_object_get(run, "outcome"));
+	fprintf(f, "  last     %s%s %s (worker %d)\n", who, when ? when : "?", outcome ? outcome : "?",
+			(int) json_integer_value(json_object_get(run, "worker")));
+}
+
+static void last_runs_text(json_t *entry, FILE *f) {
+	json_t *last = json_object_get(entry, "last"), *workers = json_object_get(entry, "workers");
+	if (last)
+		last_run_line("", last, f);
+	const char *key;
+	json_t *run;
+	char who[32];
+	json_object_foreach(workers, key, run) {
+		snprintf(who, sizeof(who), "worker %s: ", key);
+		last_run_line(who, run, f);
+	}
+}
+
+int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, json_t *const *last, FILE *f) {
 	int64_t *next = calloc(n > 0 ? n : 1, sizeof(int64_t));
 	if (!next)
 		return -1;
@@ -55,6 +75,8 @@ int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t ba
 		fprintf(f, "\n%s\n  trigger  %s\n  target   %s%s\n  scope    %s%s%s\n  tz       %s\n", job->id, trig,
 				kind_text(job), job->target, scope_text(job), *workers ? " " : "", workers,
 				usch_tz_name(job->tz));
+		if (last && last[i])
+			last_runs_text(last[i], f);
 		if (job->paused) {
 			fprintf(f, "  next     (paused)\n");
 			continue;
@@ -76,7 +98,7 @@ int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t ba
 	return 0;
 }
 
-static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int64_t *next) {
+static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int64_t *next, json_t *last) {
 	char trig[1024], when[64], workers[USCH_WORKERS_TEXT_MAX];
 	usch_trigger_describe(job->trigger, trig, sizeof(trig));
 	size_t tlen = strlen(job->target) + 16;
@@ -104,16 +126,20 @@ static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int6
 	}
 	json_object_set_new(o, "next", arr);
 	json_object_set_new(o, "next_utc", arr_utc);
+	if (last && json_object_get(last, "last"))
+		json_object_set(o, "last_run", json_object_get(last, "last"));
+	if (last && json_object_get(last, "workers"))
+		json_object_set(o, "last_runs", json_object_get(last, "workers"));
 	return o;
 }
 
-int usch_list_json(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, FILE *f) {
+int usch_list_json(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, json_t *const *last, FILE *f) {
 	int64_t *next = calloc(n > 0 ? n : 1, sizeof(int64_t));
 	json_t *list = json_array();
 	char base[64];
 	int ret = next && list ? 0 : -1;
 	for (size_t i = 0; i < njobs && !ret; i++) {
-		json_t *o = job_json(jobs[i], n, base_us, next);
+		json_t *o = job_json(jobs[i], n, base_us, next, last ? last[i] : NULL);
 		ret = o ? json_array_append_new(list, o) : -1;
 	}
 	usch_rfc3339_format(base_us, usch_tz_utc(), base, sizeof(base));

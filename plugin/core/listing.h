@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 #include "job.h"
 
 /* Next n fires of job strictly after base_us (wall µs); an interval
@@ -13,7 +14,10 @@
  * Returns how many were written to out (fewer when the job ends). */
 int usch_list_next(const struct usch_job *job, int64_t base_us, int n, int64_t *out);
 
-int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, FILE *f);
-int usch_list_json(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, FILE *f);
+/* last (NULL, or one per job, each NULL or borrowed): what the state file
+ * remembers of the job ({"last": run} or {"workers": {"1": run, ...}}),
+ * listed with it. */
+int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, json_t *const *last, FILE *f);
+int usch_list_json(struct usch_job *const *jobs, size_t njobs, int n, int64_t base_us, json_t *const *last, FILE *f);
 
 #endif

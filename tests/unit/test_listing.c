@@ -138,8 +138,8 @@ static void add(struct doc *d, const char *option, const char *line) {
 static void render(struct doc *d, int json, int n) {
 	FILE *f = open_memstream(&d->text, &d->len);
 	ck_assert_ptr_nonnull(f);
-	int ret = json ? usch_list_json(d->jobs, d->n, n, unit_instant(B), f)
-		       : usch_list_text(d->jobs, d->n, n, unit_instant(B), f);
+	int ret = json ? usch_list_json(d->jobs, d->n, n, unit_instant(B), NULL, f)
+		       : usch_list_text(d->jobs, d->n, n, unit_instant(B), NULL, f);
 	fclose(f);
 	ck_assert_int_eq(ret, 0);
 }

@@ -1,0 +1,168 @@
+/* runs.c - the last run of every job, shared by the master and the workers
+ * (see runs.h).
+ *
+ * Each record is guarded by its own sequence number, odd while it is being
+ * written, so that no process ever waits on another's lock: a worker killed
+ * in the middle of a write leaves an odd number, which the next writer
+ * takes over after a bounded wait and a reader reports as "nothing" for
+ * that round. A write is a few stores; contention is a worker's executors
+ * (max-running > 1) or, for once-jobs, two workers finishing together. */
+#include <uwsgi.h>
+#include <stdatomic.h>
+#include <sched.h>
+#include "runs.h"
+#include "config.h"
+#include "common.h"
+
+extern struct uwsgi_server uwsgi;
+
+/* How long a writer waits on an odd sequence before it takes the record
+ * over, and how often a reader retries: far longer than any write. */
+#define SPINS 100000
+
+struct record {
+	_Atomic uint32_t seq;
+	struct sched_run run;
+};
+
+static struct {
+	struct record *recs;       /* shared */
+	size_t *first;             /* per job: its first record (private, the same in every process) */
+	int nworkers;              /* worker ids 1..nworkers */
+	_Atomic uint64_t *changes; /* shared */
+} rn;
+
+static const char *const NAMES[] = {
+	[SCHED_OUTCOME_NONE] = "none",
+	[SCHED_OUTCOME_RUNNING] = "running",
+	[SCHED_OUTCOME_OK] = "ok",
+	[SCHED_OUTCOME_FAILED] = "failed",
+	[SCHED_OUTCOME_INTERRUPTED] = "interrupted",
+};
+
+const char *sched_outcome_name(enum sched_outcome o) {
+	return o <= SCHED_OUTCOME_INTERRUPTED ? NAMES[o] : "none";
+}
+
+enum sched_outcome sched_outcome_parse(const char *name) {
+	for (int o = SCHED_OUTCOME_RUNNING; o <= SCHED_OUTCOME_INTERRUPTED; o++)
+		if (!strcmp(NAMES[o], name))
+			return (enum sched_outcome) o;
+	return SCHED_OUTCOME_NONE;
+}
+
+static int per_worker(const struct usch_job *job) {
+	return job->scope != USCH_SCOPE_ONCE;
+}
+
+void sched_runs_setup(void) {
+	if (!sched_cfg.njobs)
+		return;
+	rn.nworkers = uwsgi.numproc > 0 ? uwsgi.numproc : 1;
+	rn.first = uwsgi_calloc(sizeof(size_t) * sched_cfg.njobs);
+	size_t total = 0;
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		rn.first[i] = total;
+		total += per_worker(sched_cfg.jobs[i]) ? (size_t) rn.nworkers : 1;
+	}
+	/* untouched pages of an anonymous mapping cost nothing */
+	rn.recs = uwsgi_calloc_shared(sizeof(struct record) * total);
+	rn.changes = uwsgi_calloc_shared(sizeof(*rn.changes));
+}
+
+static struct record *record_of(const struct usch_job *job, int wid) {
+	if (!rn.recs)
+		return NULL;
+	if (!per_worker(job))
+		return &rn.recs[rn.first[job->index]];
+	if (wid < 1 || wid > rn.nworkers)
+		return NULL;
+	return &rn.recs[rn.first[job->index] + (size_t) (wid - 1)];
+}
+
+static void lock(struct record *r) {
+	for (int spins = 0;; spins++) {
+		uint32_t seq = atomic_load(&r->seq);
+		if (seq & 1) {
+			if (spins < SPINS) {
+				sched_yield();
+				continue;
+			}
+			/* its writer died mid-write: the record is ours now */
+			if (atomic_compare_exchange_strong(&r->seq, &seq, seq + 2))
+				return;
+			continue;
+		}
+		if (atomic_compare_exchange_weak(&r->seq, &seq, seq + 1))
+			return;
+	}
+}
+
+static void unlock(struct record *r) {
+	atomic_fetch_add(&r->seq, 1);
+	atomic_fetch_add(rn.changes, 1);
+}
+
+int sched_runs_get(const struct usch_job *job, int wid, struct sched_run *out) {
+	struct record *r = record_of(job, wid);
+	if (!r)
+		return 0;
+	for (int tries = 0; tries < SPINS; tries++) {
+		uint32_t before = atomic_load(&r->seq);
+		if (before & 1) {
+			sched_yield();
+			continue;
+		}
+		memcpy(out, &r->run, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load(&r->seq) == before)
+			return out->outcome != SCHED_OUTCOME_NONE;
+	}
+	return 0;
+}
+
+void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run *run) {
+	struct record *r = record_of(job, wid);
+	if (!r)
+		return;
+	lock(r);
+	r->run = *run;
+	unlock(r);
+}
+
+void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
+	struct record *r = record_of(job, uwsgi.mywid);
+	if (!r)
+		return;
+	lock(r);
+	/* two workers may start a once-job's occurrences out of order: the
+	 * record keeps the later one */
+	if (per_worker(job) || r->run.outcome == SCHED_OUTCOME_NONE || occurrence >= r->run.occurrence)
+		r->run = (struct sched_run){
+			.occurrence = occurrence,
+			.scheduled_us = scheduled_us,
+			.started_us = sched_clock_us(CLOCK_REALTIME),
+			.outcome = SCHED_OUTCOME_RUNNING,
+			.worker = uwsgi.mywid,
+			.pid = (int) getpid(),
+		};
+	unlock(r);
+}
+
+void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok) {
+	struct record *r = record_of(job, uwsgi.mywid);
+	if (!r)
+		return;
+	lock(r);
+	/* a later run may have replaced it meanwhile: that one is the last */
+	if (r->run.occurrence == occurrence && r->run.pid == (int) getpid() &&
+			r->run.outcome == SCHED_OUTCOME_RUNNING) {
+		r->run.ended_us = sched_clock_us(CLOCK_REALTIME);
+		r->run.outcome = ok ? SCHED_OUTCOME_OK : SCHED_OUTCOME_FAILED;
+	}
+	unlock(r);
+}
+
+uint64_t sched_runs_changes(void) {
+	return rn.changes ? atomic_load(rn.changes) : 0;
+}

@@ -1,0 +1,52 @@
+/* runs.h - the last run of every job (runs.c), in memory the master shares
+ * with the workers before fork: one record per scope=once job, one per job
+ * and worker id for the others. Workers write a record when a run starts
+ * and when it ends; the master reads them (the state file) and seeds them
+ * from the state file before fork, so a worker that starts - after a
+ * kill, a reload or a restart - can continue where its predecessor
+ * stopped. */
+#ifndef SCHED_RUNS_H
+#define SCHED_RUNS_H
+
+#include <stdint.h>
+#include "core/job.h"
+
+enum sched_outcome {
+	SCHED_OUTCOME_NONE = 0, /* no run recorded */
+	SCHED_OUTCOME_RUNNING,
+	SCHED_OUTCOME_OK,
+	SCHED_OUTCOME_FAILED,
+	SCHED_OUTCOME_INTERRUPTED, /* its worker (or the instance) died while it ran */
+};
+
+struct sched_run {
+	int64_t occurrence;           /* on the trigger's timeline (core/sched.h) */
+	int64_t scheduled_us;         /* wall µs */
+	int64_t started_us, ended_us; /* wall µs; ended 0 while running */
+	enum sched_outcome outcome;
+	int worker, pid;
+};
+
+/* Master, before fork: one record per job (and worker). */
+void sched_runs_setup(void);
+
+/* The record of job on worker wid (ignored for scope=once jobs, which have
+ * one). Returns 1 and fills out, or 0 when nothing was recorded. */
+int sched_runs_get(const struct usch_job *job, int wid, struct sched_run *out);
+/* Replaces it: the master seeding from the state file, or a worker marking
+ * a predecessor's run interrupted. */
+void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run *r);
+
+/* This worker starts a run of occurrence; then it ends (ok or not). */
+void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us);
+void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok);
+
+/* Grows with every change to any record: the master writes the state
+ * file when it moved. */
+uint64_t sched_runs_changes(void);
+
+const char *sched_outcome_name(enum sched_outcome o);
+/* SCHED_OUTCOME_NONE for an unknown name. */
+enum sched_outcome sched_outcome_parse(const char *name);
+
+#endif
