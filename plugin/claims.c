@@ -103,11 +103,7 @@ static struct run_note *note_of(int wid, int slot) {
 }
 
 static void log_interrupted(const struct sched_claims_report *r) {
-	const struct usch_job *j = sched_cfg.jobs[r->job];
-	char when[USCH_RFC3339_MAX];
-	usch_rfc3339_format(r->scheduled_us, j->tz, when, sizeof(when));
-	sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it", j->id, when, r->wid,
-			r->pid);
+	sched_log_interrupted(sched_cfg.jobs[r->job], r->scheduled_us, r->wid, r->pid, 0);
 }
 
 /* The run noted for pid is over without it: whoever takes the note back
@@ -115,12 +111,13 @@ static void log_interrupted(const struct sched_claims_report *r) {
  * Returns 1 when it was this caller. */
 static int interrupted(int wid, struct run_note *n, int pid, int defer) {
 	struct sched_claims_report r = { .wid = wid, .pid = pid, .job = n->job, .scheduled_us = n->scheduled_us };
+	int64_t occurrence = n->occurrence; /* the note is free for the next run once pid is 0 */
 	int expected = pid;
 	if (!atomic_compare_exchange_strong(&n->pid, &expected, 0))
 		return 0;
 	atomic_fetch_sub(&cl.jobs[r.job].running, 1);
 	atomic_fetch_add(&cl.jobs[r.job].interrupted, 1);
-	sched_claims_rerun_put(sched_cfg.jobs[r.job], n->occurrence, r.scheduled_us);
+	sched_claims_rerun_put(sched_cfg.jobs[r.job], occurrence, r.scheduled_us);
 	if (!defer)
 		log_interrupted(&r);
 	else if (cl.nreports < SCHED_CLAIMS_MAX_REPORTS)

@@ -1,6 +1,7 @@
 /* log.c - the plugin's log lines (see log.h). */
 #include <uwsgi.h>
 #include "log.h"
+#include "core/timefmt.h"
 
 static enum sched_log_level level = SCHED_LOG_ALL;
 
@@ -71,4 +72,13 @@ void sched_log_event(const struct usch_job *job, const char *fmt, ...) {
 void sched_log_output(const struct usch_job *job, const char *text) {
 	if (level != SCHED_LOG_NONE)
 		sched_log_block(job->id, text);
+}
+
+void sched_log_interrupted(const struct usch_job *job, int64_t scheduled_us, int wid, int pid, int stopped) {
+	char when[USCH_RFC3339_MAX];
+	usch_rfc3339_format(scheduled_us, job->tz, when, sizeof(when));
+	sched_log("job %s: occurrence %s interrupted: %sworker %d (pid %d) %s%s", job->id, when,
+			stopped ? "the instance stopped while " : "", wid, pid,
+			stopped ? "ran it" : "died while running it",
+			job->interrupted == USCH_INTERRUPTED_RERUN ? ": it runs again (interrupted=rerun)" : "");
 }

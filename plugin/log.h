@@ -24,6 +24,9 @@ void sched_log_block(const char *job_id, const char *text);
 void sched_log_run(const struct usch_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Failures, skips, misfires: shown unless scheduler-log = none. */
 void sched_log_event(const struct usch_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A run cut short by the death of its worker (pid), or (stopped) by
+ * the stop of the previous instance, found after a restart. */
+void sched_log_interrupted(const struct usch_job *job, int64_t scheduled_us, int wid, int pid, int stopped);
 /* A command's output tail, shown with scheduler-log = all or errors. */
 void sched_log_output(const struct usch_job *job, const char *text);
 

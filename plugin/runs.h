@@ -25,6 +25,7 @@ struct sched_run {
 	int64_t started_us, ended_us; /* wall µs; ended 0 while running */
 	enum sched_outcome outcome;
 	int worker, pid;
+	int restored; /* read from the state file: a run of the previous instance */
 };
 
 /* Master, before fork: one record per job (and worker). */

@@ -46,7 +46,8 @@ enum note_kind {
 	NOTE_SKIP,    /* value: runs still going */
 	NOTE_OVERRUN,
 	NOTE_DROPPED, /* out of memory */
-	NOTE_INTERRUPTED, /* value: the occurrence's scheduled instant; pid: who ran it */
+	NOTE_INTERRUPTED,        /* value: the occurrence's scheduled instant; pid: who ran it */
+	NOTE_INTERRUPTED_BEFORE, /* the same, by the stop of the previous instance */
 };
 
 struct note {
@@ -119,7 +120,7 @@ static void note(const struct usch_job *job, enum note_kind kind, int64_t value)
 
 static void log_note(const struct note *n) {
 	const struct usch_job *job = n->job;
-	char dur[USCH_RFC3339_MAX];
+	char dur[32];
 	switch (n->kind) {
 	case NOTE_MISFIRE:
 		sched_log_event(job, "misfire, %.1f ms late is past misfire-grace (worker %d)", n->value / 1e3,
@@ -138,10 +139,8 @@ static void log_note(const struct note *n) {
 		sched_log("job %s: out of memory, fire dropped", job->id);
 		return;
 	case NOTE_INTERRUPTED:
-		usch_rfc3339_format(n->value, job->tz, dur, sizeof(dur));
-		sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it%s", job->id, dur,
-				uwsgi.mywid, n->pid,
-				job->interrupted == USCH_INTERRUPTED_RERUN ? ": it runs again (interrupted=rerun)" : "");
+	case NOTE_INTERRUPTED_BEFORE:
+		sched_log_interrupted(job, n->value, uwsgi.mywid, n->pid, n->kind == NOTE_INTERRUPTED_BEFORE);
 		return;
 	}
 }
@@ -454,9 +453,9 @@ static void release(int nstarted) {
  * instance stopped): reported, and run again for interrupted=rerun;
  * rt.lock held. Returns 1 when there was one. */
 static int take_up_interrupted(const struct usch_job *job, struct sched_run *r) {
-	if (r->outcome != SCHED_OUTCOME_RUNNING || r->pid == (int) getpid())
+	if (r->outcome != SCHED_OUTCOME_RUNNING || (r->pid == (int) getpid() && !r->restored))
 		return 0;
-	note_pid(job, NOTE_INTERRUPTED, r->scheduled_us, r->pid);
+	note_pid(job, r->restored ? NOTE_INTERRUPTED_BEFORE : NOTE_INTERRUPTED, r->scheduled_us, r->pid);
 	r->outcome = SCHED_OUTCOME_INTERRUPTED;
 	sched_runs_put(job, uwsgi.mywid, r);
 	if (job->interrupted == USCH_INTERRUPTED_RERUN)

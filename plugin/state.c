@@ -57,7 +57,7 @@ static json_t *run_json(const struct usch_job *job, const struct sched_run *r) {
 	enum sched_outcome o = r->outcome;
 	/* the master forks the workers and keeps their pids in this thread */
 	if (o == SCHED_OUTCOME_RUNNING && uwsgi.workers && r->worker >= 1 && r->worker <= uwsgi.numproc &&
-			uwsgi.workers[r->worker].pid != r->pid)
+			(r->restored || uwsgi.workers[r->worker].pid != r->pid))
 		o = SCHED_OUTCOME_INTERRUPTED;
 	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:i, s:i}", "occurrence", (json_int_t) r->occurrence,
 			"scheduled", when, "scheduled_ts", ts(r->scheduled_us), "started_ts", ts(r->started_us),
@@ -257,11 +257,7 @@ static const char *foreign(json_t *doc, const json_error_t *e, char *buf, size_t
 /* A run the previous instance left going: it was cut short when that
  * instance stopped. */
 static void interrupted_by_stop(const struct usch_job *job, struct sched_run *r) {
-	char when[USCH_RFC3339_MAX];
-	usch_rfc3339_format(r->scheduled_us, job->tz, when, sizeof(when));
-	sched_log("job %s: occurrence %s interrupted: the instance stopped while worker %d (pid %d) ran it%s",
-			job->id, when, r->worker, r->pid,
-			job->interrupted == USCH_INTERRUPTED_RERUN ? ": it runs again (interrupted=rerun)" : "");
+	sched_log_interrupted(job, r->scheduled_us, r->worker, r->pid, 1);
 	r->outcome = SCHED_OUTCOME_INTERRUPTED;
 }
 
@@ -277,7 +273,7 @@ static void seed_once(struct usch_job *job, json_t *entry) {
 	struct sched_run r;
 	if (run_of(json_object_get(entry, "last"), &r) && job->start_on_boot) {
 		/* one occurrence per instance start: nothing to carry over */
-		r.pid = 0;
+		r.restored = 1;
 		sched_runs_put(job, 0, &r);
 		return;
 	}
@@ -286,7 +282,7 @@ static void seed_once(struct usch_job *job, json_t *entry) {
 			interrupted_by_stop(job, &r);
 			sched_claims_rerun_put(job, r.occurrence, r.scheduled_us);
 		}
-		r.pid = 0;
+		r.restored = 1;
 		sched_runs_put(job, 0, &r);
 		if (r.occurrence > last)
 			last = r.occurrence;
@@ -309,7 +305,7 @@ static void seed_per_worker(struct usch_job *job, json_t *entry) {
 		int wid = atoi(key);
 		if (wid < 1 || wid > uwsgi.numproc || !run_of(v, &r))
 			continue;
-		r.pid = 0; /* not a process of this instance, whatever its number */
+		r.restored = 1; /* its pid is not a process of this instance, whatever its number */
 		sched_runs_put(job, wid, &r);
 		if (r.occurrence > latest)
 			latest = r.occurrence;
