@@ -52,6 +52,7 @@ enum usch_key_type {
 	USCH_KEY_ENUM,    /* one of names */
 	USCH_KEY_INSTANT, /* RFC 3339, read in the job's zone */
 	USCH_KEY_WORKERS, /* worker ids: 1,3-4 */
+	USCH_KEY_IDENT,   /* a Python identifier (ASCII), not a keyword */
 };
 
 /* Keys are applied phase by phase: the zone first, then what is read in

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "chars.h"
 #include "decl_impl.h"
 #include "timefmt.h"
 
@@ -37,6 +38,11 @@ const struct usch_key usch_keys[] = {
 			"positional arguments (rpc: each as a string)", "none" },
 	{ "kwargs", USCH_KEY_OBJECT, FIELD(kwargs_json), USCH_PHASE_REST, 0, 0, NULL,
 			"keyword arguments of a Python target", "none" },
+	{ "context", USCH_KEY_IDENT, FIELD(context), USCH_PHASE_REST, 0, 0, NULL,
+			"the keyword argument (Python targets) that gets the run's context, a dict: `job` (id), `scheduled` "
+			"(RFC 3339 in the job's zone), `scheduled_ts` (epoch seconds), `worker` (id), `catch_up` (bool), "
+			"`attempt` (1)",
+			"none" },
 	{ "tz", USCH_KEY_ZONE, FIELD(own_tz), USCH_PHASE_ZONE, 0, 0, NULL,
 			"zone of cron, date and calendar triggers and of `start`/`end` without an offset",
 			"`scheduler-timezone`, else the system zone" },
@@ -214,6 +220,27 @@ static int set_text(struct decl_ctx *c, const struct usch_key *key, const char *
 	return *out ? 0 : decl_fail(c, "out of memory");
 }
 
+/* Python's keywords (3.7 and later): valid identifiers that cannot name a
+ * parameter. Soft keywords (match, case, type, _) can. */
+static const char *const PY_KEYWORDS[] = { "False", "None", "True", "and", "as", "assert", "async", "await", "break",
+	"class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+	"in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+	NULL };
+
+/* A name a Python function can take as a keyword argument: an ASCII
+ * identifier that is not a keyword. */
+static int set_ident(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	int ok = usch_is_alpha(*s) || *s == '_';
+	for (const char *p = s; ok && *p; p++)
+		ok = usch_is_alnum(*p) || *p == '_';
+	if (!ok)
+		return decl_fail(c, "%s=%s: expected a Python identifier (ASCII letters, digits, _)", key->name, s);
+	for (const char *const *k = PY_KEYWORDS; *k; k++)
+		if (!strcmp(*k, s))
+			return decl_fail(c, "%s=%s: expected a Python identifier, not a keyword", key->name, s);
+	return set_text(c, key, s);
+}
+
 static int set_value(struct decl_ctx *c, const struct usch_key *key, const struct decl_value *v) {
 	char why[200];
 	if (key->type == USCH_KEY_ARRAY || key->type == USCH_KEY_OBJECT)
@@ -230,6 +257,8 @@ static int set_value(struct decl_ctx *c, const struct usch_key *key, const struc
 	switch (key->type) {
 	case USCH_KEY_STRING:
 		return set_text(c, key, s);
+	case USCH_KEY_IDENT:
+		return set_ident(c, key, s);
 	case USCH_KEY_ZONE:
 		return set_zone(c, key, s);
 	case USCH_KEY_DURATION:
@@ -274,6 +303,7 @@ static void value_text(const struct usch_key *key, char *buf, size_t len) {
 		[USCH_KEY_BOOL] = "`true` \\| `false`",
 		[USCH_KEY_INSTANT] = "RFC 3339",
 		[USCH_KEY_WORKERS] = "ids: `1,3-4`",
+		[USCH_KEY_IDENT] = "Python name",
 	};
 	size_t k = 0;
 	if (key->type == USCH_KEY_INT) {

@@ -1,6 +1,7 @@
 /* decl_target.c - a declaration's target (Python callable, rpc:, signal:,
  * exec:) and what completes a job once its parts are known: the target,
- * the keys, the default id, the trigger, an rpc: job's arguments. */
+ * the keys, what context= needs of them, the default id, the trigger, an
+ * rpc: job's arguments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +127,30 @@ static int rpc_args(struct decl_ctx *c) {
 	return ret;
 }
 
+/* context=NAME: a keyword argument of a Python target that none of its
+ * kwargs= has. */
+static int context_check(struct decl_ctx *c) {
+	const struct usch_job *job = c->job;
+	static const char *const instead[] = {
+		[USCH_TARGET_RPC] = "rpc: functions take none",
+		[USCH_TARGET_SIGNAL] = "signal: targets take none",
+		[USCH_TARGET_EXEC] = "exec: commands get SCHEDULER_* environment variables instead",
+	};
+	if (!job->context)
+		return 0;
+	if (job->kind != USCH_TARGET_PYTHON)
+		return decl_fail(c, "context=%s: only Python targets take a context; %s", job->context,
+				instead[job->kind]);
+	json_t *kwargs = job->kwargs_json ? json_loads(job->kwargs_json, 0, NULL) : NULL;
+	int clash = json_object_get(kwargs, job->context) != NULL;
+	json_decref(kwargs);
+	if (clash)
+		return decl_fail(c, "context=%s: kwargs already has a key \"%s\"", job->context, job->context);
+	return 0;
+}
+
 int decl_complete(struct decl_ctx *c, const char *target) {
-	if (parse_target(c, target) < 0 || decl_keys_apply(c) < 0)
+	if (parse_target(c, target) < 0 || decl_keys_apply(c) < 0 || context_check(c) < 0)
 		return -1;
 	/* the default id is the target as written ("app.tasks:cleanup") */
 	if (!c->job->id && !(c->job->id = strdup(target)))

@@ -23,6 +23,7 @@ void usch_job_free(struct usch_job *job) {
 	free(job->target);
 	free(job->args_json);
 	free(job->kwargs_json);
+	free(job->context);
 	free(job->app);
 	free(job);
 }

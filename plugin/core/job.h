@@ -66,6 +66,7 @@ struct usch_job {
 	struct usch_rpc_args rpc; /* rpc: the arguments */
 	char *args_json;          /* compact JSON array, or NULL */
 	char *kwargs_json;        /* compact JSON object, or NULL */
+	char *context;            /* context=: the keyword argument that gets the run's context, or NULL */
 	char *app;                /* app= mountpoint, or NULL */
 	const struct usch_tz *tz; /* the job's zone */
 	struct usch_tz *own_tz;   /* set when tz= loaded a zone for this job */

@@ -43,8 +43,8 @@ def test_bad_cron_field(uwsgi):
 def test_unknown_key(uwsgi):
     out = refused(uwsgi, "--scheduler-interval", "1s jobs:f bogus=1")
     assert ('[scheduler] scheduler-interval "1s jobs:f bogus=1": unknown key "bogus" (known: id, args, kwargs, '
-            'tz, jitter, misfire-grace, coalesce, max-running, timeout, start, end, paused, scope, workers, app)'
-            ) in lines(out)
+            'context, tz, jitter, misfire-grace, coalesce, max-running, timeout, start, end, paused, scope, workers, '
+            'app, catch-up, interrupted)') in lines(out)
 
 
 def test_bad_json_args(uwsgi):

@@ -73,6 +73,7 @@ static int nworkers(const struct usch_job *job) {
 static void assert_defaults(const struct usch_job *job) {
 	ck_assert_ptr_null(job->args_json);
 	ck_assert_ptr_null(job->kwargs_json);
+	ck_assert_ptr_null(job->context);
 	ck_assert_ptr_null(job->app);
 	ck_assert_ptr_null(job->own_tz);
 	ck_assert_int_eq(job->paused, 0);
@@ -399,13 +400,14 @@ END_TEST
 
 START_TEST(every_key) {
 	struct usch_job *job = ok("scheduler-cron",
-			"0 9 * * * app:f id=nightly args=[1,\"a\"] kwargs={\"k\":true} tz=Europe/Paris "
+			"0 9 * * * app:f id=nightly args=[1,\"a\"] kwargs={\"k\":true} context=ctx tz=Europe/Paris "
 			"jitter=1.5s misfire-grace=10m coalesce=all max-running=3 timeout=1h "
 			"start=2026-12-01 end=2027-01-01T00:00 paused=true scope=workers workers=1,3,5-7 app=/admin");
 	ck_assert_str_eq(job->id, "nightly");
 	ck_assert_str_eq(job->target, "app:f");
 	ck_assert_str_eq(job->args_json, "[1,\"a\"]");
 	ck_assert_str_eq(job->kwargs_json, "{\"k\":true}");
+	ck_assert_str_eq(job->context, "ctx");
 	ck_assert_ptr_nonnull(job->own_tz);
 	ck_assert_ptr_eq(job->tz, job->own_tz);
 	ck_assert_str_eq(usch_tz_name(job->tz), "Europe/Paris");
@@ -503,6 +505,29 @@ START_TEST(key_values) {
 }
 END_TEST
 
+/* context=: any ASCII identifier, soft keywords too; Python targets only */
+START_TEST(context_names) {
+	static const char *const names[] = { "ctx", "_", "_run_2", "Context", "match", "case", "type", "x9" };
+	char line[128];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(line, sizeof(line), "1s app:f context=%s", names[i]);
+		struct usch_job *job = ok("scheduler-interval", line);
+		ck_assert_str_eq(job->context, names[i]);
+		usch_job_free(job);
+	}
+	/* beside kwargs of other names, with python: and a dotted target */
+	struct usch_job *job = ok("scheduler-cron",
+			"0 9 * * * python:app.tasks:obj.run kwargs={\"c\": 1, \"ctx2\": 2} "
+			"context=ctx");
+	ck_assert_str_eq(job->context, "ctx");
+	ck_assert_str_eq(job->kwargs_json, "{\"c\":1,\"ctx2\":2}");
+	usch_job_free(job);
+	job = ok("scheduler-job", "{\"interval\": \"1s\", \"target\": \"app:f\", \"context\": \"run\"}");
+	ck_assert_str_eq(job->context, "run");
+	usch_job_free(job);
+}
+END_TEST
+
 START_TEST(json_values_with_spaces) {
 	struct usch_job *job = ok("scheduler-cron",
 			"0 9 * * * app:f args=[\"a b\", {\"k\": [1, 2]}] kwargs={\"x\": \"y z\", \"n\": null} "
@@ -560,7 +585,8 @@ START_TEST(json_job_cron) {
 	const char *line = "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"id\": \"j1\", "
 			   "\"args\": [1, \"a b\"], \"kwargs\": {\"k\": [1, 2]}, \"tz\": \"Europe/Paris\", "
 			   "\"paused\": true, \"max-running\": 3, \"coalesce\": \"earliest\", \"scope\": \"once\", "
-			   "\"jitter\": \"5s\", \"misfire-grace\": \"1m\", \"timeout\": \"2h\", \"app\": \"/my app\"}";
+			   "\"jitter\": \"5s\", \"misfire-grace\": \"1m\", \"timeout\": \"2h\", \"app\": \"/my app\", "
+			   "\"context\": \"ctx\"}";
 	struct usch_job *job = ok("scheduler-job", line);
 	ck_assert_str_eq(job->id, "j1");
 	ck_assert_int_eq(job->kind, USCH_TARGET_PYTHON);
@@ -577,6 +603,7 @@ START_TEST(json_job_cron) {
 	ck_assert_int_eq(job->misfire_grace_us, 60 * SEC);
 	ck_assert_int_eq(job->timeout_us, 7200 * SEC);
 	ck_assert_str_eq(job->app, "/my app");
+	ck_assert_str_eq(job->context, "ctx");
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-25T08:00:00Z"));
 	usch_job_free(job);
 }
@@ -722,7 +749,7 @@ END_TEST
 
 #define UNITS "(use us, ms, s, m, h, d, w)"
 #define KNOWN \
-	"(known: id, args, kwargs, tz, jitter, misfire-grace, coalesce, max-running, timeout, " \
+	"(known: id, args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, timeout, " \
 	"start, end, paused, scope, workers, app, catch-up, interrupted)"
 #define DT_HINT "(use e.g. 2026-11-24T09:00:00+01:00, 2026-11-24 09:00 or 2026-11-24)"
 #define WORKERS "expected worker ids (1-1023) like 1,3 or 2-4"
@@ -831,6 +858,48 @@ START_TEST(errors_key_values) {
 	/* the first bad key is reported, tz= before the others */
 	bad("scheduler-cron", "0 9 * * * app:f coalesce=x tz=Bad/Zone",
 			"tz=Bad/Zone: unknown time zone \"Bad/Zone\" (no /usr/share/zoneinfo/Bad/Zone)");
+}
+END_TEST
+
+#define IDENT "expected a Python identifier (ASCII letters, digits, _)"
+#define ONLY_PY "only Python targets take a context; "
+
+START_TEST(errors_context) {
+	bad("scheduler-cron", "0 9 * * * app:f context=x-y", "context=x-y: " IDENT);
+	bad("scheduler-cron", "0 9 * * * app:f context=1x", "context=1x: " IDENT);
+	bad("scheduler-cron", "0 9 * * * app:f context=a.b", "context=a.b: " IDENT);
+	bad("scheduler-cron", "0 9 * * * app:f context=\"a b\"", "context=a b: " IDENT);
+	bad("scheduler-cron", "0 9 * * * app:f context=\"\u00e9t\u00e9\"", "context=\u00e9t\u00e9: " IDENT);
+	bad("scheduler-cron", "0 9 * * * app:f context=", "context= needs a value");
+	bad("scheduler-cron", "0 9 * * * app:f context=\"\"", "context= needs a value");
+	bad("scheduler-cron", "0 9 * * * app:f context=class",
+			"context=class: expected a Python identifier, not a keyword");
+	bad("scheduler-cron", "0 9 * * * app:f context=None",
+			"context=None: expected a Python identifier, not a keyword");
+	bad("scheduler-cron", "0 9 * * * app:f context=ctx context=run", "duplicate key \"context\"");
+	/* Python targets only */
+	bad("scheduler-cron", "0 9 * * * rpc:report context=ctx", "context=ctx: " ONLY_PY "rpc: functions take none");
+	bad("scheduler-cron", "0 9 * * * signal:17 context=ctx", "context=ctx: " ONLY_PY "signal: targets take none");
+	bad("scheduler-cron", "0 9 * * * exec:/usr/bin/backup --all context=ctx",
+			"context=ctx: " ONLY_PY "exec: commands get SCHEDULER_* environment variables instead");
+	/* ... whose kwargs do not have the name already */
+	bad("scheduler-cron", "0 9 * * * app:f kwargs={\"a\": 1, \"ctx\": 2} context=ctx",
+			"context=ctx: kwargs already has a key \"ctx\"");
+	bad("scheduler-cron", "0 9 * * * app:f context=ctx kwargs={\"ctx\": null}",
+			"context=ctx: kwargs already has a key \"ctx\"");
+	/* the JSON form says the same */
+	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"context\": \"x-y\"}",
+			"context=x-y: " IDENT);
+	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"context\": 5}", "context=5: " IDENT);
+	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"context\": \"\"}",
+			"context= needs a value");
+	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"exec:true\", \"context\": \"ctx\"}",
+			"context=ctx: " ONLY_PY "exec: commands get SCHEDULER_* environment variables instead");
+	bad("scheduler-job",
+			"{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"kwargs\": {\"ctx\": 1}, \"context\": \"ctx\"}",
+			"context=ctx: kwargs already has a key \"ctx\"");
+	bad("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"context\": \"a\", \"context\": \"b\"}",
+			"duplicate key \"context\"");
 }
 END_TEST
 
@@ -1121,6 +1190,7 @@ int main(void) {
 	tcase_add_test(tc, targets);
 	tcase_add_test(tc, every_key);
 	tcase_add_test(tc, key_values);
+	tcase_add_test(tc, context_names);
 	tcase_add_test(tc, json_values_with_spaces);
 	tcase_add_test(tc, tz_applies_before_start_and_end_in_any_order);
 	tcase_add_test(tc, at_exactly_max_tokens);
@@ -1138,6 +1208,7 @@ int main(void) {
 	tcase_add_test(te, errors_structure);
 	tcase_add_test(te, errors_json_values);
 	tcase_add_test(te, errors_key_values);
+	tcase_add_test(te, errors_context);
 	tcase_add_test(te, errors_workers);
 	tcase_add_test(te, errors_window);
 	tcase_add_test(te, errors_triggers);
