@@ -16,6 +16,7 @@ GCC_LIST = [
     'plugin/dispatch',
     'plugin/mainthread',
     'plugin/python',
+    'plugin/context',
     'plugin/pyhelper',
     'plugin/log',
     'plugin/common',

@@ -1,6 +1,7 @@
 /* dispatch.c - running one fire of a job on its target: a Python callable
  * (python.c), a uWSGI RPC function (mainthread.c for Perl, Ruby and Lua),
- * a uWSGI signal, or a command.
+ * a uWSGI signal, or a command (with the run's context in its
+ * environment, context.c).
  *
  * Called from an executor thread (runtime.c) without the GIL. Every
  * outcome comes back as a value: NULL for success or a malloc'd message. */
@@ -11,10 +12,10 @@
 #include "mainthread.h"
 #include "log.h"
 #include "common.h"
+#include "context.h"
 #include "core/timefmt.h"
 
 extern struct uwsgi_server uwsgi;
-extern char **environ;
 
 #define EXEC_TAIL 2048
 
@@ -75,7 +76,7 @@ static void keep_tail(char *tail, size_t *len, const char *buf, size_t n) {
 	*len += n;
 }
 
-static pid_t spawn_shell(const char *cmd, int out_fd) {
+static pid_t spawn_shell(const char *cmd, int out_fd, char **envp) {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
@@ -95,24 +96,38 @@ static pid_t spawn_shell(const char *cmd, int out_fd) {
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	if (posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ) != 0)
-		pid = -1;
+	int r = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	if (r) {
+		errno = r; /* posix_spawn returns the error, it does not set errno */
+		pid = -1;
+	}
 	return pid;
 }
 
-/* Runs the command in its own process group, collects the tail of its
- * output, and kills the group when the job's timeout passes. */
-static char *exec_run(const struct usch_job *job) {
+/* Runs the command in its own process group, with the run's context in
+ * its environment, collects the tail of its output, and kills the group
+ * when the job's timeout passes. */
+static char *exec_run(const struct usch_fire *fire) {
+	const struct usch_job *job = fire->job;
+	struct sched_context ctx;
+	sched_context_of(fire, &ctx);
+	char **envp = sched_context_environ(&ctx);
+	if (!envp)
+		return uwsgi_str("out of memory for the command's environment");
 	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(envp);
 		return uwsgi_concat2("pipe: ", strerror(errno));
-	pid_t pid = spawn_shell(job->target, fds[1]);
+	}
+	pid_t pid = spawn_shell(job->target, fds[1], envp);
+	int spawn_errno = errno;
+	free(envp);
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
-		return uwsgi_concat2("cannot start /bin/sh: ", strerror(errno));
+		return uwsgi_concat2("cannot start /bin/sh: ", strerror(spawn_errno));
 	}
 	char tail[EXEC_TAIL + 1], buf[4096];
 	size_t tail_len = 0;
@@ -174,16 +189,17 @@ static char *exec_run(const struct usch_job *job) {
 	return uwsgi_str(msg);
 }
 
-char *sched_dispatch(const struct usch_job *job) {
+char *sched_dispatch(const struct usch_fire *fire) {
+	const struct usch_job *job = fire->job;
 	switch (job->kind) {
 	case USCH_TARGET_PYTHON:
-		return sched_python_call(job);
+		return sched_python_call(fire);
 	case USCH_TARGET_RPC:
 		return rpc_call(job);
 	case USCH_TARGET_SIGNAL:
 		return signal_raise(job);
 	case USCH_TARGET_EXEC:
-		return exec_run(job);
+		return exec_run(fire);
 	}
 	return uwsgi_str("unknown target kind");
 }

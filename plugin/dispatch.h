@@ -2,10 +2,10 @@
 #ifndef SCHED_DISPATCH_H
 #define SCHED_DISPATCH_H
 
-#include "core/job.h"
+#include "core/sched.h"
 
-/* NULL on success, else a malloc'd message. Called from an executor
- * thread, without the GIL. */
-char *sched_dispatch(const struct usch_job *job);
+/* Runs fire on its job's target. NULL on success, else a malloc'd
+ * message. Called from an executor thread, without the GIL. */
+char *sched_dispatch(const struct usch_fire *fire);
 
 #endif

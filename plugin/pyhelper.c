@@ -3,7 +3,7 @@
  * targets (import, attribute walk, the module uWSGI loaded for wsgi-file,
  * file and mount), keeps each job's decoded arguments, runs coroutines to
  * completion and turns exceptions into tracebacks: the C side only passes
- * strings and a job number. */
+ * strings, a job number and, for context=, the context's values. */
 #include "pyhelper.h"
 
 const char sched_pyhelper_source[] =
@@ -136,11 +136,18 @@ const char sched_pyhelper_source[] =
 		"    if a is None:\n"
 		"        a = _arguments[job] = (tuple(json.loads(args)) if args else (), json.loads(kwargs) if kwargs else {})\n"
 		"    return a\n"
-		"def call(target, job, args, kwargs):\n"
+		"# context=NAME: a new dict each run, as keyword argument NAME\n"
+		"def _context(job, scheduled, scheduled_ts, worker, catch_up, attempt):\n"
+		"    return {'job': job, 'scheduled': scheduled, 'scheduled_ts': scheduled_ts, 'worker': worker,\n"
+		"            'catch_up': bool(catch_up), 'attempt': attempt}\n"
+		"def call(target, job, args, kwargs, name=None, *context):\n"
 		"    try:\n"
 		"        fn = resolve(target)\n"
 		"        a, kw = arguments(job, args, kwargs)\n"
-		"        result = fn(*a, **kw)\n"
+		"        if name is None:\n"
+		"            result = fn(*a, **kw)\n"
+		"        else:\n"
+		"            result = fn(*a, **kw, **{name: _context(*context)})\n"
 		"        if inspect.isawaitable(result):\n"
 		"            import asyncio\n"
 		"            async def _wait(aw):\n"

@@ -4,12 +4,14 @@
  * plugin loads with or without a Python plugin, and in either order: uWSGI
  * dlopens plugins RTLD_GLOBAL, so libpython's symbols are visible once the
  * python3 plugin is loaded. The work (import, attribute walk, JSON
- * arguments, coroutines, tracebacks) is done by a small Python module
- * (pyhelper.c) compiled into each interpreter that runs jobs. */
+ * arguments, the run's context, coroutines, tracebacks) is done by a small
+ * Python module (pyhelper.c) compiled into each interpreter that runs
+ * jobs. */
 #include <uwsgi.h>
 #include <dlfcn.h>
 #include "python.h"
 #include "pyhelper.h"
+#include "context.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -139,16 +141,24 @@ static struct helper *bootstrap(void *interp) {
 	return h;
 }
 
-/* Runs the helper's call(target, job, args, kwargs) - or check(target)
- * when check is set - with the GIL held in the right interpreter; returns
- * NULL on success, else a malloc'd message (a traceback, the reason). */
-static char *run_helper(void *interp, int check, const struct usch_job *job) {
+/* Runs the helper's call(target, job, args, kwargs), with the context's
+ * name and values after them when ctx is given, or check(target) when
+ * check is set, with the GIL held in the right interpreter; returns NULL
+ * on success, else a malloc'd message (a traceback, the reason). */
+static char *run_helper(void *interp, const struct usch_job *job, int check, const struct sched_context *ctx) {
 	struct helper *h = bootstrap(interp);
 	if (!h)
 		return uwsgi_str("unable to set up the scheduler's Python helper");
-	PyObject *ret = check ? py.CallFunction(h->check_fn, "s", job->target)
-			      : py.CallFunction(h->call_fn, "snzz", job->target, (ssize_t) job->index, job->args_json,
-						job->kwargs_json);
+	PyObject *ret;
+	if (check)
+		ret = py.CallFunction(h->check_fn, "s", job->target);
+	else if (!ctx)
+		ret = py.CallFunction(h->call_fn, "snzz", job->target, (ssize_t) job->index, job->args_json,
+				job->kwargs_json);
+	else
+		ret = py.CallFunction(h->call_fn, "snzzsssdiii", job->target, (ssize_t) job->index, job->args_json,
+				job->kwargs_json, job->context, ctx->job, ctx->scheduled,
+				(double) ctx->scheduled_us / 1e6, ctx->worker, ctx->catch_up, ctx->attempt);
 	if (!ret) {
 		py.ErrPrint();
 		return uwsgi_str("the scheduler's Python helper failed");
@@ -197,7 +207,7 @@ static void *thread_state_in(void *interp) {
 	return NULL;
 }
 
-static char *invoke(const struct usch_job *job, int check) {
+static char *invoke(const struct usch_job *job, int check, const struct sched_context *ctx) {
 	const char *app = job->app;
 	void *app_ts = app ? app_thread_state(app) : NULL;
 	if (app && !app_ts)
@@ -205,7 +215,7 @@ static char *invoke(const struct usch_job *job, int check) {
 	void *interp = app_ts ? py.ThreadStateGetInterpreter(app_ts) : NULL;
 	if (!interp || interp == py.InterpreterStateMain()) {
 		int gil = py.GILState_Ensure();
-		char *msg = run_helper(py.InterpreterStateMain(), check, job);
+		char *msg = run_helper(py.InterpreterStateMain(), job, check, ctx);
 		py.GILState_Release(gil);
 		return msg;
 	}
@@ -214,7 +224,7 @@ static char *invoke(const struct usch_job *job, int check) {
 		 * interpreter on a temporary thread state */
 		void *ts = py.ThreadStateNew(interp);
 		void *old = py.ThreadStateSwap(ts);
-		char *msg = run_helper(interp, check, job);
+		char *msg = run_helper(interp, job, check, ctx);
 		py.ThreadStateClear(ts);
 		py.ThreadStateSwap(old);
 		py.ThreadStateDelete(ts);
@@ -224,19 +234,24 @@ static char *invoke(const struct usch_job *job, int check) {
 	if (!ts)
 		return uwsgi_str("cannot create a Python thread state for the app's interpreter");
 	py.EvalRestoreThread(ts);
-	char *msg = run_helper(interp, check, job);
+	char *msg = run_helper(interp, job, check, ctx);
 	py.EvalSaveThread();
 	return msg;
 }
 
-char *sched_python_call(const struct usch_job *job) {
+char *sched_python_call(const struct usch_fire *fire) {
 	if (!sched_python_loaded())
 		return uwsgi_str("no Python plugin is loaded");
-	return invoke(job, 0);
+	if (!fire->job->context)
+		return invoke(fire->job, 0, NULL);
+	/* made before taking the GIL, for the jobs that ask only */
+	struct sched_context ctx;
+	sched_context_of(fire, &ctx);
+	return invoke(fire->job, 0, &ctx);
 }
 
 char *sched_python_check(const struct usch_job *job) {
 	if (!sched_python_loaded())
 		return uwsgi_str("no Python plugin is loaded");
-	return invoke(job, 1);
+	return invoke(job, 1, NULL);
 }

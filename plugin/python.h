@@ -4,15 +4,17 @@
 #define SCHED_PYTHON_H
 
 #include "core/job.h"
+#include "core/sched.h"
 
 /* Whether an initialised Python is in this process (resolves the API the
  * first time: call it once before threads start). */
 int sched_python_loaded(void);
 /* True when the calling thread holds the GIL. */
 int sched_python_gil_held(void);
-/* Runs the job's target in the interpreter of its app= (the main one
- * without). NULL on success, else a malloc'd message (a traceback). */
-char *sched_python_call(const struct usch_job *job);
+/* Runs the fire's job's target in the interpreter of its app= (the main
+ * one without), with its args= and kwargs=, and its context= when it
+ * declares one. NULL on success, else a malloc'd message (a traceback). */
+char *sched_python_call(const struct usch_fire *fire);
 /* NULL when the job's target imports and is callable, else why not
  * (malloc'd). */
 char *sched_python_check(const struct usch_job *job);

@@ -293,7 +293,7 @@ static int run_fire(const struct usch_fire *f) {
 		sched_log("job %s: %lld more late fires were dropped (coalesce=all runs the latest %d)", job->id,
 				(long long) f->dropped, USCH_ALL_MAX);
 	sched_runs_started(job, f->occurrence, f->scheduled_us);
-	char *err = sched_dispatch(job);
+	char *err = sched_dispatch(f);
 	sched_runs_ended(job, f->occurrence, !err);
 	double ms = (sched_clock_us(CLOCK_REALTIME) - start) / 1e3;
 	if (!err) {

@@ -189,3 +189,39 @@ def test_numeric_options_that_are_not_numbers(uwsgi):
     assert '[scheduler] scheduler-list "abc": expected a number of fire times, 1-10000' in lines(out)
     out = refused(uwsgi, "--scheduler-list-json", "0", "--scheduler-interval", "1s jobs:f")
     assert '[scheduler] scheduler-list-json "0": expected a number of fire times, 1-10000' in lines(out)
+
+
+def test_context_errors(uwsgi):
+    out = refused(uwsgi, "--scheduler-cron", "* * * * * jobs:f context=x-y", status=1)
+    assert ('[scheduler] scheduler-cron "* * * * * jobs:f context=x-y": context=x-y: '
+            'expected a Python identifier (ASCII letters, digits, _)') in lines(out)
+    out = refused(uwsgi, "--scheduler-interval", "1s jobs:f context=lambda", status=1)
+    assert ('[scheduler] scheduler-interval "1s jobs:f context=lambda": context=lambda: '
+            'expected a Python identifier, not a keyword') in lines(out)
+    out = refused(uwsgi, "--scheduler-interval", "1s exec:/usr/bin/backup --all context=ctx", status=1)
+    assert ('[scheduler] scheduler-interval "1s exec:/usr/bin/backup --all context=ctx": context=ctx: '
+            'only Python targets take a context; exec: commands get SCHEDULER_* environment variables instead'
+            ) in lines(out)
+    out = refused(uwsgi, "--scheduler-interval", "1s rpc:report context=ctx", status=1)
+    assert ('[scheduler] scheduler-interval "1s rpc:report context=ctx": context=ctx: '
+            'only Python targets take a context; rpc: functions take none') in lines(out)
+    out = refused(uwsgi, "--scheduler-interval", "1s signal:17 context=ctx", status=1)
+    assert ('[scheduler] scheduler-interval "1s signal:17 context=ctx": context=ctx: '
+            'only Python targets take a context; signal: targets take none') in lines(out)
+    out = refused(uwsgi, "--scheduler-interval", '1s jobs:f kwargs={"ctx": 1} context=ctx', status=1)
+    assert ('[scheduler] scheduler-interval "1s jobs:f kwargs={"ctx": 1} context=ctx": context=ctx: '
+            'kwargs already has a key "ctx"') in lines(out)
+
+
+def test_context_errors_in_the_json_form(uwsgi):
+    decl = '{"interval": "1s", "target": "jobs:f", "context": "1st"}'
+    out = refused(uwsgi, "--scheduler-job", decl, status=1)
+    assert ('[scheduler] scheduler-job "%s": context=1st: expected a Python identifier (ASCII letters, digits, _)'
+            % decl) in lines(out)
+    decl = '{"interval": "1s", "target": "exec:true", "context": "ctx"}'
+    out = refused(uwsgi, "--scheduler-job", decl, status=1)
+    assert ('[scheduler] scheduler-job "%s": context=ctx: only Python targets take a context; '
+            'exec: commands get SCHEDULER_* environment variables instead' % decl) in lines(out)
+    decl = '{"interval": "1s", "target": "jobs:f", "kwargs": {"run": null}, "context": "run"}'
+    out = refused(uwsgi, "--scheduler-job", decl, status=1)
+    assert '[scheduler] scheduler-job "%s": context=run: kwargs already has a key "run"' % decl in lines(out)

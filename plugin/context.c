@@ -1,0 +1,71 @@
+/* context.c - the run's context: the values a fire hands to the code it
+ * runs (the job's id, the scheduled instant in the job's zone and as
+ * epoch seconds, the worker, whether it is a catch-up, the attempt), and
+ * an exec: command's environment that carries them (see context.h).
+ *
+ * Made per run, on the executor thread, and only for runs that use it: a
+ * Python job without context= never asks. */
+#include <uwsgi.h>
+#include "context.h"
+
+extern struct uwsgi_server uwsgi;
+extern char **environ;
+
+void sched_context_of(const struct usch_fire *fire, struct sched_context *ctx) {
+	const struct usch_job *job = fire->job;
+	int64_t us = fire->scheduled_us;
+	uint64_t mag = us < 0 ? -(uint64_t) us : (uint64_t) us;
+	ctx->job = job->id;
+	ctx->scheduled_us = us;
+	if (usch_rfc3339_format(us, job->tz, ctx->scheduled, sizeof(ctx->scheduled)) < 0)
+		ctx->scheduled[0] = 0; /* a year outside 0000-9999: no trigger makes one */
+	snprintf(ctx->scheduled_ts, sizeof(ctx->scheduled_ts), "%s%llu.%06llu", us < 0 ? "-" : "",
+			(unsigned long long) (mag / 1000000), (unsigned long long) (mag % 1000000));
+	ctx->worker = uwsgi.mywid;
+	ctx->catch_up = fire->catch_up != 0;
+	ctx->attempt = 1;
+}
+
+#define NVARS 6
+static const char *const NAMES[NVARS] = { "SCHEDULER_JOB", "SCHEDULER_SCHEDULED", "SCHEDULER_SCHEDULED_TS",
+	"SCHEDULER_WORKER", "SCHEDULER_CATCH_UP", "SCHEDULER_ATTEMPT" };
+
+/* Whether entry ("NAME=value") sets one of NAMES. */
+static int is_ours(const char *entry) {
+	if (strncmp(entry, "SCHEDULER_", 10))
+		return 0;
+	for (int i = 0; i < NVARS; i++) {
+		size_t n = strlen(NAMES[i]);
+		if (!strncmp(entry, NAMES[i], n) && entry[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+char **sched_context_environ(const struct sched_context *ctx) {
+	char worker[16], attempt[16];
+	snprintf(worker, sizeof(worker), "%d", ctx->worker);
+	snprintf(attempt, sizeof(attempt), "%d", ctx->attempt);
+	const char *values[NVARS] = { ctx->job, ctx->scheduled, ctx->scheduled_ts, worker,
+		ctx->catch_up ? "true" : "false", attempt };
+	size_t n = 0, text = 0;
+	while (environ[n])
+		n++;
+	for (int i = 0; i < NVARS; i++)
+		text += strlen(NAMES[i]) + 1 + strlen(values[i]) + 1;
+	/* the pointers, then the text of ours */
+	char **env = malloc((n + NVARS + 1) * sizeof(char *) + text);
+	if (!env)
+		return NULL;
+	char *p = (char *) (env + n + NVARS + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_ours(environ[i]))
+			env[k++] = environ[i];
+	for (int i = 0; i < NVARS; i++) {
+		env[k++] = p;
+		p += sprintf(p, "%s=%s", NAMES[i], values[i]) + 1;
+	}
+	env[k] = NULL;
+	return env;
+}

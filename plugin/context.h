@@ -1,0 +1,32 @@
+/* context.h - the run's context (context.c): what a fire tells the code it
+ * runs, as a Python job's context= dict and as an exec: command's
+ * SCHEDULER_* environment variables. */
+#ifndef SCHED_CONTEXT_H
+#define SCHED_CONTEXT_H
+
+#include <stdint.h>
+#include "core/sched.h"
+#include "core/timefmt.h"
+
+struct sched_context {
+	const char *job;                  /* the job's id */
+	char scheduled[USCH_RFC3339_MAX]; /* the scheduled instant, RFC 3339 in the job's zone */
+	int64_t scheduled_us;             /* the same, wall µs */
+	char scheduled_ts[32];            /* the same, epoch seconds with 6 decimals */
+	int worker;                       /* uwsgi.mywid */
+	int catch_up;                     /* fire->catch_up */
+	int attempt;                      /* 1: no run is tried again yet */
+};
+
+/* The context of a fire, in this worker. */
+void sched_context_of(const struct usch_fire *fire, struct sched_context *ctx);
+
+/* The environment of an exec: command, for posix_spawn (the worker's own
+ * is never changed): the worker's (environ) with ctx's SCHEDULER_JOB,
+ * SCHEDULER_SCHEDULED, SCHEDULER_SCHEDULED_TS, SCHEDULER_WORKER,
+ * SCHEDULER_CATCH_UP (true/false) and SCHEDULER_ATTEMPT in place of any
+ * of those names it has. One malloc'd block (free() it), or NULL when out
+ * of memory. The worker's strings are borrowed: use it at once. */
+char **sched_context_environ(const struct sched_context *ctx);
+
+#endif
