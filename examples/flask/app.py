@@ -4,7 +4,8 @@
   page shows and keeps them in a module-level dict, so requests never pay
   for the query. Each worker has its own copy (its own process).
 - purge_sessions, every minute in one worker (scope=once): deletes the
-  expired rows of the sessions table in sessions.db and logs how many.
+  rows of the sessions table in sessions.db that had expired at the
+  scheduled minute (context=ctx gives it) and logs how many.
 
 The jobs live in this module, which the ini loads with `wsgi-file = app.py`:
 `app:refresh_cache` names this file, so the job runs in the module uWSGI
@@ -56,8 +57,13 @@ def refresh_cache():
           % (os.getpid(), total, live), flush=True)
 
 
-def purge_sessions():
-    """scheduler-cron = * * * * * app:purge_sessions scope=once (one worker)."""
+def purge_sessions(ctx):
+    """scheduler-cron = * * * * * app:purge_sessions scope=once context=ctx (one worker).
+
+    ctx is the run's context. The purge deletes what had expired at the
+    scheduled minute, not when it happens to run: a late run, or a
+    catch-up (ctx["catch_up"]), does what its minute stood for."""
     with db() as conn:
-        purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (time.time(),)).rowcount
-    print("purged %d expired sessions (worker pid %d)" % (purged, os.getpid()), flush=True)
+        purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (ctx["scheduled_ts"],)).rowcount
+    print("purged %d sessions expired by %s (worker %d, pid %d)"
+          % (purged, ctx["scheduled"], ctx["worker"], os.getpid()), flush=True)

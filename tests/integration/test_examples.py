@@ -48,8 +48,8 @@ def test_flask_example(uwsgi):
     u = uwsgi()
     ini = copy_example(u, "flask", [
         ("scheduler-interval = 10s app:refresh_cache", "scheduler-interval = 1s app:refresh_cache"),
-        ("scheduler-cron = * * * * * app:purge_sessions scope=once",
-         "scheduler-cron = */2 * * * * * app:purge_sessions scope=once"),
+        ("scheduler-cron = * * * * * app:purge_sessions scope=once context=ctx",
+         "scheduler-cron = */2 * * * * * app:purge_sessions scope=once context=ctx"),
     ])
     # 4 expired sessions for the purge, 1 that must survive it
     now = time.time()
@@ -78,14 +78,18 @@ def test_flask_example(uwsgi):
         assert cache["stats"]["sessions"] >= 1, doc
 
     # (b) each purge runs in one worker (any), and the 4 expired rows go once
-    purges = lambda: [(int(n), int(p)) for n, p in
-                      re.findall(r"purged (\d+) expired sessions \(worker pid (\d+)\)", u.log())]
+    purges = lambda: [(int(n), when, int(w), int(p)) for n, when, w, p in re.findall(
+        r"purged (\d+) sessions expired by (\S+) \(worker (\d+), pid (\d+)\)", u.log())]
     wait_for(lambda: len(purges()) >= 3, 15, what="3 purges:\n%s" % u.log()[-3000:])
-    assert {p for _, p in purges()} <= {w1, w2}
-    assert sum(n for n, _ in purges()) == 4
+    assert {p for _, _, _, p in purges()} <= {w1, w2}
+    assert sum(n for n, _, _, _ in purges()) == 4
     assert "job app:purge_sessions: scope=once: each occurrence runs in one worker (shared claims)" in u.log()
-    scheduled = re.findall(r"job app:purge_sessions: start \(worker \d+, scheduled (\S+),", u.log())
+    starts = re.findall(r"job app:purge_sessions: start \(worker (\d+), scheduled (\S+),", u.log())
+    scheduled = [s for _, s in starts]
     assert len(scheduled) >= 3 and len(scheduled) == len(set(scheduled)), scheduled
+    # the context: each purge knew its scheduled instant and its worker
+    for n, when, w, p in purges():
+        assert (str(w), when) in starts and u.workers[w] == p, (when, w, p, starts)
     with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
         ids = {row[0] for row in conn.execute("SELECT id FROM sessions")}
     conn.close()
