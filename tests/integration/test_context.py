@@ -3,14 +3,19 @@ gets keyword argument NAME, a new dict each run (job, scheduled in the
 job's zone, scheduled_ts, worker, catch_up, attempt), in every worker and
 in the one that claims a scope=once occurrence; a job without context=
 gets nothing more; an exec: command gets the same as SCHEDULER_*
-variables in its own environment only. Assertions tie each context to
-the run the scheduler logged (same worker, same scheduled instant)."""
+variables in its own environment only; catch_up is true for the run
+that catches up occurrences due while no worker was up. Assertions tie
+each context to the run the scheduler logged (same worker, same
+scheduled instant)."""
 import datetime
+import math
 import os
 import re
+import signal
+import time
 from zoneinfo import ZoneInfo
 
-from conftest import app_ini, assert_nothing_fatal, wait_for
+from conftest import alive, app_ini, assert_nothing_fatal, wait_for
 
 KEYS = {"job", "scheduled", "scheduled_ts", "worker", "catch_up", "attempt"}
 TYPES = {"job": "str", "scheduled": "str", "scheduled_ts": "float", "worker": "int", "catch_up": "bool",
@@ -52,14 +57,14 @@ def started(u, job_id):
     return {(int(w), s) for w, s in re.findall(pat, u.log(), re.M)}
 
 
-def check_context(u, row, job_id, tz, whole_seconds):
+def check_context(u, row, job_id, tz, whole_seconds, catch_up=False):
     """One recorded context: its keys, types and values, and the run it
     came from (the worker that recorded it, the start the log shows)."""
     ctx = row["ctx"]
     assert set(ctx) == KEYS, row
     assert row["types"] == TYPES, row
     assert ctx["job"] == job_id, row
-    assert ctx["catch_up"] is False and ctx["attempt"] == 1, row
+    assert ctx["catch_up"] is catch_up and ctx["attempt"] == 1, row
     # the worker that ran it, which is the process that recorded it
     assert ctx["worker"] == row["worker"] and u.workers[ctx["worker"]] == row["pid"], (row, u.workers)
     # RFC 3339 in the job's zone, the same instant as scheduled_ts
@@ -197,3 +202,52 @@ def test_exec_gets_scheduler_variables(uwsgi):
     assert not re.search(r"job (cron|iv job): failed", u.log()), u.log()[-3000:]
     u.stop()
     assert_nothing_fatal(u.log())
+
+
+def test_catch_up_after_no_worker_was_up(uwsgi):
+    # One worker. With the master stopped (SIGSTOP) the worker is killed,
+    # so that no scheduler is up for two whole seconds; when the master
+    # goes on it respawns the worker, which catches up the once-jobs'
+    # occurrences of the gap (coalesce=latest: one run, for the latest)
+    # with catch_up true, then runs the next ones as usual.
+    u = uwsgi()
+    write_app(u)
+    u.start(ini=app_ini(
+        u,
+        'scheduler-cron = * * * * * * jobs:with_ctx id=once args=["once"] context=ctx scope=once tz=Europe/Paris',
+        "scheduler-cron = * * * * * * exec:echo ctx $SCHEDULER_CATCH_UP $SCHEDULER_SCHEDULED_TS id=ex scope=once",
+        workers=1))
+    u.wait_events("once", 2)
+    u.wait_log(r"^\[scheduler\] job ex: \| ctx false \d+\.000000$", count=2)
+    old = u.workers[1]
+    u.settle()
+    os.kill(u.proc.pid, signal.SIGSTOP)
+    try:
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: not alive(old), 10, what="the killed worker to be gone")
+        gone = time.time()
+        mark = u.mark()  # from here on the log is the new worker's
+        # the gap itself: no event can tell it has lasted long enough
+        time.sleep(math.floor(gone) + 2.2 - gone)
+    finally:
+        os.kill(u.proc.pid, signal.SIGCONT)
+    new = u.wait_workers([1], since=mark)[1]
+    assert new != old
+    u.wait_events("once", 3, pid=new)
+    rows = u.events("once", pid=new)
+    before = [r for r in u.events("once") if r["pid"] == old]
+    assert before and all(r["ctx"]["catch_up"] is False for r in before), before
+    first, later = rows[0], rows[1:]
+    for r in rows:
+        check_context(u, r, "once", "Europe/Paris", True, catch_up=r is first)
+    # the catch-up: the latest occurrence of the gap, late, with catch_up true
+    assert math.floor(gone) + 2 <= first["ctx"]["scheduled_ts"] < first["t"], (gone, first)
+    assert all(r["ctx"]["scheduled_ts"] > first["ctx"]["scheduled_ts"] for r in later), rows
+    # the command's environment says the same
+    u.wait_log(r"^\[scheduler\] job ex: \| ctx false \d+\.000000$", count=2, since=mark)
+    lines = re.findall(r"^\[scheduler\] job ex: \| ctx (true|false) (\d+)\.000000$", u.log(mark), re.M)
+    assert lines[0][0] == "true" and int(lines[0][1]) >= math.floor(gone) + 2, lines
+    assert all(flag == "false" and int(ts) > int(lines[0][1]) for flag, ts in lines[1:]), lines
+    u.stop()
+    text = re.sub(r"^DAMN ! worker 1 \(pid: %d\) died, killed by signal 9\b.*$" % old, "", u.log(), flags=re.M)
+    assert_nothing_fatal(text)
