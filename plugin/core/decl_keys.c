@@ -76,7 +76,8 @@ const struct usch_key usch_keys[] = {
 			"says; `false`: skip them",
 			"true" },
 	{ "interrupted", USCH_KEY_ENUM, FIELD(interrupted), USCH_PHASE_REST, 0, 0, INTERRUPTED,
-			"a run whose worker died: `skip` it (at most once) or `rerun` it, late (at least once)", "skip" },
+			"a run whose worker died: `skip` it (at most once) or `rerun` it, late (at least once)",
+			"skip" },
 };
 
 const size_t usch_nkeys = sizeof(usch_keys) / sizeof(usch_keys[0]);
