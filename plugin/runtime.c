@@ -45,7 +45,7 @@ enum note_kind {
 	NOTE_MISFIRE, /* value: µs late */
 	NOTE_SKIP,    /* value: runs still going */
 	NOTE_OVERRUN,
-	NOTE_DROPPED, /* out of memory */
+	NOTE_DROPPED,            /* out of memory */
 	NOTE_INTERRUPTED,        /* value: the occurrence's scheduled instant; pid: who ran it */
 	NOTE_INTERRUPTED_BEFORE, /* the same, by the stop of the previous instance */
 };

@@ -171,8 +171,9 @@ static int write_file(json_t *doc, char *err, size_t errlen) {
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int ret = fd < 0 ? fail_at("cannot create", tmp, err, errlen) : 0;
-	if (!ret && (fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
-			    fsync(fd) < 0))
+	if (!ret &&
+			(fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+					fsync(fd) < 0))
 		ret = fail_at("cannot write", tmp, err, errlen);
 	if (fd >= 0 && close(fd) < 0 && !ret)
 		ret = fail_at("cannot write", tmp, err, errlen);
