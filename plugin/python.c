@@ -142,8 +142,8 @@ static struct helper *bootstrap(void *interp) {
 }
 
 /* Runs the helper's call(target, job, args, kwargs), with the context's
- * name and values after them when ctx is given, or check(target) when
- * check is set, with the GIL held in the right interpreter; returns NULL
+ * name and values after them when ctx is given, or check(target, args,
+ * kwargs, name) when check is set, with the GIL held in the right interpreter; returns NULL
  * on success, else a malloc'd message (a traceback, the reason). */
 static char *run_helper(void *interp, const struct usch_job *job, int check, const struct sched_context *ctx) {
 	struct helper *h = bootstrap(interp);
@@ -151,7 +151,7 @@ static char *run_helper(void *interp, const struct usch_job *job, int check, con
 		return uwsgi_str("unable to set up the scheduler's Python helper");
 	PyObject *ret;
 	if (check)
-		ret = py.CallFunction(h->check_fn, "s", job->target);
+		ret = py.CallFunction(h->check_fn, "szzz", job->target, job->args_json, job->kwargs_json, job->context);
 	else if (!ctx)
 		ret = py.CallFunction(h->call_fn, "snzz", job->target, (ssize_t) job->index, job->args_json,
 				job->kwargs_json);

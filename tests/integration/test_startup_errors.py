@@ -6,7 +6,7 @@ import re
 
 from conftest import assert_nothing_fatal, wait_for
 
-JOBS = "def f():\n    pass\n"
+JOBS = "def f():\n    pass\n\ndef purge(days, *, dry_run=False):\n    pass\n\ndef anything(*a, **kw):\n    pass\n"
 APP = '''
 def application(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
@@ -151,6 +151,32 @@ def test_unimportable_target_with_eager_loading(uwsgi):
     out = refused(uwsgi, "--scheduler-interval", "1s jobs:f", "--scheduler-cron", "* * * * * jobs:nope")
     assert ('[scheduler] scheduler-cron "* * * * * jobs:nope": cannot load target "jobs:nope": '
             "AttributeError: module 'jobs' has no attribute 'nope'") in lines(out)
+
+
+def test_arguments_that_do_not_fit_the_target(uwsgi):
+    # with eager loading the job's args, kwargs and context= are bound to the
+    # target's signature in the master: a TypeError at every run is a
+    # startup error instead
+    sig = "jobs:purge(days, *, dry_run=False)"
+    cases = [
+        ("0 3 * * * jobs:purge", "missing a required argument: 'days'"),
+        ("0 3 * * * jobs:purge args=[7] context=ctx", "got an unexpected keyword argument 'ctx'"),
+        ('0 3 * * * jobs:purge args=[7] kwargs={"dry": true}', "got an unexpected keyword argument 'dry'"),
+        ("0 3 * * * jobs:purge args=[7,8]", "too many positional arguments"),
+    ]
+    for line, why in cases:
+        out = refused(uwsgi, "--scheduler-cron", line)
+        assert ('[scheduler] scheduler-cron "%s": cannot load target "jobs:purge": the job\'s arguments do not fit '
+                "%s: %s" % (line, sig, why)) in lines(out), out[-3000:]
+    # what fits starts; so does a target whose signature takes anything
+    u = uwsgi()
+    u.write("jobs.py", JOBS)
+    u.write("app.py", APP)
+    u.start("--http-socket", "127.0.0.1:%d" % u.port, "--master", "--workers", "1", "--enable-threads",
+            "--wsgi-file", "app.py", "--scheduler-cron", '0 3 * * * jobs:purge args=[7] kwargs={"dry_run": true}',
+            "--scheduler-cron", "0 3 * * * jobs:anything args=[1,2] context=ctx")
+    u.stop()
+    assert "cannot load target" not in u.log()
 
 
 def test_missing_function_in_the_wsgi_file(uwsgi):
