@@ -7,6 +7,7 @@ freshly built plugin, so `make install` is not needed), the port becomes a
 free one, and the slow schedules (every minute, daily) are shortened to
 every 2 seconds. Every rewrite must match a line of the real ini, so an
 example and its test cannot drift apart silently."""
+import datetime
 import json
 import os
 import re
@@ -24,7 +25,8 @@ EXAMPLES = os.path.join(ROOT, "examples")
 def copy_example(u, name, rewrites=()):
     """Copies examples/<name> into u.dir and returns its app.ini, adapted."""
     shutil.copytree(os.path.join(EXAMPLES, name), u.dir, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db", "*.sqlite3", "*.log"))
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db", "*.sqlite3", "*.log",
+                                                  "scheduler-state.json*"))
     with open(os.path.join(u.dir, "app.ini")) as f:
         text = f.read()
     text, n = re.subn(r"(?m)^plugins\s*=.*\n", "", text)
@@ -95,6 +97,24 @@ def test_flask_example(uwsgi):
     conn.close()
     assert "live" in ids and not any(i.startswith("old") for i in ids), ids
     assert_nothing_fatal(u.log())
+
+    # (c) the state file: the master kept the purge's last run; stopped over
+    # a due time (every 2 s here) and started again, the purge catches up
+    u.stop()
+    with open(os.path.join(u.dir, "scheduler-state.json")) as f:
+        last = json.load(f)["jobs"]["app:purge_sessions"]["last"]
+    starts = re.findall(r"job app:purge_sessions: start \(worker (\d+), scheduled (\S+),", u.log())
+    assert last["outcome"] == "ok" and last["scheduled"] == starts[-1][1], (last, starts[-1])
+    time.sleep(2.5)  # a due time passes while uWSGI is down
+    mark = u.mark()
+    restarted = time.time()
+    u.start(ini=ini)
+    u.wait_log(r"job app:purge_sessions: start", since=mark, timeout=15)
+    first = re.findall(r"job app:purge_sessions: start \(worker \d+, scheduled (\S+),", u.log(mark))[0]
+    when = lambda text: datetime.datetime.fromisoformat(text).timestamp()
+    # the first run after the restart is the occurrence after the last one that ran, due while uWSGI was down
+    assert when(first) == when(last["scheduled"]) + 2 and when(first) < restarted, (first, last["scheduled"])
+    assert re.search(r"state: \S+/scheduler-state\.json: last runs of 2 jobs remembered", u.log(mark)), u.log(mark)
 
 
 # --------------------------------------------------------------- django
