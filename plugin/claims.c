@@ -106,8 +106,8 @@ static void log_interrupted(const struct sched_claims_report *r) {
 	const struct usch_job *j = sched_cfg.jobs[r->job];
 	char when[USCH_RFC3339_MAX];
 	usch_rfc3339_format(r->scheduled_us, j->tz, when, sizeof(when));
-	sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it", j->id, when, r->wid,
-			r->pid);
+	sched_log("job %s: occurrence %s interrupted: worker %d (pid %d) died while running it%s", j->id, when, r->wid,
+			r->pid, j->interrupted == USCH_INTERRUPTED_RERUN ? ": it runs again (interrupted=rerun)" : "");
 }
 
 /* The run noted for pid is over without it: whoever takes the note back
