@@ -208,15 +208,18 @@ static enum sched_claim start_run(const struct usch_job *job, int64_t occurrence
 	return SCHED_CLAIM_WON;
 }
 
-enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
+enum sched_claim sched_claims_take(
+		const struct usch_job *job, int64_t occurrence, int64_t covers_to, int64_t scheduled_us, int slot) {
 	if (!cl.jobs)
 		return SCHED_CLAIM_WON;
 	struct job_claim *c = &cl.jobs[job->index];
 	int64_t seen = atomic_load(&c->last);
+	if (covers_to < occurrence)
+		covers_to = occurrence;
 	do {
 		if (seen >= occurrence)
 			return SCHED_CLAIM_TAKEN;
-	} while (!atomic_compare_exchange_weak(&c->last, &seen, occurrence));
+	} while (!atomic_compare_exchange_weak(&c->last, &seen, covers_to));
 	return start_run(job, occurrence, scheduled_us, slot);
 }
 

@@ -36,8 +36,11 @@ int sched_claims_rerun_take(const struct usch_job *job, int64_t *occurrence, int
 enum sched_claim sched_claims_take_rerun(
 		const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
 
-/* Claims occurrence of job for executor `slot` of this worker. */
-enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
+/* Claims occurrence of job for executor `slot` of this worker, and with it
+ * every occurrence up to covers_to (a coalesced fire's): none of those is
+ * run by another worker. */
+enum sched_claim sched_claims_take(
+		const struct usch_job *job, int64_t occurrence, int64_t covers_to, int64_t scheduled_us, int slot);
 /* Interrupted runs a claim found: claims are made under the runtime's
  * lock, where nothing is logged, so the runtime takes them (still under
  * its lock) and logs them once it has released it. */

@@ -233,6 +233,7 @@ static int64_t watch_overruns(int64_t now) {
  * flag (a non-NULL ctx) lets it past the claim of its occurrence. */
 static void enqueue_rerun(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
 	struct usch_fire f = { .job = job, .occurrence = occurrence, .scheduled_us = scheduled_us, .catch_up = 1 };
+	f.covers_to = occurrence;
 	enqueue_fire(&rt, &f);
 }
 
@@ -319,8 +320,9 @@ static int claim(const struct pending *p, int slot_no) {
 	const struct usch_job *job = p->fire.job;
 	if (job->scope != USCH_SCOPE_ONCE)
 		return 1;
-	enum sched_claim r = p->rerun ? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
-				      : sched_claims_take(job, p->fire.occurrence, p->fire.scheduled_us, slot_no);
+	enum sched_claim r = p->rerun
+			? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
+			: sched_claims_take(job, p->fire.occurrence, p->fire.covers_to, p->fire.scheduled_us, slot_no);
 	switch (r) {
 	case SCHED_CLAIM_WON:
 		return 1;

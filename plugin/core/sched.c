@@ -179,6 +179,7 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 		for (; t != INT64_MAX && t <= now_tl && k < d->count; k++) {
 			f.scheduled_us = t + to_wall;
 			f.occurrence = t;
+			f.covers_to = t;
 			f.misfired = usch_fire_misfired(job, t, now_tl);
 			f.catch_up = t <= e->caught_up_to;
 			fire(ctx, &f);
@@ -190,6 +191,7 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 	int64_t t = job->coalesce == USCH_COALESCE_EARLIEST ? d->first : d->last;
 	f.scheduled_us = t + to_wall;
 	f.occurrence = job->start_on_boot ? USCH_OCCURRENCE_START : t;
+	f.covers_to = job->start_on_boot ? USCH_OCCURRENCE_START : d->last;
 	f.misfired = usch_fire_misfired(job, t, now_tl);
 	f.catch_up = t <= e->caught_up_to;
 	fire(ctx, &f);

@@ -22,6 +22,9 @@ struct usch_fire {
 	int64_t occurrence;   /* the instant on the trigger's timeline: the same in every worker for wall
 	                         triggers and anchored intervals (USCH_OCCURRENCE_START for @start) */
 	int64_t missed;       /* due fires coalesced into this one */
+	int64_t covers_to;    /* the latest occurrence it stands for: occurrence itself, or with
+	                         coalesce=earliest the latest of the fires coalesced into it (a
+	                         once-job's claim goes up to it, so that no worker runs those later) */
 	int misfired;         /* later than misfire-grace: count it, do not run it */
 	int catch_up;         /* due before this scheduler started (usch_sched_resume): it came due while
 	                         no scheduler was up to run it */

@@ -159,6 +159,7 @@ START_TEST(late_fires_coalesce_into_one) {
 	ck_assert_int_eq(fk->nfires, 1);
 	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 50 * SEC);
 	ck_assert_int_eq(fk->fires[0].missed, 4);
+	ck_assert_int_eq(fk->fires[0].covers_to, fk->fires[0].occurrence);
 	ck_assert_int_eq(fk->fires[0].misfired, 0);
 	ck_assert_int_eq(next, fk->mono + 5 * SEC); /* back on the 10 s grid */
 	done(fk);
@@ -176,10 +177,13 @@ START_TEST(coalesce_earliest_and_all) {
 	ck_assert_str_eq(fk->fires[0].job->id, "app:early");
 	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 10 * SEC);
 	ck_assert_int_eq(fk->fires[0].missed, 2);
+	/* it stands for the three: a once-job's claim goes up to the latest */
+	ck_assert_int_eq(fk->fires[0].covers_to, fk->fires[0].occurrence + 20 * SEC);
 	for (int i = 1; i <= 3; i++) {
 		ck_assert_str_eq(fk->fires[i].job->id, "app:each");
 		ck_assert_int_eq(fk->fires[i].scheduled_us, W0 + i * 10 * SEC);
 		ck_assert_int_eq(fk->fires[i].missed, 0);
+		ck_assert_int_eq(fk->fires[i].covers_to, fk->fires[i].occurrence);
 	}
 	done(fk);
 }
