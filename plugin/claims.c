@@ -208,8 +208,9 @@ static enum sched_claim start_run(const struct usch_job *job, int64_t occurrence
 	return SCHED_CLAIM_WON;
 }
 
-enum sched_claim sched_claims_take(
-		const struct usch_job *job, int64_t occurrence, int64_t covers_to, int64_t scheduled_us, int slot) {
+enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t covers_to,
+		int64_t scheduled_us, int slot, int64_t *after) {
+	*after = INT64_MIN;
 	if (!cl.jobs)
 		return SCHED_CLAIM_WON;
 	struct job_claim *c = &cl.jobs[job->index];
@@ -220,7 +221,16 @@ enum sched_claim sched_claims_take(
 		if (seen >= occurrence)
 			return SCHED_CLAIM_TAKEN;
 	} while (!atomic_compare_exchange_weak(&c->last, &seen, covers_to));
+	*after = seen;
 	return start_run(job, occurrence, scheduled_us, slot);
+}
+
+void sched_claims_running(const struct usch_job *job, int slot, int64_t occurrence, int64_t scheduled_us) {
+	struct run_note *n = cl.jobs ? note_of(uwsgi.mywid, slot) : NULL;
+	if (!n || atomic_load(&n->pid) != (int) getpid())
+		return;
+	n->occurrence = occurrence;
+	n->scheduled_us = scheduled_us;
 }
 
 enum sched_claim sched_claims_take_rerun(

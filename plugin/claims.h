@@ -37,10 +37,15 @@ enum sched_claim sched_claims_take_rerun(
 		const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
 
 /* Claims occurrence of job for executor `slot` of this worker, and with it
- * every occurrence up to covers_to (a coalesced fire's): none of those is
- * run by another worker. */
-enum sched_claim sched_claims_take(
-		const struct usch_job *job, int64_t occurrence, int64_t covers_to, int64_t scheduled_us, int slot);
+ * every occurrence up to covers_to (a coalesced fire's, or the last of a
+ * coalesce=all burst, which then passes its last occurrence as both):
+ * none of those is run by another worker. On WON, *after is the last
+ * occurrence claimed before (the runs of a burst up to it are another's). */
+enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t covers_to,
+		int64_t scheduled_us, int slot, int64_t *after);
+/* The claimed run on executor `slot` goes on with another occurrence (the
+ * next of a burst): an interrupted line names that one. */
+void sched_claims_running(const struct usch_job *job, int slot, int64_t occurrence, int64_t scheduled_us);
 /* Interrupted runs a claim found: claims are made under the runtime's
  * lock, where nothing is logged, so the runtime takes them (still under
  * its lock) and logs them once it has released it. */

@@ -35,7 +35,9 @@ struct counts {
 };
 
 struct pending {
-	struct usch_fire fire;
+	struct usch_fire fire;   /* the first, or only, fire */
+	struct usch_fire *later; /* coalesce=all: the late fires handed over with it, run after it in order */
+	int nlater;
 	int rerun; /* interrupted=rerun: an occurrence run again */
 	struct pending *next;
 };
@@ -80,6 +82,7 @@ static struct {
 	int nnotes;
 	uint64_t notes_lost; /* past MAX_NOTES before a flush */
 	int reruns;          /* some once-job has interrupted=rerun: look for reruns each second */
+	struct pending *open_burst; /* the coalesce=all burst being handed over (timing thread) */
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -173,14 +176,33 @@ static void count_misfire(const struct usch_fire *fire, int64_t now_wall) {
 /* Called by the schedule with rt.lock held. A once-job's fire is only
  * queued here (one at a time): the worker whose executor claims the
  * occurrence first runs it, skips it or counts its misfire, once. */
+/* A late fire of a coalesce=all burst joins the first one: the burst is
+ * one run, and the fires in it run one after the other, in order. */
+static int join_burst(const struct usch_fire *fire) {
+	struct pending *b = rt.open_burst;
+	if (fire->burst < 2 || !b || b->fire.job != fire->job)
+		return 0;
+	struct usch_fire *later = realloc(b->later, sizeof(*later) * (size_t) (b->nlater + 1));
+	if (!later) {
+		note(fire->job, NOTE_DROPPED, 0);
+		return 1;
+	}
+	later[b->nlater++] = *fire;
+	b->later = later;
+	return 1;
+}
+
 static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
 	int once = job->scope == USCH_SCOPE_ONCE;
 	int rerun = ctx != NULL;
-	/* a busy worker holds few of a once-job's fires: a free one takes the
-	 * others (coalesce=all hands over its late fires all at once) */
-	if (once && !rerun && rt.queued[idx] >= (job->coalesce == USCH_COALESCE_ALL ? USCH_ALL_MAX : 1))
+	if (join_burst(fire))
+		return;
+	rt.open_burst = NULL;
+	/* a busy worker holds one of a once-job's fires: a free one takes the
+	 * others */
+	if (once && !rerun && rt.queued[idx])
 		return;
 	if (!once && fire->misfired) {
 		count_misfire(fire, sched_clock_us(CLOCK_REALTIME));
@@ -197,8 +219,12 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 		return;
 	}
 	p->fire = *fire;
+	p->later = NULL;
+	p->nlater = 0;
 	p->rerun = rerun;
 	p->next = NULL;
+	if (fire->burst)
+		rt.open_burst = p;
 	if (rt.tail)
 		rt.tail->next = p;
 	else
@@ -255,6 +281,7 @@ static void *timer_main(void *arg) {
 		take_reruns();
 		int64_t deadline = usch_sched_run_due(&rt.sched, sched_clock_us(CLOCK_MONOTONIC),
 				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
+		rt.open_burst = NULL; /* the executors may take it from now on */
 		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
 		if (rt.reruns && now + 1000000 < deadline)
 			deadline = now + 1000000;
@@ -314,15 +341,19 @@ static int run_fire(const struct usch_fire *f) {
 	return -1;
 }
 
-/* A once-job's occurrence runs here only if this executor claims it;
- * rt.lock held. Returns 1 to go on with the fire. */
-static int claim(const struct pending *p, int slot_no) {
+/* A once-job's occurrence (or burst) runs here only if this executor
+ * claims it; rt.lock held. Returns 1 to go on, with *after the last
+ * occurrence another worker claimed (a burst's fires up to it are not run
+ * here). */
+static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	const struct usch_job *job = p->fire.job;
+	*after = INT64_MIN;
 	if (job->scope != USCH_SCOPE_ONCE)
 		return 1;
-	enum sched_claim r = p->rerun
-			? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
-			: sched_claims_take(job, p->fire.occurrence, p->fire.covers_to, p->fire.scheduled_us, slot_no);
+	int64_t last = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
+	enum sched_claim r = p->rerun ? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
+		: sched_claims_take(job, p->nlater ? last : p->fire.occurrence, p->nlater ? last : p->fire.covers_to,
+				  p->fire.scheduled_us, slot_no, after);
 	switch (r) {
 	case SCHED_CLAIM_WON:
 		return 1;
@@ -337,14 +368,40 @@ static int claim(const struct pending *p, int slot_no) {
 
 /* A fire that waited for a busy executor past misfire-grace is counted,
  * not run; rt.lock held. Returns 1 to run it. */
-static int in_grace(const struct pending *p, int slot_no) {
+static int in_grace(const struct usch_fire *f) {
 	int64_t now = sched_clock_us(CLOCK_REALTIME);
-	if (!usch_fire_misfired(p->fire.job, p->fire.scheduled_us, now))
+	if (!usch_fire_misfired(f->job, f->scheduled_us, now))
 		return 1;
-	count_misfire(&p->fire, now);
-	if (p->fire.job->scope == USCH_SCOPE_ONCE)
-		sched_claims_done(p->fire.job, slot_no);
+	count_misfire(f, now);
 	return 0;
+}
+
+/* Runs the fires of p that are this executor's, in order; rt.lock held
+ * (released while each runs). */
+static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64_t after) {
+	const struct usch_job *job = p->fire.job;
+	for (int i = 0; i <= p->nlater && !(i && rt.stopping); i++) {
+		const struct usch_fire *f = i ? &p->later[i - 1] : &p->fire;
+		if (f->occurrence <= after || !in_grace(f))
+			continue;
+		if (i && job->scope == USCH_SCOPE_ONCE)
+			sched_claims_running(job, slot_no, f->occurrence, f->scheduled_us);
+		slot->started_mono = sched_clock_us(CLOCK_MONOTONIC);
+		slot->warned = 0;
+		/* the timing thread sets its next wake-up by this run's timeout */
+		if (job->timeout_us > 0)
+			pthread_cond_signal(&rt.timer_cond);
+		pthread_mutex_unlock(&rt.lock);
+		int failed = run_fire(f) < 0;
+		pthread_mutex_lock(&rt.lock);
+		rt.counts[job->index].runs++;
+		rt.counts[job->index].failures += failed;
+	}
+}
+
+static void free_pending(struct pending *p) {
+	free(p->later);
+	free(p);
 }
 
 static void *executor_main(void *arg) {
@@ -364,35 +421,24 @@ static void *executor_main(void *arg) {
 			rt.tail = NULL;
 		const struct usch_job *job = p->fire.job;
 		rt.queued[job->index]--;
-		if (!claim(p, slot_no) || !in_grace(p, slot_no)) {
-			rt.active[job->index]--;
-			free(p);
+		int64_t after;
+		if (claim(p, slot_no, &after)) {
+			rt.running++;
+			slot->job = job;
+			run_pending(p, slot, slot_no, after);
+			if (job->scope == USCH_SCOPE_ONCE)
+				sched_claims_done(job, slot_no);
+			slot->job = NULL;
+			rt.running--;
+			pthread_cond_broadcast(&rt.idle_cond);
+		}
+		rt.active[job->index]--;
+		free_pending(p);
+		if (rt.nnotes || rt.notes_lost) {
 			pthread_mutex_unlock(&rt.lock);
 			flush_notes();
 			pthread_mutex_lock(&rt.lock);
-			continue;
 		}
-		rt.running++;
-		slot->job = p->fire.job;
-		slot->started_mono = sched_clock_us(CLOCK_MONOTONIC);
-		slot->warned = 0;
-		/* the timing thread sets its next wake-up by this run's timeout */
-		if (slot->job->timeout_us > 0)
-			pthread_cond_signal(&rt.timer_cond);
-		pthread_mutex_unlock(&rt.lock);
-
-		int failed = run_fire(&p->fire) < 0;
-		if (job->scope == USCH_SCOPE_ONCE)
-			sched_claims_done(job, slot_no);
-
-		pthread_mutex_lock(&rt.lock);
-		rt.counts[job->index].runs++;
-		rt.counts[job->index].failures += failed;
-		slot->job = NULL;
-		rt.running--;
-		rt.active[job->index]--;
-		free(p);
-		pthread_cond_broadcast(&rt.idle_cond);
 	}
 	pthread_mutex_unlock(&rt.lock);
 	return NULL;
@@ -611,7 +657,7 @@ void sched_runtime_stop(int graceful) {
 		struct pending *p = rt.head;
 		rt.head = p->next;
 		rt.active[p->fire.job->index]--;
-		free(p);
+		free_pending(p);
 	}
 	rt.tail = NULL;
 	pthread_cond_broadcast(&rt.timer_cond);

@@ -176,10 +176,11 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 		for (; t != INT64_MAX && k < d->count - USCH_ALL_MAX; k++)
 			t = usch_trigger_next(job->trigger, t);
 		f.dropped = k;
-		for (; t != INT64_MAX && t <= now_tl && k < d->count; k++) {
+		for (int place = 1; t != INT64_MAX && t <= now_tl && k < d->count; k++, place++) {
 			f.scheduled_us = t + to_wall;
 			f.occurrence = t;
 			f.covers_to = t;
+			f.burst = place;
 			f.misfired = usch_fire_misfired(job, t, now_tl);
 			f.catch_up = t <= e->caught_up_to;
 			fire(ctx, &f);

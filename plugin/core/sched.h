@@ -30,6 +30,8 @@ struct usch_fire {
 	                         no scheduler was up to run it */
 	int64_t dropped;      /* coalesce=all: the earliest late fires left out before this one (past
 	                         USCH_ALL_MAX) */
+	int burst;            /* coalesce=all: its place (1, 2 ...) among the late fires handed over
+	                         together, which run one after the other as one run; 0: alone */
 };
 
 /* coalesce=all runs at most this many late fires at once, the latest ones

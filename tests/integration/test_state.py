@@ -13,9 +13,9 @@ lag X ms[, N late fires coalesced])` (test_once.starts), and the state
 file itself. Stops are SIGINT (brutal: SIGTERM would re-exec the master);
 a restart reuses the directory, the port, the log and the state file.
 
-Two tests are expected to fail (strict xfail) until coalesce=all's late
-fires stop counting against each other for max-running: see EACH_ALL_BUG
-(per-worker jobs) and ONCE_ALL_BUG (scope=once, runs that take time)."""
+coalesce=all hands its late fires over as one burst, run one after the
+other by the executor that claims it: max-running counts the burst once
+(two tests below take it through a restart)."""
 import errno
 import json
 import os
@@ -213,16 +213,10 @@ def last_of(c, job, worker=None):
     return last
 
 
-# A per-worker job's late fires are queued one by one, and each after the
-# first finds the job's max-running (1) taken by the one queued before it:
-# all but the first are logged as skipped (runtime.c, enqueue_fire).
-EACH_ALL_BUG = ("per-worker coalesce=all runs only the first late fire after a restart: the others are skipped "
-                "by max-running=1 (enqueue_fire counts the queued fires of the same catch-up)")
-
 
 @pytest.mark.parametrize("scope, coalesce", [
     ("once", "latest"), ("once", "earliest"), ("once", "all"), ("each", "latest"), ("each", "earliest"),
-    pytest.param("each", "all", marks=pytest.mark.xfail(strict=True, reason=EACH_ALL_BUG)),
+    ("each", "all"),
 ])
 def test_restart_catches_up_per_coalesce(cycle, scope, coalesce):
     c, u = cycle, cycle.u
@@ -270,15 +264,6 @@ def test_restart_catches_up_per_coalesce(cycle, scope, coalesce):
     assert not re.search(r"^\[scheduler\] job %s: .*dropped" % job, log, re.M)
 
 
-# Two workers hold the late fires of a once-job; while one runs the first,
-# the other claims the next one, finds max-running (1) taken by that run,
-# and skips it (claims.c, start_run): the claimed occurrence is lost. With
-# the near-instant runs of the cycle above the window is too short to hit.
-ONCE_ALL_BUG = ("scope=once coalesce=all loses late fires whose runs take time: another worker claims the next "
-                "one while the first runs, finds max-running taken and skips it")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ONCE_ALL_BUG)
 def test_restart_catches_up_all_runs_that_take_time(uwsgi):
     u = uwsgi()
     setup_app(u)

@@ -428,11 +428,13 @@ START_TEST(resumed_fires_are_catch_up_and_later_ones_not) {
 		ck_assert_int_eq(fk->fires[i].occurrence, W0 + (i - 2) * SEC);
 		ck_assert(fk->fires[i].catch_up);
 		ck_assert_int_eq(fk->fires[i].dropped, 0);
+		ck_assert_int_eq(fk->fires[i].burst, i + 1); /* one burst, in order */
 	}
 	advance(fk, SEC);
 	run(fk);
 	ck_assert_int_eq(fk->nfires, 4);
 	ck_assert(!fk->fires[3].catch_up);
+	ck_assert_int_eq(fk->fires[3].burst, 0);
 	done(fk);
 }
 END_TEST
