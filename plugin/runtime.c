@@ -80,8 +80,8 @@ static struct {
 	struct usch_sched sched;
 	struct note notes[MAX_NOTES];
 	int nnotes;
-	uint64_t notes_lost; /* past MAX_NOTES before a flush */
-	int reruns;          /* some once-job has interrupted=rerun: look for reruns each second */
+	uint64_t notes_lost;        /* past MAX_NOTES before a flush */
+	int reruns;                 /* some once-job has interrupted=rerun: look for reruns each second */
 	struct pending *open_burst; /* the coalesce=all burst being handed over (timing thread) */
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -351,9 +351,10 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	if (job->scope != USCH_SCOPE_ONCE)
 		return 1;
 	int64_t last = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
-	enum sched_claim r = p->rerun ? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
-		: sched_claims_take(job, p->nlater ? last : p->fire.occurrence, p->nlater ? last : p->fire.covers_to,
-				  p->fire.scheduled_us, slot_no, after);
+	enum sched_claim r = p->rerun
+			? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
+			: sched_claims_take(job, p->nlater ? last : p->fire.occurrence,
+					  p->nlater ? last : p->fire.covers_to, p->fire.scheduled_us, slot_no, after);
 	switch (r) {
 	case SCHED_CLAIM_WON:
 		return 1;
