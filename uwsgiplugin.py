@@ -10,6 +10,8 @@ GCC_LIST = [
     'plugin/plugin',
     'plugin/config',
     'plugin/runtime',
+    'plugin/run',
+    'plugin/threads',
     'plugin/claims',
     'plugin/state',
     'plugin/runs',

@@ -9,7 +9,8 @@
  * notes are logged once it is released. */
 #include <uwsgi.h>
 #include "runtime.h"
-#include "dispatch.h"
+#include "run.h"
+#include "threads.h"
 #include "python.h"
 #include "mainthread.h"
 #include "claims.h"
@@ -86,27 +87,6 @@ static struct {
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
-
-/* Our threads never take signals: uWSGI's handlers (which may call exit())
- * must run in the worker's own threads, as uwsgi_setup_thread_req does. */
-static void block_signals(void) {
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-}
-
-/* Gives an executor the per-thread state the python plugin keeps, so that
- * Python calls and Python RPC functions work from it. Only python's hook
- * is called: other language plugins index per-core interpreters with the
- * core id, which a thread of ours does not have (their RPC functions run
- * in the worker's request thread instead, see mainthread.c). */
-static void init_language_thread(int core_id) {
-	for (int i = 0; i < 256; i++) {
-		struct uwsgi_plugin *p = uwsgi.p[i];
-		if (p && p->init_thread && sched_is_python_plugin(p))
-			p->init_thread(core_id);
-	}
-}
 
 /* rt.lock held. */
 static void note_pid(const struct usch_job *job, enum note_kind kind, int64_t value, int pid) {
@@ -275,7 +255,7 @@ static void take_reruns(void) {
 }
 
 static void *timer_main(void *arg) {
-	block_signals();
+	sched_block_signals();
 	pthread_mutex_lock(&rt.lock);
 	while (!rt.stopping) {
 		take_reruns();
@@ -302,43 +282,6 @@ static void *timer_main(void *arg) {
 	}
 	pthread_mutex_unlock(&rt.lock);
 	return NULL;
-}
-
-/* Runs one fire and logs it; returns 0, or -1 when the run failed. */
-static int run_fire(const struct usch_fire *f) {
-	const struct usch_job *job = f->job;
-	int64_t start = sched_clock_us(CLOCK_REALTIME);
-	char when[USCH_RFC3339_MAX];
-	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
-	if (f->missed)
-		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms, %lld late fire%s coalesced)",
-				uwsgi.mywid, when, (start - f->scheduled_us) / 1e3, (long long) f->missed,
-				f->missed == 1 ? "" : "s");
-	else
-		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms)", uwsgi.mywid, when,
-				(start - f->scheduled_us) / 1e3);
-	if (f->dropped)
-		sched_log("job %s: %lld more late fires were dropped (coalesce=all runs the latest %d)", job->id,
-				(long long) f->dropped, USCH_ALL_MAX);
-	sched_runs_started(job, f->occurrence, f->scheduled_us);
-	char *err = sched_dispatch(f);
-	sched_runs_ended(job, f->occurrence, !err);
-	double ms = (sched_clock_us(CLOCK_REALTIME) - start) / 1e3;
-	if (!err) {
-		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
-		return 0;
-	}
-	if (sched_log_level() != SCHED_LOG_NONE) {
-		pthread_mutex_lock(&rt.lock);
-		struct counts c = rt.counts[job->index];
-		pthread_mutex_unlock(&rt.lock);
-		sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms; failure %llu of %llu runs here):", job->id,
-				uwsgi.mywid, when, ms, (unsigned long long) c.failures + 1,
-				(unsigned long long) c.runs + 1);
-		sched_log_block(job->id, err);
-	}
-	free(err);
-	return -1;
 }
 
 /* A once-job's occurrence (or burst) runs here only if this executor
@@ -392,8 +335,9 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 		/* the timing thread sets its next wake-up by this run's timeout */
 		if (job->timeout_us > 0)
 			pthread_cond_signal(&rt.timer_cond);
+		struct counts before = rt.counts[job->index];
 		pthread_mutex_unlock(&rt.lock);
-		int failed = run_fire(f) < 0;
+		int failed = sched_run_fire(f, before.runs, before.failures) < 0;
 		pthread_mutex_lock(&rt.lock);
 		rt.counts[job->index].runs++;
 		rt.counts[job->index].failures += failed;
@@ -408,8 +352,8 @@ static void free_pending(struct pending *p) {
 static void *executor_main(void *arg) {
 	struct slot *slot = arg;
 	int slot_no = (int) (slot - rt.slots);
-	block_signals();
-	init_language_thread(uwsgi.cores + slot_no);
+	sched_block_signals();
+	sched_init_language_thread(uwsgi.cores + slot_no);
 	pthread_mutex_lock(&rt.lock);
 	for (;;) {
 		while (!rt.stopping && !rt.head)
@@ -443,23 +387,6 @@ static void *executor_main(void *arg) {
 	}
 	pthread_mutex_unlock(&rt.lock);
 	return NULL;
-}
-
-/* Threads start with every signal blocked (inherited from here), so
- * none can land on them before they block signals themselves. */
-static int spawn(pthread_t *t, const char *name, void *(*fn)(void *), void *arg) {
-	pthread_attr_t attr;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 512 * 1024);
-	int ret = pthread_create(t, &attr, fn, arg);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!ret)
-		pthread_setname_np(*t, name); /* shows in top -H, ps -L, gdb */
-	return ret;
 }
 
 static int init_conds(void) {
@@ -554,9 +481,9 @@ static struct usch_job **my_jobs(size_t *n) {
 static int start_threads(char *err, size_t errlen) {
 	int started = 0;
 	for (; started < rt.nexec; started++)
-		if (spawn(&rt.executors[started], "sched-exec", executor_main, &rt.slots[started]))
+		if (sched_spawn(&rt.executors[started], "sched-exec", executor_main, &rt.slots[started]))
 			break;
-	if (started < rt.nexec || spawn(&rt.timer, "sched-timer", timer_main, NULL)) {
+	if (started < rt.nexec || sched_spawn(&rt.timer, "sched-timer", timer_main, NULL)) {
 		snprintf(err, errlen, "cannot start the %s thread: %s", started < rt.nexec ? "executor" : "timing",
 				strerror(errno));
 		release(started);

@@ -1,0 +1,39 @@
+/* threads.c - our threads inside a uWSGI worker (see threads.h). */
+#include <uwsgi.h>
+#include "threads.h"
+#include "common.h"
+
+extern struct uwsgi_server uwsgi;
+
+void sched_block_signals(void) {
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+/* Only python's hook is called: other language plugins index per-core
+ * interpreters with the core id, which a thread of ours does not have
+ * (their RPC functions run in the worker's request thread instead, see
+ * mainthread.c). */
+void sched_init_language_thread(int core_id) {
+	for (int i = 0; i < 256; i++) {
+		struct uwsgi_plugin *p = uwsgi.p[i];
+		if (p && p->init_thread && sched_is_python_plugin(p))
+			p->init_thread(core_id);
+	}
+}
+
+int sched_spawn(pthread_t *t, const char *name, void *(*fn)(void *), void *arg) {
+	pthread_attr_t attr;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 512 * 1024);
+	int ret = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ret)
+		pthread_setname_np(*t, name);
+	return ret;
+}
