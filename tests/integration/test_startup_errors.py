@@ -218,25 +218,22 @@ def test_numeric_options_that_are_not_numbers(uwsgi):
 
 
 def test_context_errors(uwsgi):
-    out = refused(uwsgi, "--scheduler-cron", "* * * * * jobs:f context=x-y", status=1)
-    assert ('[scheduler] scheduler-cron "* * * * * jobs:f context=x-y": context=x-y: '
-            'expected a Python identifier (ASCII letters, digits, _)') in lines(out)
-    out = refused(uwsgi, "--scheduler-interval", "1s jobs:f context=lambda", status=1)
-    assert ('[scheduler] scheduler-interval "1s jobs:f context=lambda": context=lambda: '
-            'expected a Python identifier, not a keyword') in lines(out)
-    out = refused(uwsgi, "--scheduler-interval", "1s exec:/usr/bin/backup --all context=ctx", status=1)
-    assert ('[scheduler] scheduler-interval "1s exec:/usr/bin/backup --all context=ctx": context=ctx: '
-            'only Python targets take a context; exec: commands get SCHEDULER_* environment variables instead'
-            ) in lines(out)
-    out = refused(uwsgi, "--scheduler-interval", "1s rpc:report context=ctx", status=1)
-    assert ('[scheduler] scheduler-interval "1s rpc:report context=ctx": context=ctx: '
-            'only Python targets take a context; rpc: functions take none') in lines(out)
-    out = refused(uwsgi, "--scheduler-interval", "1s signal:17 context=ctx", status=1)
-    assert ('[scheduler] scheduler-interval "1s signal:17 context=ctx": context=ctx: '
-            'only Python targets take a context; signal: targets take none') in lines(out)
-    out = refused(uwsgi, "--scheduler-interval", '1s jobs:f kwargs={"ctx": 1} context=ctx', status=1)
-    assert ('[scheduler] scheduler-interval "1s jobs:f kwargs={"ctx": 1} context=ctx": context=ctx: '
-            'kwargs already has a key "ctx"') in lines(out)
+    cases = [
+        ("scheduler-cron", "* * * * * jobs:f context=x-y",
+         "context=x-y: expected a Python identifier (ASCII letters, digits, _)"),
+        ("scheduler-interval", "1s jobs:f context=lambda", "context=lambda: expected a Python identifier, not a keyword"),
+        ("scheduler-interval", "1s exec:/usr/bin/backup --all context=ctx",
+         "context=ctx: only Python targets take a context; exec: commands get SCHEDULER_* environment variables "
+         "instead"),
+        ("scheduler-interval", "1s rpc:report context=ctx",
+         "context=ctx: only Python targets take a context; rpc: functions take none"),
+        ("scheduler-interval", "1s signal:17 context=ctx",
+         "context=ctx: only Python targets take a context; signal: targets take none"),
+        ("scheduler-interval", '1s jobs:f kwargs={"ctx": 1} context=ctx', 'context=ctx: kwargs already has a key "ctx"'),
+    ]
+    for option, line, why in cases:
+        out = refused(uwsgi, "--" + option, line, status=1)
+        assert '[scheduler] %s "%s": %s' % (option, line, why) in lines(out), out[-3000:]
 
 
 def test_context_errors_in_the_json_form(uwsgi):
