@@ -15,6 +15,8 @@ GCC_LIST = [
     'plugin/claims',
     'plugin/state',
     'plugin/runs',
+    'plugin/counters',
+    'plugin/metrics',
     'plugin/dispatch',
     'plugin/mainthread',
     'plugin/python',

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include "claims.h"
 #include "config.h"
+#include "counters.h"
 #include "log.h"
 #include "core/sched.h"
 #include "core/timefmt.h"
@@ -29,7 +30,6 @@ extern struct uwsgi_server uwsgi;
 struct job_claim {
 	_Atomic int64_t last; /* the last occurrence claimed, INT64_MIN: none */
 	_Atomic int running;  /* claimed runs going on, in every worker */
-	_Atomic uint64_t interrupted;
 	/* interrupted=rerun: an interrupted occurrence waiting for a worker to
 	 * run it again (rerun INT64_MIN: none; rerun_us written before it) */
 	_Atomic int64_t rerun;
@@ -116,7 +116,7 @@ static int interrupted(int wid, struct run_note *n, int pid, int defer) {
 	if (!atomic_compare_exchange_strong(&n->pid, &expected, 0))
 		return 0;
 	atomic_fetch_sub(&cl.jobs[r.job].running, 1);
-	atomic_fetch_add(&cl.jobs[r.job].interrupted, 1);
+	sched_counters_interrupted(sched_cfg.jobs[r.job], 1);
 	sched_claims_rerun_put(sched_cfg.jobs[r.job], occurrence, r.scheduled_us);
 	if (!defer)
 		log_interrupted(&r);

@@ -14,6 +14,8 @@
 #include "claims.h"
 #include "runs.h"
 #include "state.h"
+#include "counters.h"
+#include "metrics.h"
 #include "mainthread.h"
 #include "python.h"
 #include "log.h"
@@ -86,6 +88,7 @@ static int sched_init(void) {
 				sched_cfg.njobs, sched_cfg.njobs == 1 ? " is" : "s are");
 	sched_claims_setup();
 	sched_runs_setup();
+	sched_counters_setup();
 	sched_state_load(0);
 	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker", sched_cfg.njobs,
 			sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6, sched_cfg.threads,
@@ -121,6 +124,11 @@ static void setup_rpc_signal(void) {
 	char err[256];
 	if (sched_mainthread_setup(sched_cfg.rpc_signal, err, sizeof(err)) < 0)
 		sched_log("rpc: jobs can call Python RPC functions only: %s", err);
+}
+
+/* Master, after uWSGI set up its metrics subsystem, before fork. */
+static void sched_preinit_apps(void) {
+	sched_metrics_register();
 }
 
 static void sched_postinit_apps(void) {
@@ -164,6 +172,7 @@ struct uwsgi_plugin scheduler_plugin = {
 	.name = "scheduler",
 	.on_load = sched_on_load,
 	.init = sched_init,
+	.preinit_apps = sched_preinit_apps,
 	.postinit_apps = sched_postinit_apps,
 	.post_fork = sched_post_fork,
 	.master_cycle = sched_master_cycle,

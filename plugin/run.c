@@ -3,6 +3,7 @@
 #include "run.h"
 #include "dispatch.h"
 #include "runs.h"
+#include "counters.h"
 #include "log.h"
 #include "common.h"
 #include "core/timefmt.h"
@@ -30,9 +31,12 @@ int sched_run_fire(const struct usch_fire *f, uint64_t runs, uint64_t failures) 
 	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
 	log_start(f, when, start);
 	sched_runs_started(job, f->occurrence, f->scheduled_us);
+	sched_counters_started(job, start - f->scheduled_us);
 	char *err = sched_dispatch(f);
+	int64_t end = sched_clock_us(CLOCK_REALTIME);
 	sched_runs_ended(job, f->occurrence, !err);
-	double ms = (sched_clock_us(CLOCK_REALTIME) - start) / 1e3;
+	sched_counters_ended(job, !err, end - start, end);
+	double ms = (end - start) / 1e3;
 	if (!err) {
 		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
 		return 0;

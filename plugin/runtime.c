@@ -15,6 +15,7 @@
 #include "mainthread.h"
 #include "claims.h"
 #include "runs.h"
+#include "counters.h"
 #include "config.h"
 #include "log.h"
 #include "common.h"
@@ -150,6 +151,7 @@ static void flush_notes(void) {
 
 static void count_misfire(const struct usch_fire *fire, int64_t now_wall) {
 	rt.counts[fire->job->index].misfired++;
+	sched_counters_misfired(fire->job);
 	note(fire->job, NOTE_MISFIRE, now_wall - fire->scheduled_us);
 }
 
@@ -190,6 +192,7 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	}
 	if (!once && rt.active[idx] >= job->max_running) {
 		rt.counts[idx].skipped++;
+		sched_counters_skipped(job);
 		note(job, NOTE_SKIP, rt.active[idx]);
 		return;
 	}
@@ -303,6 +306,7 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 		return 1;
 	case SCHED_CLAIM_BUSY:
 		rt.counts[job->index].skipped++;
+		sched_counters_skipped(job);
 		note(job, NOTE_SKIP, job->max_running);
 		return 0;
 	default:
@@ -434,6 +438,7 @@ static int take_up_interrupted(const struct usch_job *job, struct sched_run *r) 
 	note_pid(job, r->restored ? NOTE_INTERRUPTED_BEFORE : NOTE_INTERRUPTED, r->scheduled_us, r->pid);
 	r->outcome = SCHED_OUTCOME_INTERRUPTED;
 	sched_runs_put(job, uwsgi.mywid, r);
+	sched_counters_interrupted(job, !r->restored);
 	if (job->interrupted == USCH_INTERRUPTED_RERUN)
 		enqueue_rerun(job, r->occurrence, r->scheduled_us);
 	return 1;

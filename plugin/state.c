@@ -24,6 +24,7 @@
 #include "state.h"
 #include "runs.h"
 #include "claims.h"
+#include "counters.h"
 #include "config.h"
 #include "log.h"
 #include "common.h"
@@ -259,6 +260,7 @@ static const char *foreign(json_t *doc, const json_error_t *e, char *buf, size_t
  * instance stopped. */
 static void interrupted_by_stop(const struct usch_job *job, struct sched_run *r) {
 	sched_log_interrupted(job, r->scheduled_us, r->worker, r->pid, 1);
+	sched_counters_interrupted(job, 0);
 	r->outcome = SCHED_OUTCOME_INTERRUPTED;
 }
 

@@ -1,0 +1,96 @@
+/* metrics.c - the jobs' counters as uWSGI metrics (see metrics.h).
+ *
+ * Each metric reads its counter through uWSGI's "ptr" collector, which the
+ * master's metrics thread polls once a second: nothing here runs per fire.
+ * uWSGI allocates the metrics' values at the end of uwsgi_setup_metrics,
+ * after the plugins' init and before any hook of ours that can see
+ * --enable-metrics' metrics list: ours bring their own shared values.
+ * A job id becomes one name component: every character outside
+ * [A-Za-z0-9_-] turns into '_' ("app.tasks:poll" -> scheduler.app_tasks_poll.runs). */
+#include <uwsgi.h>
+#include "metrics.h"
+#include "counters.h"
+#include "config.h"
+#include "log.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct metric_row {
+	const char *name;
+	uint8_t type;
+	size_t field; /* offsetof(struct sched_counters, ...) */
+};
+
+#define FIELD(f) offsetof(struct sched_counters, f)
+
+static const struct metric_row ROWS[] = {
+	{ "runs", UWSGI_METRIC_COUNTER, FIELD(runs) },
+	{ "failures", UWSGI_METRIC_COUNTER, FIELD(failures) },
+	{ "skipped", UWSGI_METRIC_COUNTER, FIELD(skipped) },
+	{ "misfired", UWSGI_METRIC_COUNTER, FIELD(misfired) },
+	{ "interrupted", UWSGI_METRIC_COUNTER, FIELD(interrupted) },
+	{ "running", UWSGI_METRIC_GAUGE, FIELD(running) },
+	{ "last_lag_us", UWSGI_METRIC_GAUGE, FIELD(last_lag_us) },
+	{ "last_duration_us", UWSGI_METRIC_GAUGE, FIELD(last_duration_us) },
+	{ "last_success", UWSGI_METRIC_ABSOLUTE, FIELD(last_success) },
+};
+
+#define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
+
+static void metric_id(const char *id, char *out, size_t len) {
+	size_t k = 0;
+	for (; *id && k + 1 < len; id++) {
+		char ch = *id;
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+				ch == '_' || ch == '-';
+		out[k++] = ok ? ch : '_';
+	}
+	out[k] = 0;
+}
+
+/* Two ids that sanitise alike would share (and overwrite) one name. */
+static void check_unique(char **names) {
+	struct usch_idset seen;
+	char err[128];
+	if (usch_idset_init(&seen, sched_cfg.njobs, err, sizeof(err)) < 0)
+		sched_fatal("metrics: %s", err);
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		long first = usch_idset_add(&seen, names[i], i);
+		if (first >= 0)
+			sched_fatal("job ids \"%s\" and \"%s\" give the same metric names scheduler.%s.*: give one of "
+				    "them another id=",
+					sched_cfg.jobs[first]->id, sched_cfg.jobs[i]->id, names[i]);
+	}
+	usch_idset_free(&seen);
+}
+
+void sched_metrics_register(void) {
+	if (!uwsgi.has_metrics || !sched_cfg.njobs)
+		return;
+	char **names = uwsgi_calloc(sizeof(char *) * sched_cfg.njobs);
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		size_t len = strlen(sched_cfg.jobs[i]->id) + 1;
+		names[i] = uwsgi_malloc(len);
+		metric_id(sched_cfg.jobs[i]->id, names[i], len);
+	}
+	check_unique(names);
+	/* uwsgi_setup_metrics gave shared values only to the metrics it knew
+	 * then: ours get theirs here (the collector thread writes them) */
+	int64_t *values = uwsgi_calloc_shared(sizeof(int64_t) * NROWS * sched_cfg.njobs);
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		char *c = (char *) sched_counters_of(sched_cfg.jobs[i]);
+		for (size_t r = 0; c && r < NROWS; r++) {
+			char *name = uwsgi_concat4("scheduler.", names[i], ".", (char *) ROWS[r].name);
+			struct uwsgi_metric *m = uwsgi_register_metric(
+					name, NULL, ROWS[r].type, "ptr", c + ROWS[r].field, 0, NULL);
+			if (m)
+				m->value = &values[i * NROWS + r];
+			free(name);
+		}
+		free(names[i]);
+	}
+	free(names);
+	sched_log("metrics: %zu per job (scheduler.<id>.runs, failures, skipped, misfired, interrupted, running, "
+		  "last_lag_us, last_duration_us, last_success)",
+			NROWS);
+}

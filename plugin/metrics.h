@@ -1,0 +1,12 @@
+/* metrics.h - the jobs' counters as uWSGI metrics (metrics.c):
+ * scheduler.<job id>.<name>, shown under "metrics" by the stats server and
+ * pushed by uWSGI's pushers (statsd, carbon ...) when --enable-metrics is
+ * on. */
+#ifndef SCHED_METRICS_H
+#define SCHED_METRICS_H
+
+/* Master, before fork, after uWSGI set up its metrics (preinit_apps). Two
+ * job ids that give the same metric name stop uWSGI with a message. */
+void sched_metrics_register(void);
+
+#endif
