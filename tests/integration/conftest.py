@@ -490,6 +490,16 @@ def app_ini(u, *extra, workers=3):
     return "\n".join(lines + list(extra)) + "\n"
 
 
+def recv_all(sock):
+    """Everything sock receives until the peer closes it."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def get(u, path="/", timeout=10):
     """The body of GET path from u's http-socket."""
     import urllib.request
@@ -553,12 +563,7 @@ def get_from_each_worker(u, parse, path="/", timeout=30):
             assert pid != holder, (pid, holder)
             seen[pid] = body
             held.sendall(b"\r\n")
-            raw = b""
-            while True:
-                chunk = held.recv(65536)
-                if not chunk:
-                    break
-                raw += chunk
+            raw = recv_all(held)
         finally:
             held.close()
         head, _, rest = raw.decode().partition("\r\n\r\n")

@@ -7,13 +7,11 @@ master's metrics thread has polled again) every counter is final and can
 be compared with the run lines of the log, exactly."""
 import datetime
 import json
-import os
 import re
-import signal
 import socket
 import time
 
-from conftest import app_ini as ini, assert_nothing_fatal, free_port, wait_for
+from conftest import app_ini as ini, assert_nothing_fatal, free_port, recv_all, wait_for
 from test_once import kill_runner, setup_app, stop_clean
 
 NAMES = ["runs", "failures", "skipped", "misfired", "interrupted", "running", "last_lag_us", "last_duration_us",
@@ -22,13 +20,7 @@ NAMES = ["runs", "failures", "skipped", "misfired", "interrupted", "running", "l
 
 def stats(port):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data)
+        return json.loads(recv_all(s))
 
 
 def job_metrics(port, mid):
