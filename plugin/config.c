@@ -31,6 +31,12 @@ struct setting {
 	char *text;                        /* the value given (the last one), or NULL */
 };
 
+static const struct usch_key_name LOG_FORMATS[] = {
+	{ "text", SCHED_LOG_TEXT },
+	{ "json", SCHED_LOG_JSON },
+	{ NULL, 0 },
+};
+
 static const struct usch_key_name LOG_LEVELS[] = {
 	{ "all", SCHED_LOG_ALL },
 	{ "errors", SCHED_LOG_ERRORS },
@@ -56,6 +62,9 @@ static struct setting settings[] = {
 			254, "a uWSGI signal number" },
 	{ "scheduler-log", SET_ENUM, FIELD(log_level), "what runs log: all (default), errors or none", 0, 0, 0, NULL,
 			LOG_LEVELS },
+	{ "scheduler-log-format", SET_ENUM, FIELD(log_format),
+			"runs' start and end lines: text (default) or json (one object a line, for log shippers)", 0, 0,
+			0, NULL, LOG_FORMATS },
 	{ "scheduler-state", SET_PATH, FIELD(state_path),
 			"file that remembers each job's last run across restarts (written by the master)" },
 	{ "scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
@@ -217,6 +226,7 @@ void sched_config_load(void) {
 		load_setting(&settings[i]);
 	cap_shutdown_timeout();
 	sched_log_set_level((enum sched_log_level) sched_cfg.log_level);
+	sched_log_set_format((enum sched_log_format) sched_cfg.log_format);
 	if (sched_cfg.list_from_us == INT64_MIN)
 		sched_cfg.list_from_us = sched_clock_us(CLOCK_REALTIME);
 	load_declarations(sched_cfg.list_from_us);

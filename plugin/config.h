@@ -22,6 +22,7 @@ struct sched_config {
 	int64_t shutdown_timeout_us; /* scheduler-shutdown-timeout */
 	int threads;                 /* executor threads per worker */
 	int log_level;               /* enum sched_log_level */
+	int log_format;              /* enum sched_log_format */
 	int rpc_signal;              /* uWSGI signal for RPC in request threads */
 	const char *state_path;      /* scheduler-state, or NULL */
 	int list, list_json;         /* dry run: fires per job, 0 = none */

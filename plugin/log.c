@@ -4,6 +4,7 @@
 #include "core/timefmt.h"
 
 static enum sched_log_level level = SCHED_LOG_ALL;
+static enum sched_log_format format = SCHED_LOG_TEXT;
 
 void sched_log_set_level(enum sched_log_level l) {
 	level = l;
@@ -11,6 +12,22 @@ void sched_log_set_level(enum sched_log_level l) {
 
 enum sched_log_level sched_log_level(void) {
 	return level;
+}
+
+void sched_log_set_format(enum sched_log_format f) {
+	format = f;
+}
+
+enum sched_log_format sched_log_format(void) {
+	return format;
+}
+
+void sched_log_json(json_t *object) {
+	char *text = object ? json_dumps(object, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(16)) : NULL;
+	if (text)
+		uwsgi_log("%s\n", text);
+	free(text);
+	json_decref(object);
 }
 
 /* One log line: "[scheduler] " + prefix + the formatted text. */

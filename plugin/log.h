@@ -4,6 +4,7 @@
 #ifndef SCHED_LOG_H
 #define SCHED_LOG_H
 
+#include <jansson.h>
 #include "core/job.h"
 
 enum sched_log_level {
@@ -12,8 +13,18 @@ enum sched_log_level {
 	SCHED_LOG_NONE,    /* nothing per run */
 };
 
+enum sched_log_format {
+	SCHED_LOG_TEXT = 0,
+	SCHED_LOG_JSON, /* runs' start and end lines as JSON objects */
+};
+
 void sched_log_set_level(enum sched_log_level level);
 enum sched_log_level sched_log_level(void);
+void sched_log_set_format(enum sched_log_format format);
+enum sched_log_format sched_log_format(void);
+/* One line: the object as compact JSON, nothing around it (log
+ * shippers parse the whole line). Takes the reference. */
+void sched_log_json(json_t *object);
 
 void sched_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, then exit(1): a startup error, in the master before fork. */

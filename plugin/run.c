@@ -10,43 +10,96 @@
 
 extern struct uwsgi_server uwsgi;
 
-static void log_start(const struct usch_fire *f, const char *when, int64_t start) {
+/* One run, as its log lines see it. */
+struct run_line {
+	const struct usch_fire *f;
+	const char *when; /* scheduled, RFC 3339 in the job's zone */
+	int64_t start, end;
+	const char *err;         /* NULL: ok */
+	uint64_t runs, failures; /* this worker's, before the run */
+};
+
+/* {"scheduler": "run", "event": ..., "job", "worker", "pid", "scheduled", "scheduled_ts", ...} */
+static json_t *event_json(const struct run_line *r, const char *event) {
+	const struct usch_fire *f = r->f;
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:f}", "scheduler", "run", "event", event, "job", f->job->id,
+			"worker", uwsgi.mywid, "pid", (int) getpid(), "scheduled", r->when, "scheduled_ts",
+			f->scheduled_us / 1e6);
+}
+
+static void log_start(const struct run_line *r) {
+	const struct usch_fire *f = r->f;
 	const struct usch_job *job = f->job;
-	if (f->missed)
+	double lag = (r->start - f->scheduled_us) / 1e3;
+	if (sched_log_format() == SCHED_LOG_JSON) {
+		json_t *o = sched_log_level() == SCHED_LOG_ALL ? event_json(r, "start") : NULL;
+		if (o) {
+			json_object_set_new(o, "lag_ms", json_real(lag));
+			json_object_set_new(o, "late_fires", json_integer((json_int_t) f->missed));
+			json_object_set_new(o, "catch_up", json_boolean(f->catch_up));
+			sched_log_json(o);
+		}
+	}
+	else if (f->missed)
 		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms, %lld late fire%s coalesced)",
-				uwsgi.mywid, when, (start - f->scheduled_us) / 1e3, (long long) f->missed,
-				f->missed == 1 ? "" : "s");
+				uwsgi.mywid, r->when, lag, (long long) f->missed, f->missed == 1 ? "" : "s");
 	else
-		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms)", uwsgi.mywid, when,
-				(start - f->scheduled_us) / 1e3);
+		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms)", uwsgi.mywid, r->when, lag);
 	if (f->dropped)
 		sched_log("job %s: %lld more late fires were dropped (coalesce=all runs the latest %d)", job->id,
 				(long long) f->dropped, USCH_ALL_MAX);
 }
 
+static void log_end_json(const struct run_line *r) {
+	json_t *o = event_json(r, r->err ? "failed" : "ok");
+	if (!o)
+		return;
+	json_object_set_new(o, "duration_ms", json_real((r->end - r->start) / 1e3));
+	if (r->err) {
+		json_object_set_new(o, "error", json_string(r->err));
+		json_object_set_new(o, "failures", json_integer((json_int_t) r->failures + 1));
+		json_object_set_new(o, "runs", json_integer((json_int_t) r->runs + 1));
+	}
+	sched_log_json(o);
+}
+
+static void log_end(const struct run_line *r) {
+	const struct usch_job *job = r->f->job;
+	enum sched_log_level level = sched_log_level();
+	if (level == SCHED_LOG_NONE || (!r->err && level != SCHED_LOG_ALL))
+		return;
+	if (sched_log_format() == SCHED_LOG_JSON) {
+		log_end_json(r);
+		return;
+	}
+	double ms = (r->end - r->start) / 1e3;
+	if (!r->err) {
+		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, r->when, ms);
+		return;
+	}
+	sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms; failure %llu of %llu runs here):", job->id,
+			uwsgi.mywid, r->when, ms, (unsigned long long) r->failures + 1,
+			(unsigned long long) r->runs + 1);
+	sched_log_block(job->id, r->err);
+}
+
 int sched_run_fire(const struct usch_fire *f, uint64_t runs, uint64_t failures) {
 	const struct usch_job *job = f->job;
-	int64_t start = sched_clock_us(CLOCK_REALTIME);
 	char when[USCH_RFC3339_MAX];
 	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
-	log_start(f, when, start);
+	struct run_line r = {
+		.f = f, .when = when, .start = sched_clock_us(CLOCK_REALTIME), .runs = runs, .failures = failures
+	};
+	log_start(&r);
 	sched_runs_started(job, f->occurrence, f->scheduled_us);
-	sched_counters_started(job, start - f->scheduled_us);
+	sched_counters_started(job, r.start - f->scheduled_us);
 	char *err = sched_dispatch(f);
-	int64_t end = sched_clock_us(CLOCK_REALTIME);
+	r.end = sched_clock_us(CLOCK_REALTIME);
+	r.err = err;
 	sched_runs_ended(job, f->occurrence, !err);
-	sched_counters_ended(job, !err, end - start, end);
-	double ms = (end - start) / 1e3;
-	if (!err) {
-		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, when, ms);
-		return 0;
-	}
-	if (sched_log_level() != SCHED_LOG_NONE) {
-		sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms; failure %llu of %llu runs here):", job->id,
-				uwsgi.mywid, when, ms, (unsigned long long) failures + 1,
-				(unsigned long long) runs + 1);
-		sched_log_block(job->id, err);
-	}
+	sched_counters_ended(job, !err, r.end - r.start, r.end);
+	log_end(&r);
+	int failed = err != NULL;
 	free(err);
-	return -1;
+	return failed ? -1 : 0;
 }
