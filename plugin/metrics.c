@@ -10,6 +10,9 @@
 #include <uwsgi.h>
 #include "metrics.h"
 #include "counters.h"
+#include "runs.h"
+#include "common.h"
+#include "core/trigger.h"
 #include "config.h"
 #include "log.h"
 
@@ -35,7 +38,48 @@ static const struct metric_row ROWS[] = {
 	{ "last_success", UWSGI_METRIC_ABSOLUTE, FIELD(last_success) },
 };
 
+#define NMETRICS (NROWS + 1) /* and next_due, computed */
+
 #define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
+
+/* The latest run of job in any worker (per-worker jobs) or its one run. */
+static int latest_run(const struct usch_job *job, struct sched_run *out) {
+	int found = 0;
+	struct sched_run r;
+	int n = job->scope == USCH_SCOPE_ONCE ? 1 : uwsgi.numproc;
+	for (int w = 1; w <= n; w++) {
+		if (sched_runs_get(job, w, &r) && (!found || r.scheduled_us > out->scheduled_us)) {
+			*out = r;
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/* next_due, in the master's metrics thread once a second: the next fire
+ * of the job's trigger after now (epoch seconds), 0 when there is none or
+ * it is not known here - an interval on each worker's elapsed time before
+ * its first run. usch_trigger_next only reads the trigger. */
+static int64_t next_due(struct uwsgi_metric *m) {
+	const struct usch_job *job = (const struct usch_job *) m->ptr;
+	if (job->paused || job->start_on_boot)
+		return 0;
+	int64_t now = sched_clock_us(CLOCK_REALTIME), next;
+	if (usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL || job->anchored) {
+		next = usch_trigger_next(job->trigger, now);
+	}
+	else {
+		/* one interval after the latest run, on that run's own timeline */
+		struct sched_run r = { 0 };
+		if (!latest_run(job, &r))
+			return 0;
+		int64_t step = usch_trigger_next(job->trigger, r.occurrence);
+		next = step == INT64_MAX ? INT64_MAX : r.scheduled_us + (step - r.occurrence);
+		if (next < now)
+			next = now;
+	}
+	return next == INT64_MAX ? 0 : next / 1000000;
+}
 
 static void metric_id(const char *id, char *out, size_t len) {
 	size_t k = 0;
@@ -76,7 +120,7 @@ void sched_metrics_register(void) {
 	check_unique(names);
 	/* uwsgi_setup_metrics gave shared values only to the metrics it knew
 	 * then: ours get theirs here (the collector thread writes them) */
-	int64_t *values = uwsgi_calloc_shared(sizeof(int64_t) * NROWS * sched_cfg.njobs);
+	int64_t *values = uwsgi_calloc_shared(sizeof(int64_t) * NMETRICS * sched_cfg.njobs);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		char *c = (char *) sched_counters_of(sched_cfg.jobs[i]);
 		for (size_t r = 0; c && r < NROWS; r++) {
@@ -84,13 +128,21 @@ void sched_metrics_register(void) {
 			struct uwsgi_metric *m = uwsgi_register_metric(
 					name, NULL, ROWS[r].type, "ptr", c + ROWS[r].field, 0, NULL);
 			if (m)
-				m->value = &values[i * NROWS + r];
+				m->value = &values[i * NMETRICS + r];
 			free(name);
 		}
+		char *name = uwsgi_concat3("scheduler.", names[i], ".next_due");
+		struct uwsgi_metric *m = uwsgi_register_metric(name, NULL, UWSGI_METRIC_ABSOLUTE, "func",
+				(void *) sched_cfg.jobs[i], 0, (void *) next_due);
+		if (m) {
+			m->value = &values[i * NMETRICS + NROWS];
+			m->arg1 = "next_due"; /* the func collector wants a name; custom is the function */
+		}
+		free(name);
 		free(names[i]);
 	}
 	free(names);
 	sched_log("metrics: %zu per job (scheduler.<id>.runs, failures, skipped, misfired, interrupted, running, "
-		  "last_lag_us, last_duration_us, last_success)",
-			NROWS);
+		  "last_lag_us, last_duration_us, last_success, next_due)",
+			NMETRICS);
 }

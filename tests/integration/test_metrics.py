@@ -15,7 +15,7 @@ from conftest import app_ini as ini, assert_nothing_fatal, free_port, recv_all, 
 from test_once import kill_runner, setup_app, stop_clean
 
 NAMES = ["runs", "failures", "skipped", "misfired", "interrupted", "running", "last_lag_us", "last_duration_us",
-         "last_success"]
+         "last_success", "next_due"]
 
 
 def stats(port):
@@ -47,7 +47,7 @@ def test_metrics_from_the_stats_server(uwsgi):
                     "scheduler-interval = 500ms more:bad id=m:bad end=%s start=%s" % (end, rfc_in(0)),
                     'scheduler-interval = 400ms jobs:held args=["h", 1.0] scope=once id=held end=%s start=%s'
                     % (end, rfc_in(0))))
-    assert "[scheduler] metrics: 9 per job (scheduler.<id>.runs," in u.log()
+    assert "[scheduler] metrics: 10 per job (scheduler.<id>.runs," in u.log()
     # a run going on shows as running
     wait_for(lambda: job_metrics(sport, "held")["running"] == 1, 10, interval=0.05, what="held running")
     # wait until the window is over and the metrics thread has polled since
@@ -70,6 +70,29 @@ def test_metrics_from_the_stats_server(uwsgi):
     assert held["runs"] == len(re.findall(r"^\[scheduler\] job held: ok", log, re.M)), held
     for m in (once, bad, held):
         assert m["running"] == 0 and m["misfired"] == 0 and m["interrupted"] == 0, m
+        assert m["next_due"] == 0, m  # past their end=: no next fire
+    stop_clean(u)
+
+
+def test_next_due(uwsgi):
+    # a cron job's next fire (whole minutes), an elapsed-time interval's
+    # (one period after its latest run), a paused job (none)
+    u = uwsgi()
+    setup_app(u)
+    sport = free_port()
+    u.start(ini=ini(u, "enable-metrics = true", "stats = 127.0.0.1:%d" % sport,
+                    'scheduler-cron = 0 * * * * jobs:quick args=["c"] id=hourly',
+                    'scheduler-interval = 10s jobs:quick args=["i"] id=every10',
+                    'scheduler-cron = * * * * * jobs:quick args=["p"] id=paused paused=true'))
+    now = time.time()
+    hourly = job_metrics(sport, "hourly")["next_due"]
+    assert hourly % 3600 == 0 and now < hourly <= now + 3600, (hourly, now)
+    assert job_metrics(sport, "paused")["next_due"] == 0
+    # before its first run an elapsed-time interval's next fire is per worker: not known
+    first = u.wait_events("i", 3)
+    t_run = max(r["t"] for r in first)
+    due = wait_for(lambda: job_metrics(sport, "every10")["next_due"] or None, 5)
+    assert t_run + 8 <= due <= t_run + 11, (due, t_run)
     stop_clean(u)
 
 
