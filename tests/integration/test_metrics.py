@@ -28,6 +28,15 @@ def job_metrics(port, mid):
     return {n: m["scheduler.%s.%s" % (mid, n)]["value"] for n in NAMES}
 
 
+def start_with_stats(u, *lines):
+    """Starts u (app and jobs of test_once) with metrics and a stats server;
+    returns the stats port."""
+    setup_app(u)
+    sport = free_port()
+    u.start(ini=ini(u, "enable-metrics = true", "stats = 127.0.0.1:%d" % sport, *lines))
+    return sport
+
+
 def rfc_in(seconds):
     t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
     return t.replace(microsecond=0).isoformat()
@@ -78,17 +87,16 @@ def test_next_due(uwsgi):
     # a cron job's next fire (whole minutes), an elapsed-time interval's
     # (one period after its latest run), a paused job (none)
     u = uwsgi()
-    setup_app(u)
-    sport = free_port()
-    u.start(ini=ini(u, "enable-metrics = true", "stats = 127.0.0.1:%d" % sport,
-                    'scheduler-cron = 0 * * * * jobs:quick args=["c"] id=hourly',
-                    'scheduler-interval = 10s jobs:quick args=["i"] id=every10',
-                    'scheduler-cron = * * * * * jobs:quick args=["p"] id=paused paused=true'))
+    sport = start_with_stats(u, 'scheduler-cron = 0 * * * * jobs:quick args=["c"] id=hourly',
+                             'scheduler-interval = 10s jobs:quick args=["i"] id=every10',
+                             'scheduler-cron = * * * * * jobs:quick args=["p"] id=paused paused=true')
     now = time.time()
-    hourly = job_metrics(sport, "hourly")["next_due"]
+    hourly = wait_for(lambda: job_metrics(sport, "hourly")["next_due"] or None, 5)
     assert hourly % 3600 == 0 and now < hourly <= now + 3600, (hourly, now)
+    # polled with it: the paused job has none, and before its first run an
+    # elapsed-time interval's next fire is per worker: not known
     assert job_metrics(sport, "paused")["next_due"] == 0
-    # before its first run an elapsed-time interval's next fire is per worker: not known
+    assert job_metrics(sport, "every10")["next_due"] == 0
     first = u.wait_events("i", 3)
     t_run = max(r["t"] for r in first)
     due = wait_for(lambda: job_metrics(sport, "every10")["next_due"] or None, 5)
@@ -98,10 +106,7 @@ def test_next_due(uwsgi):
 
 def test_interrupted_metric_after_a_kill(uwsgi):
     u = uwsgi()
-    setup_app(u)
-    sport = free_port()
-    u.start(ini=ini(u, "enable-metrics = true", "stats = 127.0.0.1:%d" % sport,
-                    'scheduler-interval = 1s jobs:held args=["h", 2.5] scope=once id=slow'))
+    sport = start_with_stats(u, 'scheduler-interval = 1s jobs:held args=["h", 2.5] scope=once id=slow')
     kills = []
     victim = kill_runner(u, "h", kills)
     wait_for(lambda: job_metrics(sport, "slow")["interrupted"] == 1, 15, what=lambda: u.log()[-3000:])
