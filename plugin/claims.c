@@ -125,6 +125,10 @@ static int interrupted(int wid, struct run_note *n, int pid, int defer) {
 	return 1;
 }
 
+int sched_claims_pending_reports(void) {
+	return cl.nreports;
+}
+
 int sched_claims_reports(struct sched_claims_report *out) {
 	int n = cl.nreports;
 	memcpy(out, cl.reports, sizeof(out[0]) * (size_t) n);

@@ -55,6 +55,9 @@ struct sched_claims_report {
 };
 #define SCHED_CLAIMS_MAX_REPORTS 16
 int sched_claims_reports(struct sched_claims_report *out);
+/* How many wait to be taken (a claim just took back a dead worker's run:
+ * log it before running, the run may outlast this worker). */
+int sched_claims_pending_reports(void);
 void sched_claims_log_reports(const struct sched_claims_report *r, int n);
 /* The claimed run on executor `slot` has ended. */
 void sched_claims_done(const struct usch_job *job, int slot);

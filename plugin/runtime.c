@@ -372,6 +372,11 @@ static void *executor_main(void *arg) {
 		rt.queued[job->index]--;
 		int64_t after;
 		if (claim(p, slot_no, &after)) {
+			if (sched_claims_pending_reports()) {
+				pthread_mutex_unlock(&rt.lock);
+				flush_notes();
+				pthread_mutex_lock(&rt.lock);
+			}
 			rt.running++;
 			slot->job = job;
 			run_pending(p, slot, slot_no, after);
