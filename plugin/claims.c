@@ -107,7 +107,8 @@ static void log_interrupted(const struct sched_claims_report *r) {
 }
 
 /* The run noted for pid is over without it: whoever takes the note back
- * first reports it, at once or (defer) at the next sched_claims_flush.
+ * first reports it, at once or (defer) when the runtime takes the reports
+ * (sched_claims_reports).
  * Returns 1 when it was this caller. */
 static int interrupted(int wid, struct run_note *n, int pid, int defer) {
 	struct sched_claims_report r = { .wid = wid, .pid = pid, .job = n->job, .scheduled_us = n->scheduled_us };

@@ -129,7 +129,8 @@ static void log_note(const struct note *n) {
 	}
 }
 
-/* Logs what was noted. Called without rt.lock. */
+/* Logs what was noted (and the interrupted runs claims took back).
+ * Called without rt.lock. */
 static void flush_notes(void) {
 	struct note notes[MAX_NOTES];
 	struct sched_claims_report reports[SCHED_CLAIMS_MAX_REPORTS];
@@ -149,15 +150,23 @@ static void flush_notes(void) {
 				(unsigned long long) lost);
 }
 
+/* With rt.lock held: logs what waits, if anything, with the lock
+ * released meanwhile. Returns 1 when it did (time has passed). */
+static int flush_pending_notes(void) {
+	if (!rt.nnotes && !rt.notes_lost && !sched_claims_pending_reports())
+		return 0;
+	pthread_mutex_unlock(&rt.lock);
+	flush_notes();
+	pthread_mutex_lock(&rt.lock);
+	return 1;
+}
+
 static void count_misfire(const struct usch_fire *fire, int64_t now_wall) {
 	rt.counts[fire->job->index].misfired++;
 	sched_counters_misfired(fire->job);
 	note(fire->job, NOTE_MISFIRE, now_wall - fire->scheduled_us);
 }
 
-/* Called by the schedule with rt.lock held. A once-job's fire is only
- * queued here (one at a time): the worker whose executor claims the
- * occurrence first runs it, skips it or counts its misfire, once. */
 /* A late fire of a coalesce=all burst joins the first one: the burst is
  * one run, and the fires in it run one after the other, in order. */
 static int join_burst(const struct usch_fire *fire) {
@@ -174,6 +183,9 @@ static int join_burst(const struct usch_fire *fire) {
 	return 1;
 }
 
+/* Called by the schedule with rt.lock held. A once-job's fire is only
+ * queued here (one at a time): the worker whose executor claims the
+ * occurrence first runs it, skips it or counts its misfire, once. */
 static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
@@ -241,8 +253,11 @@ static int64_t watch_overruns(int64_t now) {
 /* An occurrence to run again, as a late fire; rt.lock held. The rerun
  * flag (a non-NULL ctx) lets it past the claim of its occurrence. */
 static void enqueue_rerun(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
-	struct usch_fire f = { .job = job, .occurrence = occurrence, .scheduled_us = scheduled_us, .catch_up = 1 };
-	f.covers_to = occurrence;
+	struct usch_fire f = { .job = job,
+		.occurrence = occurrence,
+		.covers_to = occurrence,
+		.scheduled_us = scheduled_us,
+		.catch_up = 1 };
 	enqueue_fire(&rt, &f);
 }
 
@@ -271,13 +286,9 @@ static void *timer_main(void *arg) {
 		int64_t overrun = watch_overruns(now);
 		if (overrun < deadline)
 			deadline = overrun;
-		if (rt.nnotes || rt.notes_lost) {
-			/* log them unlocked, then look again: time has passed */
-			pthread_mutex_unlock(&rt.lock);
-			flush_notes();
-			pthread_mutex_lock(&rt.lock);
+		/* logged unlocked, then look again: time has passed */
+		if (flush_pending_notes())
 			continue;
-		}
 		/* wake at least once a minute to notice wall-clock steps */
 		int64_t cap = now + 60 * 1000000LL;
 		struct timespec ts = sched_timespec_at(deadline < cap ? deadline : cap);
@@ -296,11 +307,11 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	*after = INT64_MIN;
 	if (job->scope != USCH_SCOPE_ONCE)
 		return 1;
-	int64_t last = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
-	enum sched_claim r = p->rerun
-			? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
-			: sched_claims_take(job, p->nlater ? last : p->fire.occurrence,
-					  p->nlater ? last : p->fire.covers_to, p->fire.scheduled_us, slot_no, after);
+	/* a burst is claimed whole, up to its last occurrence */
+	int64_t need = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
+	int64_t covers = p->nlater ? need : p->fire.covers_to;
+	enum sched_claim r = p->rerun ? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
+				      : sched_claims_take(job, need, covers, p->fire.scheduled_us, slot_no, after);
 	switch (r) {
 	case SCHED_CLAIM_WON:
 		return 1;
@@ -372,11 +383,9 @@ static void *executor_main(void *arg) {
 		rt.queued[job->index]--;
 		int64_t after;
 		if (claim(p, slot_no, &after)) {
-			if (sched_claims_pending_reports()) {
-				pthread_mutex_unlock(&rt.lock);
-				flush_notes();
-				pthread_mutex_lock(&rt.lock);
-			}
+			/* a run taken back from a dead worker is logged before this
+			 * run, which may outlast this worker */
+			flush_pending_notes();
 			rt.running++;
 			slot->job = job;
 			run_pending(p, slot, slot_no, after);
@@ -388,11 +397,7 @@ static void *executor_main(void *arg) {
 		}
 		rt.active[job->index]--;
 		free_pending(p);
-		if (rt.nnotes || rt.notes_lost) {
-			pthread_mutex_unlock(&rt.lock);
-			flush_notes();
-			pthread_mutex_lock(&rt.lock);
-		}
+		flush_pending_notes();
 	}
 	pthread_mutex_unlock(&rt.lock);
 	return NULL;
@@ -436,17 +441,16 @@ static void release(int nstarted) {
 
 /* A run this worker id's predecessor left going (it died, or the
  * instance stopped): reported, and run again for interrupted=rerun;
- * rt.lock held. Returns 1 when there was one. */
-static int take_up_interrupted(const struct usch_job *job, struct sched_run *r) {
+ * rt.lock held. */
+static void take_up_interrupted(const struct usch_job *job, struct sched_run *r) {
 	if (r->outcome != SCHED_OUTCOME_RUNNING || (r->pid == (int) getpid() && !r->restored))
-		return 0;
+		return;
 	note_pid(job, r->restored ? NOTE_INTERRUPTED_BEFORE : NOTE_INTERRUPTED, r->scheduled_us, r->pid);
 	r->outcome = SCHED_OUTCOME_INTERRUPTED;
 	sched_runs_put(job, uwsgi.mywid, r);
 	sched_counters_interrupted(job, !r->restored);
 	if (job->interrupted == USCH_INTERRUPTED_RERUN)
 		enqueue_rerun(job, r->occurrence, r->scheduled_us);
-	return 1;
 }
 
 /* A job continues from its last run, in this worker id (per-worker jobs)
