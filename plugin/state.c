@@ -42,7 +42,19 @@ static struct {
 	int wrote;           /* a write succeeded */
 	int64_t last_try_us; /* monotonic */
 	int failing;         /* errno of the failing writes, or 0 */
+	char **schedule;     /* per job: usch_job_schedule(), made once at load */
 } st;
+
+/* What decides each job's occurrences never changes once loaded (a moved
+ * anchor is not part of it): described once, not at every write. */
+static void describe_schedules(void) {
+	char text[1400];
+	st.schedule = uwsgi_calloc(sizeof(char *) * sched_cfg.njobs);
+	for (size_t i = 0; i < sched_cfg.njobs; i++) {
+		usch_job_schedule(sched_cfg.jobs[i], text, sizeof(text));
+		st.schedule[i] = uwsgi_str(text);
+	}
+}
 
 static json_t *ts(int64_t us) {
 	return us ? json_real((double) us / 1e6) : json_null();
@@ -84,10 +96,8 @@ static int run_of(json_t *o, struct sched_run *r) {
 }
 
 static json_t *job_json(const struct usch_job *job) {
-	char schedule[1400];
 	struct sched_run r;
-	usch_job_schedule(job, schedule, sizeof(schedule));
-	json_t *o = json_pack("{s:s}", "schedule", schedule);
+	json_t *o = json_pack("{s:s}", "schedule", st.schedule[job->index]);
 	if (job->scope == USCH_SCOPE_ONCE) {
 		int64_t claimed = sched_claims_last(job);
 		if (claimed != INT64_MIN)
@@ -198,20 +208,29 @@ static uint64_t change_count(void) {
 	return changes;
 }
 
+/* The file as memory has it now; what it saw is remembered on success. */
+static int write_snapshot(char *err, size_t errlen) {
+	uint64_t changes = change_count();
+	st.last_try_us = sched_clock_us(CLOCK_MONOTONIC);
+	json_t *doc = snapshot();
+	int ret = doc ? write_file(doc, err, errlen) : (snprintf(err, errlen, "out of memory"), -1);
+	json_decref(doc);
+	if (ret == 0) {
+		st.wrote = 1;
+		st.written = changes;
+	}
+	return ret;
+}
+
 void sched_state_write(int now) {
 	if (!sched_cfg.state_path)
 		return;
-	int64_t mono = sched_clock_us(CLOCK_MONOTONIC);
-	if (!now && mono - st.last_try_us < WRITE_EVERY_US)
+	if (!now && sched_clock_us(CLOCK_MONOTONIC) - st.last_try_us < WRITE_EVERY_US)
 		return;
-	uint64_t changes = change_count();
-	if (st.wrote && changes == st.written)
+	if (st.wrote && change_count() == st.written)
 		return;
-	st.last_try_us = mono;
 	char err[600];
-	json_t *doc = snapshot();
-	int ret = doc ? write_file(doc, err, sizeof(err)) : (snprintf(err, sizeof(err), "out of memory"), -1);
-	json_decref(doc);
+	int ret = write_snapshot(err, sizeof(err));
 	if (ret < 0) {
 		int e = errno ? errno : ENOMEM;
 		if (e != st.failing)
@@ -222,8 +241,6 @@ void sched_state_write(int now) {
 	if (st.failing)
 		sched_log("state: %s written again", sched_cfg.state_path);
 	st.failing = 0;
-	st.wrote = 1;
-	st.written = changes;
 }
 
 /* A file that is not ours is kept aside, and the instance starts fresh. */
@@ -274,13 +291,14 @@ static void seed_once(struct usch_job *job, json_t *entry) {
 	json_t *claimed = json_object_get(entry, "claimed");
 	int64_t last = json_is_integer(claimed) ? (int64_t) json_integer_value(claimed) : INT64_MIN;
 	struct sched_run r;
-	if (run_of(json_object_get(entry, "last"), &r) && job->start_on_boot) {
+	int have = run_of(json_object_get(entry, "last"), &r);
+	if (have && job->start_on_boot) {
 		/* one occurrence per instance start: nothing to carry over */
 		r.restored = 1;
 		sched_runs_put(job, 0, &r);
 		return;
 	}
-	if (run_of(json_object_get(entry, "last"), &r)) {
+	if (have) {
 		if (r.outcome == SCHED_OUTCOME_RUNNING) {
 			interrupted_by_stop(job, &r);
 			sched_claims_rerun_put(job, r.occurrence, r.scheduled_us);
@@ -325,10 +343,8 @@ static int seed(json_t *jobs) {
 		json_t *entry = json_object_get(jobs, job->id);
 		if (!entry)
 			continue;
-		char schedule[1400];
-		usch_job_schedule(job, schedule, sizeof(schedule));
 		const char *was = json_string_value(json_object_get(entry, "schedule"));
-		if (!was || strcmp(was, schedule)) {
+		if (!was || strcmp(was, st.schedule[i])) {
 			sched_log("job %s: its schedule changed since the state was written (was: %s): starting from the "
 				  "new one",
 					job->id, was ? was : "?");
@@ -379,18 +395,14 @@ static void read_file(int readonly) {
 void sched_state_load(int readonly) {
 	if (!sched_cfg.state_path)
 		return;
+	describe_schedules();
 	read_file(readonly);
 	if (readonly)
 		return;
 	/* written once now: a directory we cannot write in is a startup error */
 	char err[600];
-	json_t *doc = snapshot();
-	if (!doc || write_file(doc, err, sizeof(err)) < 0)
-		sched_fatal("scheduler-state %s: %s", sched_cfg.state_path, doc ? err : "out of memory");
-	json_decref(doc);
-	st.wrote = 1;
-	st.written = change_count();
-	st.last_try_us = sched_clock_us(CLOCK_MONOTONIC);
+	if (write_snapshot(err, sizeof(err)) < 0)
+		sched_fatal("scheduler-state %s: %s", sched_cfg.state_path, err);
 }
 
 json_t *sched_state_of(const struct usch_job *job) {
