@@ -53,13 +53,20 @@ static void check_targets(void) {
 	}
 }
 
+/* Master, before fork: the memory every worker shares (claims, last
+ * runs, counters), seeded from the state file (readonly: the dry run). */
+static void setup_shared(int readonly) {
+	sched_claims_setup();
+	sched_runs_setup();
+	sched_counters_setup();
+	sched_state_load(readonly);
+}
+
 /* The dry run: with a state file, each job's last run too (read only). */
 static void list_and_exit(void) {
 	json_t **last = NULL;
 	if (sched_cfg.state_path && sched_cfg.njobs) {
-		sched_claims_setup();
-		sched_runs_setup();
-		sched_state_load(1);
+		setup_shared(1);
 		last = uwsgi_calloc(sizeof(json_t *) * sched_cfg.njobs);
 		for (size_t i = 0; i < sched_cfg.njobs; i++)
 			last[i] = sched_state_of(sched_cfg.jobs[i]);
@@ -86,10 +93,7 @@ static int sched_init(void) {
 		sched_fatal("threads are disabled but %zu job%s declared: add --enable-threads "
 			    "(ini: enable-threads = true) or --threads N",
 				sched_cfg.njobs, sched_cfg.njobs == 1 ? " is" : "s are");
-	sched_claims_setup();
-	sched_runs_setup();
-	sched_counters_setup();
-	sched_state_load(0);
+	setup_shared(0);
 	sched_log("%zu job%s declared, shutdown timeout %.1fs, %d executor thread%s per worker", sched_cfg.njobs,
 			sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6, sched_cfg.threads,
 			sched_cfg.threads > 1 ? "s" : "");
