@@ -75,7 +75,9 @@ void sched_claims_seed(const struct usch_job *job, int64_t last) {
 }
 
 void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
-	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE || job->interrupted != USCH_INTERRUPTED_RERUN)
+	/* a run asked for now is not asked for again */
+	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE || job->interrupted != USCH_INTERRUPTED_RERUN ||
+			occurrence == SCHED_OCCURRENCE_MANUAL)
 		return;
 	struct job_claim *c = &cl.jobs[job->index];
 	atomic_store(&c->rerun_us, scheduled_us);
@@ -238,7 +240,7 @@ void sched_claims_running(const struct usch_job *job, int slot, int64_t occurren
 	n->scheduled_us = scheduled_us;
 }
 
-enum sched_claim sched_claims_take_rerun(
+enum sched_claim sched_claims_take_again(
 		const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
 	if (!cl.jobs)
 		return SCHED_CLAIM_WON;

@@ -27,13 +27,20 @@ int64_t sched_claims_last(const struct usch_job *job);
  * (from the state file). */
 void sched_claims_seed(const struct usch_job *job, int64_t last);
 
+/* A run asked for now (scheduler.run) stands for no occurrence of the
+ * trigger. */
+#define SCHED_OCCURRENCE_MANUAL (INT64_MIN + 1)
+
 /* interrupted=rerun: an interrupted occurrence is put up for a rerun (by
  * whoever finds it interrupted), and taken by one worker, which then
- * claims its run with sched_claims_take_rerun. Take returns 1 with the
+ * claims its run with sched_claims_take_again. Take returns 1 with the
  * occurrence, or 0 when none waits. */
 void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us);
 int sched_claims_rerun_take(const struct usch_job *job, int64_t *occurrence, int64_t *scheduled_us);
-enum sched_claim sched_claims_take_rerun(
+/* A place in max-running for a run of an occurrence already claimed (a
+ * rerun), or of none (SCHED_OCCURRENCE_MANUAL); a rerun that finds none
+ * free waits for the next executor. */
+enum sched_claim sched_claims_take_again(
 		const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
 
 /* Claims occurrence of job for executor `slot` of this worker, and with it

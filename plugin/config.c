@@ -37,6 +37,12 @@ static const struct usch_key_name LOG_FORMATS[] = {
 	{ NULL, 0 },
 };
 
+static const struct usch_key_name BOOLS[] = {
+	{ "false", 0 },
+	{ "true", 1 },
+	{ NULL, 0 },
+};
+
 static const struct usch_key_name LOG_LEVELS[] = {
 	{ "all", SCHED_LOG_ALL },
 	{ "errors", SCHED_LOG_ERRORS },
@@ -67,6 +73,11 @@ static struct setting settings[] = {
 			0, NULL, LOG_FORMATS },
 	{ "scheduler-state", SET_PATH, FIELD(state_path),
 			"file that remembers each job's last run across restarts (written by the master)" },
+	{ "scheduler-history", SET_INT, FIELD(history), "runs kept per job for scheduler.list (default 10, 0: none)", 0,
+			1000, 10, "a number of runs" },
+	{ "scheduler-rpc-remote", SET_ENUM, FIELD(rpc_remote),
+			"let remote nodes run, pause and resume jobs over RPC: false (default) or true", 0, 0, 0, NULL,
+			BOOLS },
 	{ "scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
 			"a number of fire times" },
 	{ "scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,

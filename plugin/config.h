@@ -25,6 +25,8 @@ struct sched_config {
 	int log_format;              /* enum sched_log_format */
 	int rpc_signal;              /* uWSGI signal for RPC in request threads */
 	const char *state_path;      /* scheduler-state, or NULL */
+	int history;                 /* scheduler-history: runs kept per job */
+	int rpc_remote;              /* scheduler-rpc-remote: remote nodes may steer jobs */
 	int list, list_json;         /* dry run: fires per job, 0 = none */
 	int64_t list_from_us;        /* dry run base (and calendar triggers' now) */
 };

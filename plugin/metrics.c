@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "counters.h"
 #include "runs.h"
+#include "flags.h"
 #include "common.h"
 #include "core/trigger.h"
 #include "config.h"
@@ -56,13 +57,8 @@ static int latest_run(const struct usch_job *job, struct sched_run *out) {
 	return found;
 }
 
-/* next_due, in the master's metrics thread once a second: the next fire
- * of the job's trigger after now (epoch seconds), 0 when there is none or
- * it is not known here - an interval on each worker's elapsed time before
- * its first run. usch_trigger_next only reads the trigger. */
-static int64_t next_due(struct uwsgi_metric *m) {
-	const struct usch_job *job = (const struct usch_job *) m->ptr;
-	if (job->paused || job->start_on_boot)
+int64_t sched_next_due_us(const struct usch_job *job) {
+	if (job->start_on_boot)
 		return 0;
 	int64_t now = sched_clock_us(CLOCK_REALTIME), next;
 	if (usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL || job->anchored) {
@@ -78,7 +74,14 @@ static int64_t next_due(struct uwsgi_metric *m) {
 		if (next < now)
 			next = now;
 	}
-	return next == INT64_MAX ? 0 : next / 1000000;
+	return next == INT64_MAX ? 0 : next;
+}
+
+/* next_due, in the master's metrics thread once a second; 0 while the
+ * job is paused. */
+static int64_t next_due(struct uwsgi_metric *m) {
+	const struct usch_job *job = (const struct usch_job *) m->ptr;
+	return sched_flags_paused(job) ? 0 : sched_next_due_us(job) / 1000000;
 }
 
 static void metric_id(const char *id, char *out, size_t len) {

@@ -16,6 +16,9 @@
 #include "state.h"
 #include "counters.h"
 #include "metrics.h"
+#include "control.h"
+#include "flags.h"
+#include "history.h"
 #include "mainthread.h"
 #include "python.h"
 #include "log.h"
@@ -54,11 +57,13 @@ static void check_targets(void) {
 }
 
 /* Master, before fork: the memory every worker shares (claims, last
- * runs, counters), seeded from the state file (readonly: the dry run). */
+ * runs, counters, pauses, history), seeded from the state file (readonly: the dry run). */
 static void setup_shared(int readonly) {
 	sched_claims_setup();
 	sched_runs_setup();
 	sched_counters_setup();
+	sched_flags_setup();
+	sched_history_setup();
 	sched_state_load(readonly);
 }
 
@@ -133,6 +138,7 @@ static void setup_rpc_signal(void) {
 /* Master, after uWSGI set up its metrics subsystem, before fork. */
 static void sched_preinit_apps(void) {
 	sched_metrics_register();
+	sched_control_register(&scheduler_plugin);
 }
 
 static void sched_postinit_apps(void) {
@@ -182,4 +188,5 @@ struct uwsgi_plugin scheduler_plugin = {
 	.master_cycle = sched_master_cycle,
 	.master_cleanup = sched_master_cleanup,
 	.atexit = sched_atexit,
+	.rpc = sched_control_call,
 };

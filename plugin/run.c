@@ -3,6 +3,7 @@
 #include "run.h"
 #include "dispatch.h"
 #include "runs.h"
+#include "history.h"
 #include "counters.h"
 #include "log.h"
 #include "common.h"
@@ -15,6 +16,7 @@ struct run_line {
 	const struct usch_fire *f;
 	const char *when; /* scheduled, RFC 3339 in the job's zone */
 	int64_t start, end;
+	enum sched_how how;
 	const char *err;         /* NULL: ok */
 	uint64_t runs, failures; /* this worker's, before the run */
 };
@@ -22,9 +24,9 @@ struct run_line {
 /* {"scheduler": "run", "event": ..., "job", "worker", "pid", "scheduled", "scheduled_ts", ...} */
 static json_t *event_json(const struct run_line *r, const char *event) {
 	const struct usch_fire *f = r->f;
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:f}", "scheduler", "run", "event", event, "job", f->job->id,
-			"worker", uwsgi.mywid, "pid", (int) getpid(), "scheduled", r->when, "scheduled_ts",
-			f->scheduled_us / 1e6);
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:f, s:s}", "scheduler", "run", "event", event, "job",
+			f->job->id, "worker", uwsgi.mywid, "pid", (int) getpid(), "scheduled", r->when, "scheduled_ts",
+			f->scheduled_us / 1e6, "how", sched_how_name(r->how));
 }
 
 static void log_start(const struct run_line *r) {
@@ -40,6 +42,9 @@ static void log_start(const struct run_line *r) {
 			sched_log_json(o);
 		}
 	}
+	else if (r->how == SCHED_HOW_MANUAL)
+		sched_log_run(job, "start (worker %d, asked for at %s by scheduler.run, lag %.1f ms)", uwsgi.mywid,
+				r->when, lag);
 	else if (f->missed)
 		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms, %lld late fire%s coalesced)",
 				uwsgi.mywid, r->when, lag, (long long) f->missed, f->missed == 1 ? "" : "s");
@@ -83,20 +88,30 @@ static void log_end(const struct run_line *r) {
 	sched_log_block(job->id, r->err);
 }
 
-int sched_run_fire(const struct usch_fire *f, uint64_t runs, uint64_t failures) {
+int sched_run_fire(const struct usch_fire *f, enum sched_how how, uint64_t runs, uint64_t failures) {
 	const struct usch_job *job = f->job;
 	char when[USCH_RFC3339_MAX];
 	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
-	struct run_line r = {
-		.f = f, .when = when, .start = sched_clock_us(CLOCK_REALTIME), .runs = runs, .failures = failures
-	};
+	struct run_line r = { .f = f,
+		.when = when,
+		.start = sched_clock_us(CLOCK_REALTIME),
+		.how = how,
+		.runs = runs,
+		.failures = failures };
+	/* a run asked for now is no occurrence: the last run record (the
+	 * anchor catch-up counts from) is the trigger's */
+	int occurrence = how != SCHED_HOW_MANUAL;
 	log_start(&r);
-	sched_runs_started(job, f->occurrence, f->scheduled_us);
+	if (occurrence)
+		sched_runs_started(job, f->occurrence, f->scheduled_us);
+	uint64_t serial = sched_history_started(job, how, f->scheduled_us);
 	sched_counters_started(job, r.start - f->scheduled_us);
 	char *err = sched_dispatch(f);
 	r.end = sched_clock_us(CLOCK_REALTIME);
 	r.err = err;
-	sched_runs_ended(job, f->occurrence, !err);
+	if (occurrence)
+		sched_runs_ended(job, f->occurrence, !err);
+	sched_history_ended(job, serial, !err, err);
 	sched_counters_ended(job, !err, r.end - r.start, r.end);
 	log_end(&r);
 	int failed = err != NULL;

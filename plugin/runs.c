@@ -1,24 +1,16 @@
 /* runs.c - the last run of every job, shared by the master and the workers
  * (see runs.h).
  *
- * Each record is guarded by its own sequence number, odd while it is being
- * written, so that no process ever waits on another's lock: a worker killed
- * in the middle of a write leaves an odd number, which the next writer
- * takes over after a bounded wait and a reader reports as "nothing" for
- * that round. A write is a few stores; contention is a worker's executors
- * (max-running > 1) or, for once-jobs, two workers finishing together. */
+ * Each record is guarded by its own sequence number (seqlock.c): no
+ * process ever waits on another's lock. */
 #include <uwsgi.h>
 #include <stdatomic.h>
-#include <sched.h>
 #include "runs.h"
+#include "seqlock.h"
 #include "config.h"
 #include "common.h"
 
 extern struct uwsgi_server uwsgi;
-
-/* How long a writer waits on an odd sequence before it takes the record
- * over, and how often a reader retries: far longer than any write. */
-#define SPINS 100000
 
 struct record {
 	_Atomic uint32_t seq;
@@ -81,44 +73,19 @@ static struct record *record_of(const struct usch_job *job, int wid) {
 }
 
 static void lock(struct record *r) {
-	for (int spins = 0;; spins++) {
-		uint32_t seq = atomic_load(&r->seq);
-		if (seq & 1) {
-			if (spins < SPINS) {
-				sched_yield();
-				continue;
-			}
-			/* its writer died mid-write: the record is ours now */
-			if (atomic_compare_exchange_strong(&r->seq, &seq, seq + 2))
-				return;
-			continue;
-		}
-		if (atomic_compare_exchange_weak(&r->seq, &seq, seq + 1))
-			return;
-	}
+	sched_seq_lock(&r->seq);
 }
 
 static void unlock(struct record *r) {
-	atomic_fetch_add(&r->seq, 1);
+	sched_seq_unlock(&r->seq);
 	atomic_fetch_add(rn.changes, 1);
 }
 
 int sched_runs_get(const struct usch_job *job, int wid, struct sched_run *out) {
 	struct record *r = record_of(job, wid);
-	if (!r)
+	if (!r || !sched_seq_read(&r->seq, &r->run, out, sizeof(*out)))
 		return 0;
-	for (int tries = 0; tries < SPINS; tries++) {
-		uint32_t before = atomic_load(&r->seq);
-		if (before & 1) {
-			sched_yield();
-			continue;
-		}
-		memcpy(out, &r->run, sizeof(*out));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load(&r->seq) == before)
-			return out->outcome != SCHED_OUTCOME_NONE;
-	}
-	return 0;
+	return out->outcome != SCHED_OUTCOME_NONE;
 }
 
 void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run *run) {
@@ -145,7 +112,21 @@ void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t 
 			.outcome = SCHED_OUTCOME_RUNNING,
 			.worker = uwsgi.mywid,
 			.pid = (int) getpid(),
+			.through = occurrence > r->run.through ? occurrence : r->run.through,
+			.through_us = occurrence > r->run.through ? scheduled_us : r->run.through_us,
 		};
+	unlock(r);
+}
+
+void sched_runs_passed(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
+	struct record *r = record_of(job, uwsgi.mywid);
+	if (!r)
+		return;
+	lock(r);
+	if (occurrence > r->run.through) {
+		r->run.through = occurrence;
+		r->run.through_us = scheduled_us;
+	}
 	unlock(r);
 }
 

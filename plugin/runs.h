@@ -26,7 +26,17 @@ struct sched_run {
 	enum sched_outcome outcome;
 	int worker, pid;
 	int restored; /* read from the state file: a run of the previous instance */
+	/* the last occurrence dealt with: this run's, or a later one passed over
+	 * while the job was paused (scheduler.pause); what catch-up counts from */
+	int64_t through, through_us;
 };
+
+/* The occurrence a run (or a pass) leaves behind for catch-up. */
+static inline int64_t sched_run_anchor(const struct sched_run *r, int64_t *scheduled_us) {
+	int later = r->through > r->occurrence;
+	*scheduled_us = later ? r->through_us : r->scheduled_us;
+	return later ? r->through : r->occurrence;
+}
 
 /* Master, before fork: one record per job (and worker). */
 void sched_runs_setup(void);
@@ -41,6 +51,9 @@ void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run 
 /* This worker starts a run of occurrence; then it ends (ok or not). */
 void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us);
 void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok);
+/* This worker passes over occurrence, due while the job is paused: a
+ * restart does not catch it up. */
+void sched_runs_passed(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us);
 
 /* Grows with every change to any record: the master writes the state
  * file when it moved. */

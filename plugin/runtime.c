@@ -15,6 +15,8 @@
 #include "mainthread.h"
 #include "claims.h"
 #include "runs.h"
+#include "flags.h"
+#include "history.h"
 #include "counters.h"
 #include "config.h"
 #include "log.h"
@@ -40,7 +42,7 @@ struct pending {
 	struct usch_fire fire;   /* the first, or only, fire */
 	struct usch_fire *later; /* coalesce=all: the late fires handed over with it, run after it in order */
 	int nlater;
-	int rerun; /* interrupted=rerun: an occurrence run again */
+	enum sched_how how; /* a trigger's fire, a run asked for now, an interrupted occurrence again */
 	struct pending *next;
 };
 
@@ -183,43 +185,26 @@ static int join_burst(const struct usch_fire *fire) {
 	return 1;
 }
 
-/* Called by the schedule with rt.lock held. A once-job's fire is only
- * queued here (one at a time): the worker whose executor claims the
- * occurrence first runs it, skips it or counts its misfire, once. */
-static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
+/* A fire goes to the executors; rt.lock held. */
+static struct pending *enqueue(const struct usch_fire *fire, enum sched_how how) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
-	int once = job->scope == USCH_SCOPE_ONCE;
-	int rerun = ctx != NULL;
-	if (join_burst(fire))
-		return;
-	rt.open_burst = NULL;
-	/* a busy worker holds one of a once-job's fires: a free one takes the
-	 * others */
-	if (once && !rerun && rt.queued[idx])
-		return;
-	if (!once && fire->misfired) {
-		count_misfire(fire, sched_clock_us(CLOCK_REALTIME));
-		return;
-	}
-	if (!once && rt.active[idx] >= job->max_running) {
+	if (job->scope != USCH_SCOPE_ONCE && rt.active[idx] >= job->max_running) {
 		rt.counts[idx].skipped++;
 		sched_counters_skipped(job);
 		note(job, NOTE_SKIP, rt.active[idx]);
-		return;
+		return NULL;
 	}
 	struct pending *p = malloc(sizeof(*p));
 	if (!p) {
 		note(job, NOTE_DROPPED, 0);
-		return;
+		return NULL;
 	}
 	p->fire = *fire;
 	p->later = NULL;
 	p->nlater = 0;
-	p->rerun = rerun;
+	p->how = how;
 	p->next = NULL;
-	if (fire->burst)
-		rt.open_burst = p;
 	if (rt.tail)
 		rt.tail->next = p;
 	else
@@ -228,6 +213,35 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	rt.active[idx]++;
 	rt.queued[idx]++;
 	pthread_cond_signal(&rt.work_cond);
+	return p;
+}
+
+/* Called by the schedule with rt.lock held. A once-job's fire is only
+ * queued here (one at a time): the worker whose executor claims the
+ * occurrence first runs it, skips it or counts its misfire, once. A
+ * paused job's fire is passed over. */
+static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
+	const struct usch_job *job = fire->job;
+	int once = job->scope == USCH_SCOPE_ONCE;
+	enum sched_how how = ctx ? SCHED_HOW_RERUN : SCHED_HOW_SCHEDULE;
+	if (sched_flags_paused(job)) {
+		sched_runs_passed(job, fire->covers_to, fire->scheduled_us);
+		return;
+	}
+	if (join_burst(fire))
+		return;
+	rt.open_burst = NULL;
+	/* a busy worker holds one of a once-job's fires: a free one takes the
+	 * others */
+	if (once && how == SCHED_HOW_SCHEDULE && rt.queued[job->index])
+		return;
+	if (!once && fire->misfired) {
+		count_misfire(fire, sched_clock_us(CLOCK_REALTIME));
+		return;
+	}
+	struct pending *p = enqueue(fire, how);
+	if (p && fire->burst)
+		rt.open_burst = p;
 }
 
 /* Logs, once per run, every run past its timeout; returns the monotonic
@@ -261,27 +275,41 @@ static void enqueue_rerun(const struct usch_job *job, int64_t occurrence, int64_
 	enqueue_fire(&rt, &f);
 }
 
-/* interrupted=rerun once-jobs whose occurrence a dead worker left: one
- * worker takes each; rt.lock held. */
-static void take_reruns(void) {
-	for (size_t i = 0; rt.reruns && i < rt.sched.n; i++) {
+/* interrupted=rerun once-jobs whose occurrence a dead worker left (one
+ * worker takes each), and the runs asked for now (scheduler.run); rt.lock
+ * held. */
+static void take_asked(void) {
+	for (size_t i = 0; i < rt.sched.n; i++) {
 		const struct usch_job *job = rt.sched.entries[i].job;
 		int64_t occ, at;
-		if (job->interrupted == USCH_INTERRUPTED_RERUN && sched_claims_rerun_take(job, &occ, &at))
+		if (rt.reruns && job->interrupted == USCH_INTERRUPTED_RERUN && sched_claims_rerun_take(job, &occ, &at))
 			enqueue_rerun(job, occ, at);
+		if (sched_flags_take_run(job, &at)) {
+			struct usch_fire f = { .job = job, .occurrence = SCHED_OCCURRENCE_MANUAL, .scheduled_us = at };
+			f.covers_to = f.occurrence;
+			enqueue(&f, SCHED_HOW_MANUAL);
+		}
 	}
+}
+
+void sched_runtime_wake(void) {
+	pthread_mutex_lock(&rt.lock);
+	if (rt.started)
+		pthread_cond_signal(&rt.timer_cond);
+	pthread_mutex_unlock(&rt.lock);
 }
 
 static void *timer_main(void *arg) {
 	sched_block_signals();
 	pthread_mutex_lock(&rt.lock);
 	while (!rt.stopping) {
-		take_reruns();
+		take_asked();
 		int64_t deadline = usch_sched_run_due(&rt.sched, sched_clock_us(CLOCK_MONOTONIC),
 				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
 		rt.open_burst = NULL; /* the executors may take it from now on */
 		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
-		if (rt.reruns && now + 1000000 < deadline)
+		/* reruns and runs asked for in another worker are looked for each second */
+		if (now + 1000000 < deadline)
 			deadline = now + 1000000;
 		int64_t overrun = watch_overruns(now);
 		if (overrun < deadline)
@@ -310,8 +338,9 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	/* a burst is claimed whole, up to its last occurrence */
 	int64_t need = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
 	int64_t covers = p->nlater ? need : p->fire.covers_to;
-	enum sched_claim r = p->rerun ? sched_claims_take_rerun(job, p->fire.occurrence, p->fire.scheduled_us, slot_no)
-				      : sched_claims_take(job, need, covers, p->fire.scheduled_us, slot_no, after);
+	enum sched_claim r = p->how == SCHED_HOW_SCHEDULE
+			? sched_claims_take(job, need, covers, p->fire.scheduled_us, slot_no, after)
+			: sched_claims_take_again(job, p->fire.occurrence, p->fire.scheduled_us, slot_no);
 	switch (r) {
 	case SCHED_CLAIM_WON:
 		return 1;
@@ -341,7 +370,7 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 	const struct usch_job *job = p->fire.job;
 	for (int i = 0; i <= p->nlater && !(i && rt.stopping); i++) {
 		const struct usch_fire *f = i ? &p->later[i - 1] : &p->fire;
-		if (f->occurrence <= after || !in_grace(f))
+		if (f->occurrence <= after || (p->how != SCHED_HOW_MANUAL && !in_grace(f)))
 			continue;
 		if (i && job->scope == USCH_SCOPE_ONCE)
 			sched_claims_running(job, slot_no, f->occurrence, f->scheduled_us);
@@ -352,7 +381,7 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 			pthread_cond_signal(&rt.timer_cond);
 		struct counts before = rt.counts[job->index];
 		pthread_mutex_unlock(&rt.lock);
-		int failed = sched_run_fire(f, before.runs, before.failures) < 0;
+		int failed = sched_run_fire(f, p->how, before.runs, before.failures) < 0;
 		pthread_mutex_lock(&rt.lock);
 		rt.counts[job->index].runs++;
 		rt.counts[job->index].failures += failed;
@@ -368,6 +397,7 @@ static void *executor_main(void *arg) {
 	struct slot *slot = arg;
 	int slot_no = (int) (slot - rt.slots);
 	sched_block_signals();
+	sched_thread_mark();
 	sched_init_language_thread(uwsgi.cores + slot_no);
 	pthread_mutex_lock(&rt.lock);
 	for (;;) {
@@ -475,8 +505,9 @@ static void take_up(void) {
 		if (!sched_runs_get(job, uwsgi.mywid, &r))
 			continue;
 		take_up_interrupted(job, &r);
+		int64_t at, anchor = sched_run_anchor(&r, &at);
 		if (job->catch_up)
-			usch_sched_resume(&rt.sched, job, r.occurrence, r.scheduled_us, mono, wall);
+			usch_sched_resume(&rt.sched, job, anchor, at, mono, wall);
 	}
 	pthread_mutex_unlock(&rt.lock);
 }

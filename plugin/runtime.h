@@ -10,5 +10,8 @@
 int sched_runtime_start(char *err, size_t errlen);
 /* Stops them: graceful paths wait (bounded) for the running jobs. */
 void sched_runtime_stop(int graceful);
+/* Wakes this worker's timing thread to look at the flags now (a pause, a
+ * run asked for); the other workers' look within a second. */
+void sched_runtime_wake(void);
 
 #endif

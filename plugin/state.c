@@ -15,16 +15,23 @@
  *             "<id>": {"schedule": "...", "workers": {"1": {run}, ...}}}}
  *   run: {"occurrence": <µs on the trigger's timeline>, "scheduled": "<RFC 3339>",
  *         "scheduled_ts", "started_ts", "ended_ts": <epoch s>, "outcome": "ok",
- *         "worker": 2, "pid": 1234}
+ *         "worker": 2, "pid": 1234[, "through": <occurrence>, "through_ts"]}
+ *   and in any job: "paused": true|false, "declared_paused": <its paused=>
+ *   (only when scheduler.pause/resume changed it), "history": [{past run}, ...]
+ *   (oldest first, as scheduler.list shows them).
  *
  * "schedule" is usch_job_schedule(): a job whose trigger changed starts
- * from its new schedule. Jobs no longer declared are not written again. */
+ * from its new schedule (its pause and its history stay). A pause holds
+ * while the declaration's paused= is the one it was set against. Jobs no
+ * longer declared are not written again. */
 #include <uwsgi.h>
 #include <jansson.h>
 #include "state.h"
 #include "runs.h"
 #include "claims.h"
 #include "counters.h"
+#include "flags.h"
+#include "history.h"
 #include "config.h"
 #include "log.h"
 #include "common.h"
@@ -72,10 +79,15 @@ static json_t *run_json(const struct usch_job *job, const struct sched_run *r) {
 	if (o == SCHED_OUTCOME_RUNNING && uwsgi.workers && r->worker >= 1 && r->worker <= uwsgi.numproc &&
 			(r->restored || uwsgi.workers[r->worker].pid != r->pid))
 		o = SCHED_OUTCOME_INTERRUPTED;
-	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:i, s:i}", "occurrence", (json_int_t) r->occurrence,
+	json_t *run = json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:i, s:i}", "occurrence", (json_int_t) r->occurrence,
 			"scheduled", when, "scheduled_ts", ts(r->scheduled_us), "started_ts", ts(r->started_us),
 			"ended_ts", ts(r->ended_us), "outcome", sched_outcome_name(o), "worker", r->worker, "pid",
 			r->pid);
+	if (run && r->through > r->occurrence) {
+		json_object_set_new(run, "through", json_integer((json_int_t) r->through));
+		json_object_set_new(run, "through_ts", ts(r->through_us));
+	}
+	return run;
 }
 
 static int run_of(json_t *o, struct sched_run *r) {
@@ -92,19 +104,67 @@ static int run_of(json_t *o, struct sched_run *r) {
 		.worker = (int) json_integer_value(json_object_get(o, "worker")),
 		.pid = (int) json_integer_value(json_object_get(o, "pid")),
 	};
+	json_t *through = json_object_get(o, "through");
+	if (json_is_integer(through) && json_integer_value(through) > r->occurrence) {
+		r->through = (int64_t) json_integer_value(through);
+		r->through_us = us_of(json_object_get(o, "through_ts"));
+	}
 	return r->outcome != SCHED_OUTCOME_NONE;
 }
 
-static json_t *job_json(const struct usch_job *job) {
+static json_t *past_run_json(const struct usch_job *job, const struct sched_hist_run *r) {
+	json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:s, s:i, s:i}", "scheduled_ts", ts(r->scheduled_us), "started_ts",
+			ts(r->started_us), "ended_ts", ts(r->ended_us), "outcome", sched_outcome_name(r->outcome),
+			"how", sched_how_name(r->how), "worker", r->worker, "pid", r->pid);
+	if (o && r->error[0])
+		json_object_set_new(o, "error", json_string(r->error));
+	return o;
+}
+
+static int past_run_of(json_t *o, struct sched_hist_run *r) {
+	json_t *outcome = json_object_get(o, "outcome");
+	json_t *how = json_object_get(o, "how");
+	const char *error = json_string_value(json_object_get(o, "error"));
+	if (!json_is_string(outcome) || !json_is_string(how))
+		return 0;
+	*r = (struct sched_hist_run){
+		.scheduled_us = us_of(json_object_get(o, "scheduled_ts")),
+		.started_us = us_of(json_object_get(o, "started_ts")),
+		.ended_us = us_of(json_object_get(o, "ended_ts")),
+		.outcome = sched_outcome_parse(json_string_value(outcome)),
+		.how = (enum sched_how) sched_how_parse(json_string_value(how)),
+		.worker = (int) json_integer_value(json_object_get(o, "worker")),
+		.pid = (int) json_integer_value(json_object_get(o, "pid")),
+	};
+	if (error)
+		snprintf(r->error, sizeof(r->error), "%s", error);
+	return r->outcome != SCHED_OUTCOME_NONE && (int) r->how >= 0;
+}
+
+/* The runs kept, oldest first; those still going are interrupted for
+ * the instance that reads them (history.c says so when it lists them). */
+static json_t *history_json(const struct usch_job *job) {
+	int depth = sched_history_depth();
+	if (!depth)
+		return NULL;
+	struct sched_hist_run *runs = uwsgi_calloc(sizeof(*runs) * (size_t) depth);
+	int n = sched_history_get(job, runs, depth);
+	json_t *a = n ? json_array() : NULL;
+	for (int i = n - 1; i >= 0; i--)
+		json_array_append_new(a, past_run_json(job, &runs[i]));
+	free(runs);
+	return a;
+}
+
+static void add_runs(json_t *o, const struct usch_job *job) {
 	struct sched_run r;
-	json_t *o = json_pack("{s:s}", "schedule", st.schedule[job->index]);
 	if (job->scope == USCH_SCOPE_ONCE) {
 		int64_t claimed = sched_claims_last(job);
 		if (claimed != INT64_MIN)
 			json_object_set_new(o, "claimed", json_integer((json_int_t) claimed));
 		if (sched_runs_get(job, 0, &r))
 			json_object_set_new(o, "last", run_json(job, &r));
-		return json_object_size(o) > 1 ? o : (json_decref(o), NULL);
+		return;
 	}
 	json_t *workers = json_object();
 	for (int w = 1; w <= uwsgi.numproc; w++) {
@@ -113,13 +173,24 @@ static json_t *job_json(const struct usch_job *job) {
 		if (sched_runs_get(job, w, &r))
 			json_object_set_new(workers, key, run_json(job, &r));
 	}
-	if (!json_object_size(workers)) {
+	if (json_object_size(workers))
+		json_object_set_new(o, "workers", workers);
+	else
 		json_decref(workers);
-		json_decref(o);
-		return NULL;
+}
+
+static json_t *job_json(const struct usch_job *job) {
+	json_t *o = json_pack("{s:s}", "schedule", st.schedule[job->index]);
+	add_runs(o, job);
+	int paused = sched_flags_paused(job);
+	if (paused != job->paused) {
+		json_object_set_new(o, "paused", json_boolean(paused));
+		json_object_set_new(o, "declared_paused", json_boolean(job->paused));
 	}
-	json_object_set_new(o, "workers", workers);
-	return o;
+	json_t *history = history_json(job);
+	if (history)
+		json_object_set_new(o, "history", history);
+	return json_object_size(o) > 1 ? o : (json_decref(o), NULL);
 }
 
 static json_t *snapshot(void) {
@@ -202,7 +273,7 @@ static int write_file(json_t *doc, char *err, size_t errlen) {
 /* Moves whenever the file would say something else. A claim that did
  * not run (max-running, misfire) changes no run record, only the claim. */
 static uint64_t change_count(void) {
-	uint64_t changes = sched_runs_changes();
+	uint64_t changes = sched_runs_changes() + sched_flags_changes() + sched_history_changes();
 	for (size_t i = 0; i < sched_cfg.njobs; i++)
 		changes += (uint64_t) sched_claims_last(sched_cfg.jobs[i]);
 	return changes;
@@ -305,8 +376,9 @@ static void seed_once(struct usch_job *job, json_t *entry) {
 		}
 		r.restored = 1;
 		sched_runs_put(job, 0, &r);
-		if (r.occurrence > last)
-			last = r.occurrence;
+		int64_t at, anchor = sched_run_anchor(&r, &at);
+		if (anchor > last)
+			last = anchor;
 	}
 	if (last == INT64_MIN)
 		return;
@@ -328,11 +400,39 @@ static void seed_per_worker(struct usch_job *job, json_t *entry) {
 			continue;
 		r.restored = 1; /* its pid is not a process of this instance, whatever its number */
 		sched_runs_put(job, wid, &r);
-		if (r.occurrence > latest)
-			latest = r.occurrence;
+		int64_t at, anchor = sched_run_anchor(&r, &at);
+		if (anchor > latest)
+			latest = anchor;
 	}
 	/* the workers of an instance share one calendar anchor */
 	continue_from(job, latest);
+}
+
+/* scheduler.pause/resume outlast a restart, unless the declaration's
+ * paused= changed since (then the declaration says what is meant now). */
+static void seed_pause(const struct usch_job *job, json_t *entry) {
+	json_t *paused = json_object_get(entry, "paused");
+	json_t *declared = json_object_get(entry, "declared_paused");
+	if (!json_is_boolean(paused))
+		return;
+	if (!json_is_boolean(declared) || json_is_true(declared) != job->paused) {
+		sched_log("job %s: paused=%s is declared now: the %s it had before is not kept", job->id,
+				job->paused ? "true" : "false", json_is_true(paused) ? "pause" : "resume");
+		return;
+	}
+	sched_flags_set_paused(job, json_is_true(paused));
+	sched_log("job %s: %s, as scheduler.%s left it", job->id, json_is_true(paused) ? "paused" : "not paused",
+			json_is_true(paused) ? "pause" : "resume");
+}
+
+static void seed_history(const struct usch_job *job, json_t *entry) {
+	json_t *v;
+	size_t k;
+	struct sched_hist_run r;
+	json_array_foreach(json_object_get(entry, "history"), k, v) {
+		if (past_run_of(v, &r))
+			sched_history_put(job, &r);
+	}
 }
 
 /* Returns how many jobs the file remembered. */
@@ -343,6 +443,8 @@ static int seed(json_t *jobs) {
 		json_t *entry = json_object_get(jobs, job->id);
 		if (!entry)
 			continue;
+		seed_pause(job, entry);
+		seed_history(job, entry);
 		const char *was = json_string_value(json_object_get(entry, "schedule"));
 		if (!was || strcmp(was, st.schedule[i])) {
 			sched_log("job %s: its schedule changed since the state was written (was: %s): starting from the "

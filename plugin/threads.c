@@ -5,6 +5,16 @@
 
 extern struct uwsgi_server uwsgi;
 
+static __thread int ours;
+
+void sched_thread_mark(void) {
+	ours = 1;
+}
+
+int sched_thread_ours(void) {
+	return ours;
+}
+
 void sched_block_signals(void) {
 	sigset_t all;
 	sigfillset(&all);

@@ -19,4 +19,8 @@ void sched_init_language_thread(int core_id);
  * a name (top -H, ps -L, gdb). Returns pthread_create's result. */
 int sched_spawn(pthread_t *t, const char *name, void *(*fn)(void *), void *arg);
 
+/* Marks the calling thread as one of ours; whether the caller is one. */
+void sched_thread_mark(void);
+int sched_thread_ours(void);
+
 #endif

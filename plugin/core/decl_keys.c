@@ -59,8 +59,8 @@ const struct usch_key usch_keys[] = {
 	{ "start", USCH_KEY_INSTANT, FIELD(start_us), USCH_PHASE_WINDOW, 0, 0, NULL,
 			"no fire before; an interval with `start` is anchored there", "none" },
 	{ "end", USCH_KEY_INSTANT, FIELD(end_us), USCH_PHASE_WINDOW, 0, 0, NULL, "no fire after", "none" },
-	{ "paused", USCH_KEY_BOOL, FIELD(paused), USCH_PHASE_REST, 0, 0, NULL, "declared and listed, never fired",
-			"false" },
+	{ "paused", USCH_KEY_BOOL, FIELD(paused), USCH_PHASE_REST, 0, 0, NULL,
+			"starts paused: never fired until scheduler.resume", "false" },
 	{ "scope", USCH_KEY_ENUM, FIELD(scope), USCH_PHASE_REST, 0, 0, SCOPE,
 			"`all`: every worker runs its own copy; `workers`: only those of `workers`; `once`: each occurrence "
 			"in one worker, the first with a free executor (see *How many times a job runs*); `cluster` is "

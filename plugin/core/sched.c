@@ -94,8 +94,6 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 		return usch_fail(err, errlen, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (jobs[i]->paused)
-			continue;
 		struct usch_entry *e = &s->entries[s->n++];
 		init_entry(e, jobs[i], now_mono, now_wall);
 		queue_entry(s, e, now_mono, now_wall);

@@ -1,0 +1,79 @@
+/* flags.c - pauses and runs asked for now, shared (see flags.h).
+ *
+ * A worker's timing thread looks at the asks of its jobs each time it
+ * wakes, at least once a second (runtime.c); the worker that answered the
+ * RPC wakes its own at once. A worker id's taken asks are kept here, not
+ * in the worker: the worker that replaces a dead one takes what it left. */
+#include <uwsgi.h>
+#include <stdatomic.h>
+#include "flags.h"
+#include "config.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct job_flags {
+	_Atomic int paused;
+	_Atomic uint64_t asked;   /* runs asked for, ever */
+	_Atomic uint64_t taken;   /* scope=once: the asks a worker has taken */
+	_Atomic int64_t asked_us; /* wall µs of the latest ask */
+};
+
+static struct {
+	struct job_flags *jobs;    /* shared, by job index */
+	_Atomic uint64_t *seen;    /* shared, [job][worker id]: the asks that worker has taken */
+	_Atomic uint64_t *changes; /* shared */
+	int nworkers;
+} fl;
+
+void sched_flags_setup(void) {
+	if (!sched_cfg.njobs)
+		return;
+	fl.nworkers = uwsgi.numproc > 0 ? uwsgi.numproc : 1;
+	fl.jobs = uwsgi_calloc_shared(sizeof(struct job_flags) * sched_cfg.njobs);
+	fl.seen = uwsgi_calloc_shared(sizeof(*fl.seen) * sched_cfg.njobs * (size_t) (fl.nworkers + 1));
+	fl.changes = uwsgi_calloc_shared(sizeof(*fl.changes));
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		atomic_store(&fl.jobs[i].paused, sched_cfg.jobs[i]->paused);
+}
+
+int sched_flags_paused(const struct usch_job *job) {
+	return fl.jobs ? atomic_load(&fl.jobs[job->index].paused) : job->paused;
+}
+
+int sched_flags_set_paused(const struct usch_job *job, int paused) {
+	if (!fl.jobs)
+		return job->paused;
+	int was = atomic_exchange(&fl.jobs[job->index].paused, paused);
+	if (was != paused)
+		atomic_fetch_add(fl.changes, 1);
+	return was;
+}
+
+uint64_t sched_flags_changes(void) {
+	return fl.changes ? atomic_load(fl.changes) : 0;
+}
+
+void sched_flags_ask_run(const struct usch_job *job, int64_t at_us) {
+	if (!fl.jobs)
+		return;
+	struct job_flags *f = &fl.jobs[job->index];
+	atomic_store(&f->asked_us, at_us);
+	atomic_fetch_add(&f->asked, 1);
+}
+
+int sched_flags_take_run(const struct usch_job *job, int64_t *asked_us) {
+	if (!fl.jobs || uwsgi.mywid < 1 || uwsgi.mywid > fl.nworkers)
+		return 0;
+	struct job_flags *f = &fl.jobs[job->index];
+	uint64_t asked = atomic_load(&f->asked);
+	_Atomic uint64_t *taken = job->scope == USCH_SCOPE_ONCE
+			? &f->taken
+			: &fl.seen[job->index * (size_t) (fl.nworkers + 1) + (size_t) uwsgi.mywid];
+	uint64_t had = atomic_load(taken);
+	do {
+		if (had >= asked)
+			return 0;
+	} while (!atomic_compare_exchange_weak(taken, &had, asked));
+	*asked_us = atomic_load(&f->asked_us);
+	return 1;
+}

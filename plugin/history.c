@@ -1,0 +1,167 @@
+/* history.c - each job's last runs, shared (see history.h).
+ *
+ * A ring of scheduler-history records per job. A run takes the next serial
+ * of its job (one atomic add) and writes the record serial % depth under
+ * that record's sequence number (seqlock.c): no process waits on another,
+ * and one killed mid-write costs that record only. The end of a run finds
+ * its record by serial; if the ring went round meanwhile (more than depth
+ * runs started during it), the end is not kept. */
+#include <uwsgi.h>
+#include <stdatomic.h>
+#include "history.h"
+#include "seqlock.h"
+#include "config.h"
+#include "common.h"
+
+extern struct uwsgi_server uwsgi;
+
+struct record {
+	_Atomic uint32_t seq;
+	struct sched_hist_run run;
+};
+
+struct ring {
+	_Atomic uint64_t next; /* the serial the next run takes (from 1) */
+};
+
+static struct {
+	struct ring *rings;  /* shared, by job index */
+	struct record *recs; /* shared, [job][depth] */
+	int depth;
+	_Atomic uint64_t *changes; /* shared */
+} hs;
+
+static const char *const HOW[] = {
+	[SCHED_HOW_SCHEDULE] = "schedule",
+	[SCHED_HOW_MANUAL] = "manual",
+	[SCHED_HOW_RERUN] = "rerun",
+};
+
+const char *sched_how_name(enum sched_how how) {
+	return how <= SCHED_HOW_RERUN ? HOW[how] : "schedule";
+}
+
+int sched_how_parse(const char *name) {
+	for (int h = SCHED_HOW_SCHEDULE; h <= SCHED_HOW_RERUN; h++)
+		if (!strcmp(HOW[h], name))
+			return h;
+	return -1;
+}
+
+void sched_history_setup(void) {
+	hs.depth = sched_cfg.history;
+	if (!sched_cfg.njobs || hs.depth <= 0)
+		return;
+	hs.rings = uwsgi_calloc_shared(sizeof(struct ring) * sched_cfg.njobs);
+	hs.recs = uwsgi_calloc_shared(sizeof(struct record) * sched_cfg.njobs * (size_t) hs.depth);
+	hs.changes = uwsgi_calloc_shared(sizeof(*hs.changes));
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		atomic_store(&hs.rings[i].next, 1);
+}
+
+int sched_history_depth(void) {
+	return hs.rings ? hs.depth : 0;
+}
+
+static struct record *record_of(const struct usch_job *job, uint64_t serial) {
+	return &hs.recs[job->index * (size_t) hs.depth + (size_t) (serial % (uint64_t) hs.depth)];
+}
+
+static void write_record(struct record *r, const struct sched_hist_run *run) {
+	sched_seq_lock(&r->seq);
+	r->run = *run;
+	sched_seq_unlock(&r->seq);
+	atomic_fetch_add(hs.changes, 1);
+}
+
+uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, int64_t scheduled_us) {
+	if (!hs.rings)
+		return 0;
+	uint64_t serial = atomic_fetch_add(&hs.rings[job->index].next, 1);
+	struct sched_hist_run run = {
+		.serial = serial,
+		.scheduled_us = scheduled_us,
+		.started_us = sched_clock_us(CLOCK_REALTIME),
+		.worker = uwsgi.mywid,
+		.pid = (int) getpid(),
+		.outcome = SCHED_OUTCOME_RUNNING,
+		.how = how,
+	};
+	write_record(record_of(job, serial), &run);
+	return serial;
+}
+
+/* The line of an error that says what went wrong: a Python traceback's
+ * last ("ValueError: ..."), otherwise the first; cut on a character
+ * boundary. */
+static void error_line(const char *err, char *out, size_t len) {
+	const char *line = err, *end;
+	if (!strncmp(err, "Traceback ", 10)) {
+		for (const char *p = err; *p; p++)
+			if (p[0] == '\n' && p[1] && p[1] != '\n')
+				line = p + 1;
+	}
+	end = strchr(line, '\n');
+	size_t n = end ? (size_t) (end - line) : strlen(line);
+	if (n >= len) {
+		n = len - 1;
+		while (n && ((unsigned char) line[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, line, n);
+	out[n] = 0;
+}
+
+void sched_history_ended(const struct usch_job *job, uint64_t serial, int ok, const char *err) {
+	if (!hs.rings || !serial)
+		return;
+	struct record *r = record_of(job, serial);
+	struct sched_hist_run run;
+	if (!sched_seq_read(&r->seq, &r->run, &run, sizeof(run)) || run.serial != serial)
+		return;
+	run.ended_us = sched_clock_us(CLOCK_REALTIME);
+	run.outcome = ok ? SCHED_OUTCOME_OK : SCHED_OUTCOME_FAILED;
+	if (err)
+		error_line(err, run.error, sizeof(run.error));
+	/* only this run's executor writes its record until the ring comes round */
+	write_record(r, &run);
+}
+
+/* A run that cannot go on: its worker id has another pid now (or none). */
+static int gone(const struct sched_hist_run *run) {
+	if (run->restored)
+		return 1;
+	if (!uwsgi.workers || run->worker < 1 || run->worker > uwsgi.numproc)
+		return 0;
+	return uwsgi.workers[run->worker].pid != run->pid;
+}
+
+int sched_history_get(const struct usch_job *job, struct sched_hist_run *out, int max) {
+	if (!hs.rings)
+		return 0;
+	uint64_t next = atomic_load(&hs.rings[job->index].next);
+	int n = 0;
+	for (uint64_t k = 1; k <= (uint64_t) hs.depth && k < next && n < max; k++) {
+		uint64_t serial = next - k;
+		struct record *r = record_of(job, serial);
+		if (!sched_seq_read(&r->seq, &r->run, &out[n], sizeof(out[n])) || out[n].serial != serial)
+			continue;
+		if (out[n].outcome == SCHED_OUTCOME_RUNNING && gone(&out[n]))
+			out[n].outcome = SCHED_OUTCOME_INTERRUPTED;
+		n++;
+	}
+	return n;
+}
+
+void sched_history_put(const struct usch_job *job, const struct sched_hist_run *r) {
+	if (!hs.rings)
+		return;
+	struct sched_hist_run run = *r;
+	run.serial = atomic_fetch_add(&hs.rings[job->index].next, 1);
+	run.restored = 1;
+	write_record(record_of(job, run.serial), &run);
+}
+
+uint64_t sched_history_changes(void) {
+	return hs.changes ? atomic_load(hs.changes) : 0;
+}
