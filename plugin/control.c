@@ -78,7 +78,7 @@ static void peer_text(int fd, char *out, size_t len) {
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);
 	}
-	snprintf(out, len, "remote node %s port %d", host, port);
+	snprintf(out, len, "from %s port %d, worker %d", host, port, uwsgi.mywid);
 }
 
 static void identify(struct caller *c) {
@@ -289,7 +289,8 @@ static const struct usch_job *job_arg(
 		uint8_t argc, char **argv, uint16_t *argvs, char *id, size_t len, char *why, size_t whylen) {
 	id[0] = 0;
 	if (argc < 1) {
-		snprintf(why, whylen, "needs a job id");
+		if (why)
+			snprintf(why, whylen, "needs a job id");
 		return NULL;
 	}
 	size_t n = argvs[0] < len - 1 ? argvs[0] : len - 1;
@@ -297,7 +298,8 @@ static const struct usch_job *job_arg(
 	id[n] = 0;
 	long i = usch_idset_find(&sched_cfg.ids, id);
 	if (i < 0) {
-		snprintf(why, whylen, "no job \"%s\" in this instance", id);
+		if (why)
+			snprintf(why, whylen, "no job \"%s\" in this instance", id);
 		return NULL;
 	}
 	return sched_cfg.jobs[i];
@@ -309,10 +311,12 @@ static json_t *call(const struct function *fn, uint8_t argc, char **argv, uint16
 	struct caller c;
 	identify(&c);
 	if (fn->steers && c.remote && !sched_cfg.rpc_remote) {
-		snprintf(why, sizeof(why), "%s refused from a %s: set scheduler-rpc-remote = true to allow it",
+		snprintf(why, sizeof(why),
+				"%s refused to a remote node (%s): set scheduler-rpc-remote = true to allow it",
 				fn->name, c.who);
 		sched_log("%s", why);
-		return answer(NULL, "", action, 0, why);
+		job_arg(argc, argv, argvs, id, sizeof(id), NULL, 0);
+		return answer(NULL, id, action, 0, why);
 	}
 	if (fn->action == ACT_LIST && argc == 0)
 		return list(NULL);
