@@ -42,7 +42,8 @@ static const char USAGE[] = "usage: uwsgi-scheduler [-s SOCKET] [--json] list [I
 			    "      --json           prints the instance's JSON answer instead\n"
 			    "  -h, --help           prints this help\n"
 			    "\n"
-			    "Over TCP (a remote node) the instance allows only list, unless it sets\n"
+			    "A remote node (over TCP, or a UNIX socket peer that is neither root nor the\n"
+			    "instance's user) may only list, unless the instance sets\n"
 			    "scheduler-rpc-remote = true.\n"
 			    "\n"
 			    "environment:\n"
@@ -51,8 +52,8 @@ static const char USAGE[] = "usage: uwsgi-scheduler [-s SOCKET] [--json] list [I
 			    "\n"
 			    "exit status:\n"
 			    "  0  done\n"
-			    "  1  the instance refused (unknown job, remote node, ...) or its answer is\n"
-			    "     not the JSON expected\n"
+			    "  1  the instance refused (unknown job, remote node, ...; with --json too)\n"
+			    "     or its answer is not the JSON expected\n"
 			    "  2  usage error\n"
 			    "  3  no answer: cannot connect, timed out, or the connection closed\n";
 

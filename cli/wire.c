@@ -93,8 +93,9 @@ static int set_host_port(struct target *t, const char *host, size_t hostlen, con
 	return 0;
 }
 
-/* "[v6]:port" must be that exactly; anything else that is not "host:port"
- * with one colon is a path, as uWSGI itself reads its socket options. */
+/* "[v6]:port" must be that exactly; "@name" is abstract; anything else that
+ * is not "host:port" with one colon is a path, as uWSGI reads its own
+ * socket options. */
 static int parse_target(struct conn *c, struct target *t) {
 	const char *s = c->name;
 	memset(t, 0, sizeof(*t));
@@ -105,7 +106,8 @@ static int parse_target(struct conn *c, struct target *t) {
 		return 0;
 	}
 	const char *colon = strrchr(s, ':');
-	if (strchr(s, '/') || !colon || memchr(s, ':', colon - s) || set_host_port(t, s, colon - s, colon + 1))
+	if (s[0] == '@' || strchr(s, '/') || !colon || memchr(s, ':', colon - s) ||
+			set_host_port(t, s, colon - s, colon + 1))
 		t->unix_socket = 1;
 	return 0;
 }
