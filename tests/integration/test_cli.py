@@ -2,7 +2,7 @@
 test serving the uwsgi protocol RPC (modifier1 173) on a UNIX socket, an
 abstract one and TCP loopback ports, as uWSGI's rpc plugin does. It records
 the bytes of each request and answers what the test gives it, in the
-plugin's JSON shape (docs: /work/spec/control.md). These tests cover the
+JSON shape of the scheduler.* RPC functions. These tests cover the
 client's side; the tests against a real instance are elsewhere."""
 import json
 import os
