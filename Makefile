@@ -22,9 +22,16 @@ UNIT_LIBS    = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck) -lja
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD       := build
 
+# The operator's command (cli/): a standalone program, jansson only.
+CLI         := uwsgi-scheduler
+CLI_SRC     := $(wildcard cli/*.c)
+CLI_HDR     := $(wildcard cli/*.h)
+CLI_CFLAGS  := -std=gnu11 -O2 -Wall -Wextra -Werror
+BINDIR      ?= /usr/local/bin
+
 .PHONY: all deps install test test-unit test-valgrind test-integration demo bench clean check-layout readme-keys format check-format
 
-all: $(PLUGIN)
+all: $(PLUGIN) $(CLI)
 
 deps:
 	sh tools/deps.sh
@@ -34,14 +41,18 @@ $(PLUGIN): uwsgiplugin.py $(CORE_SRC) $(CORE_HDR) $(ADAPTER_SRC) $(ADAPTER_HDR) 
 	PYTHON=$(PYTHON) $(UWSGI) --build-plugin . >build-plugin.log 2>&1 || (cat build-plugin.log; exit 1)
 	@rm -f build-plugin.log
 
-install: $(PLUGIN)
+$(CLI): $(CLI_SRC) $(CLI_HDR) | deps
+	$(CC) $(CLI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_SRC) -ljansson -lm
+
+install: $(PLUGIN) $(CLI)
 	install -D -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGIN_DIR)/$(PLUGIN)
+	install -D -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/$(CLI)
 
 check-layout:
 	$(PYTHON) tools/check_layout.py
 
 # One C style (.clang-format); check-format changes nothing and fails on a difference.
-FORMAT_SRC = plugin/*.[ch] plugin/core/*.[ch] tests/unit/*.[ch] bench/*.c tools/*.c tests/integration/shims/*.c
+FORMAT_SRC = plugin/*.[ch] plugin/core/*.[ch] tests/unit/*.[ch] bench/*.c tools/*.c tests/integration/shims/*.c cli/*.[ch]
 format:
 	clang-format -i $(FORMAT_SRC)
 
@@ -87,7 +98,7 @@ test-valgrind: $(UNIT_PLAIN) $(ORACLES)
 		echo "== valgrind $$t"; USCH_ORACLE_DIR=$(BUILD)/oracle CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect $$t; done
 
-test-integration: $(PLUGIN)
+test-integration: $(PLUGIN) $(CLI)
 	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider .
 
 test: deps
@@ -101,4 +112,4 @@ bench: deps
 	sh bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(PLUGIN) .uwsgi_plugins_builder
+	rm -rf $(BUILD) $(PLUGIN) $(CLI) .uwsgi_plugins_builder
