@@ -8,12 +8,16 @@ free one, and the slow schedules (every minute, daily) are shortened to
 every 2 seconds. Every rewrite must match a line of the real ini, so an
 example and its test cannot drift apart silently."""
 import datetime
+import html
+import http.cookiejar
+import importlib.util
 import json
 import os
 import re
 import shutil
 import sqlite3
 import time
+import urllib.request
 
 import pytest
 
@@ -45,6 +49,8 @@ def pids_logging(u, pattern):
 
 
 # ---------------------------------------------------------------- flask
+
+FLASK_JOBS = ["app:refresh_cache", "app:purge_sessions"]
 
 def test_flask_example(uwsgi):
     u = uwsgi()
@@ -115,6 +121,99 @@ def test_flask_example(uwsgi):
     # the first run after the restart is the occurrence after the last one that ran, due while uWSGI was down
     assert when(first) == when(last["scheduled"]) + 2 and when(first) < restarted, (first, last["scheduled"])
     assert re.search(r"state: \S+/scheduler-state\.json: last runs of 2 jobs remembered", u.log(mark)), u.log(mark)
+
+
+def test_flask_admin_page(uwsgi):
+    """/admin/jobs lists the jobs, and its buttons run, pause and resume
+    them through the plugin's RPC functions, each answer flashed on the
+    page the POST redirects to (which either worker may serve)."""
+    u = uwsgi()
+    ini = copy_example(u, "flask", [
+        ("scheduler-interval = 10s app:refresh_cache", "scheduler-interval = 1s app:refresh_cache"),
+    ])
+    now = time.time()
+    with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
+        conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, created_at REAL NOT NULL, expires_at REAL NOT NULL)")
+        conn.executemany("INSERT INTO sessions VALUES (?, ?, ?)",
+                         [("old%d" % i, now - 3600, now - 60) for i in range(4)] + [("live", now, now + 3600)])
+    conn.close()
+    u.start(ini=ini)
+    base = "http://127.0.0.1:%d/admin/jobs" % u.port
+    # the flashed answer travels in the session cookie
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def page(url=base, post=False):
+        with browser.open(urllib.request.Request(url, data=b"" if post else None), timeout=10) as r:
+            assert r.status == 200 and r.geturl() == base, (r.status, r.geturl())  # POST-redirect-GET
+            return r.read().decode()
+
+    def jobs():
+        with browser.open(base + ".json", timeout=10) as r:
+            assert r.headers.get_content_type() == "application/json"
+            return {job["id"]: job for job in json.load(r)["jobs"]}
+
+    table = page()
+    for job_id in FLASK_JOBS:
+        assert "<td>%s</td>" % html.escape(job_id) in table, (job_id, table)
+    assert table.count("<button>Run now</button>") == len(FLASK_JOBS), table
+    assert table.count("<button>Pause</button>") == len(FLASK_JOBS), table
+
+    # run now: the purge (scope=once) runs once, in one worker, at the instant asked for
+    asked = r"job app:purge_sessions: start \(worker (\d+), asked for at (\S+) by scheduler\.run,"
+    answer = page(base + "/app:purge_sessions/run", post=True)
+    assert "app:purge_sessions: run asked for: one worker runs it now" in answer, answer
+    u.wait_log(asked, timeout=15)
+    worker, at = re.search(asked, u.log()).groups()
+    u.wait_log(r"job app:purge_sessions: ok \(worker %s, scheduled %s," % (worker, re.escape(at)), timeout=15)
+    assert re.search(r"purged \d+ sessions expired by %s \(worker %s, pid %d\)"
+                     % (re.escape(at), worker, u.workers[int(worker)]), u.log()), u.log()[-3000:]
+    with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
+        ids = {row[0] for row in conn.execute("SELECT id FROM sessions")}
+    conn.close()
+    assert ids == {"live"}, ids
+    manual = [r for r in jobs()["app:purge_sessions"]["history"] if r["how"] == "manual"]
+    assert len(manual) == 1 and manual[0]["outcome"] == "ok" and manual[0]["scheduled"] == at, manual
+    assert "(manual)" in page()
+
+    # pause and resume the refresh (every worker's): the list says so, and so does the page
+    answer = page(base + "/app:refresh_cache/pause", post=True)
+    assert "app:refresh_cache: paused on every worker" in answer, answer
+    assert jobs()["app:refresh_cache"]["paused"] is True
+    assert "<button>Resume</button>" in answer, answer
+    mark = u.mark()
+    answer = page(base + "/app:refresh_cache/resume", post=True)
+    assert "app:refresh_cache: resumed on every worker" in answer, answer
+    assert jobs()["app:refresh_cache"]["paused"] is False
+    assert "<button>Resume</button>" not in answer, answer
+    # resumed for real: each worker refreshes again
+    wait_for(lambda: set(u.pids()) <= set(int(p) for p in re.findall(
+        r"cache refreshed in worker pid (\d+)", u.log(mark))), 15, what="a refresh in both workers after the resume")
+
+    # an unknown job: the plugin's error, flashed as one
+    answer = page(base + "/no-such-job/pause", post=True)
+    assert '<p class="error">no-such-job: no job &#34;no-such-job&#34; in this instance</p>' in answer, answer
+
+    u.stop()
+    # still exactly one run asked for, now that every worker has stopped
+    assert len(re.findall(asked, u.log())) == 1, u.log()[-3000:]
+    assert_nothing_fatal(u.log())
+
+
+def test_flask_admin_without_uwsgi():
+    """Under flask run (no uwsgi module) the admin page says there is no
+    scheduler instead of failing."""
+    spec = importlib.util.spec_from_file_location("flask_example_app", os.path.join(EXAMPLES, "flask", "app.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.uwsgi is None
+    client = module.app.test_client()
+    r = client.get("/admin/jobs")
+    assert r.status_code == 503 and "No scheduler here" in r.get_data(as_text=True)
+    r = client.get("/admin/jobs.json")
+    assert r.status_code == 503 and "No scheduler here" in r.get_json()["error"]
+    r = client.post("/admin/jobs/app:purge_sessions/run")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/admin/jobs")
+    assert "No scheduler here" in client.get("/admin/jobs").get_data(as_text=True)
 
 
 # --------------------------------------------------------------- django
@@ -215,7 +314,7 @@ def test_rpc_example(uwsgi):
 # ---------------------------------------------- the inis as users run them
 
 @pytest.mark.parametrize("name,ids", [
-    ("flask", ["app:refresh_cache", "app:purge_sessions"]),
+    ("flask", FLASK_JOBS),
     ("django", ["warm-cache-at-start", "warm-cache", "shop.jobs:purge_sessions", "low-stock-report"]),
     ("rpc", ["rpc:send_digest", "signal:17"]),
 ])
