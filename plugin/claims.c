@@ -74,6 +74,15 @@ void sched_claims_seed(const struct usch_job *job, int64_t last) {
 		atomic_store(&cl.jobs[job->index].last, last);
 }
 
+void sched_claims_pass(const struct usch_job *job, int64_t occurrence) {
+	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE)
+		return;
+	struct job_claim *c = &cl.jobs[job->index];
+	int64_t seen = atomic_load(&c->last);
+	while (seen < occurrence && !atomic_compare_exchange_weak(&c->last, &seen, occurrence))
+		;
+}
+
 void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
 	/* a run asked for now is not asked for again */
 	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE || job->interrupted != USCH_INTERRUPTED_RERUN ||

@@ -27,6 +27,10 @@ int64_t sched_claims_last(const struct usch_job *job);
  * (from the state file). */
 void sched_claims_seed(const struct usch_job *job, int64_t last);
 
+/* A paused job's occurrences up to occurrence are passed over: no worker
+ * runs them, no worker that starts later catches them up. */
+void sched_claims_pass(const struct usch_job *job, int64_t occurrence);
+
 /* A run asked for now (scheduler.run) stands for no occurrence of the
  * trigger. */
 #define SCHED_OCCURRENCE_MANUAL (INT64_MIN + 1)

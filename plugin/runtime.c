@@ -216,6 +216,16 @@ static struct pending *enqueue(const struct usch_fire *fire, enum sched_how how)
 	return p;
 }
 
+/* A paused job's fire (a run asked for now is not one) is dealt with:
+ * nobody runs it, now or as a late fire after a restart. */
+static int passed_over(const struct usch_fire *fire, enum sched_how how) {
+	if (how == SCHED_HOW_MANUAL || !sched_flags_paused(fire->job))
+		return 0;
+	sched_claims_pass(fire->job, fire->covers_to);
+	sched_runs_passed(fire->job, fire->covers_to, fire->scheduled_us);
+	return 1;
+}
+
 /* Called by the schedule with rt.lock held. A once-job's fire is only
  * queued here (one at a time): the worker whose executor claims the
  * occurrence first runs it, skips it or counts its misfire, once. A
@@ -224,10 +234,8 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
 	int once = job->scope == USCH_SCOPE_ONCE;
 	enum sched_how how = ctx ? SCHED_HOW_RERUN : SCHED_HOW_SCHEDULE;
-	if (sched_flags_paused(job)) {
-		sched_runs_passed(job, fire->covers_to, fire->scheduled_us);
+	if (passed_over(fire, how))
 		return;
-	}
 	if (join_burst(fire))
 		return;
 	rt.open_burst = NULL;
@@ -326,13 +334,17 @@ static void *timer_main(void *arg) {
 	return NULL;
 }
 
-/* A once-job's occurrence (or burst) runs here only if this executor
- * claims it; rt.lock held. Returns 1 to go on, with *after the last
- * occurrence another worker claimed (a burst's fires up to it are not run
- * here). */
+/* Whether this executor runs p: not when its job was paused while it
+ * waited; a once-job's occurrence (or burst) only if this executor claims
+ * it. rt.lock held. Returns 1 to go on, with *after the last occurrence
+ * another worker claimed (a burst's fires up to it are not run here). */
 static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	const struct usch_job *job = p->fire.job;
 	*after = INT64_MIN;
+	/* paused while it waited for an executor */
+	const struct usch_fire *last = p->nlater ? &p->later[p->nlater - 1] : &p->fire;
+	if (passed_over(last, p->how))
+		return 0;
 	if (job->scope != USCH_SCOPE_ONCE)
 		return 1;
 	/* a burst is claimed whole, up to its last occurrence */

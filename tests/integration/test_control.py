@@ -21,8 +21,8 @@ import subprocess
 import tempfile
 import time
 
-from conftest import app_ini as ini, assert_nothing_fatal, free_port, get, recv_all, wait_for
-from test_once import kill9, stop_clean
+from conftest import ROOT, app_ini as ini, assert_nothing_fatal, free_port, get, recv_all, wait_for
+from test_once import RUN_RE, instant, kill9, stop_clean
 
 JOBS = '''
 import time
@@ -331,6 +331,45 @@ def test_pause_survives_a_restart_with_state(uwsgi):
     stop_clean(u)
 
 
+def test_paused_occurrences_are_never_caught_up(uwsgi):
+    """Resumed, then stopped before the job ran again: after the restart
+    the occurrences due while it was paused do not run late (coalesce=all
+    would run every one of them)."""
+    u = uwsgi()
+    setup_app(u)
+    state = os.path.join(u.dir, "state.json")
+    text = ini(u, "scheduler-state = %s" % state,
+               'scheduler-interval = 1s jobs:quick args=["c"] id=c scope=once coalesce=all',
+               'scheduler-interval = 1s jobs:quick args=["w"] id=w coalesce=all', workers=2)
+    u.start(ini=text)
+    u.wait_events("c", 2)
+    u.wait_events("w", 1, per_worker=True)
+    for job in ("c", "w"):
+        assert call(u, "scheduler.pause", job)["ok"]
+    paused_at = time.time()
+    time.sleep(3.5)  # three or four occurrences of each pass over
+    resumed_at = time.time()
+    for job in ("c", "w"):
+        assert call(u, "scheduler.resume", job)["ok"]
+    stop_clean(u)
+    u.logf.close()
+    mark = u.mark()
+    u.workers = {}
+    u.start(ini=text, wait=False)
+    u.wait_workers(since=mark)
+    u.wait_events("c", 1 + len(u.events("c")))
+    time.sleep(2)
+    for job in ("c", "w"):
+        for m in RUN_RE.finditer(u.log()):
+            if m.group(1) != job:
+                continue
+            at = instant(m.group(3)) / 1e6
+            assert not (paused_at + 0.5 < at < resumed_at - 0.5), \
+                "job %s ran its occurrence %s, due while it was paused (%s to %s):\n%s" % (
+                    job, m.group(3), paused_at, resumed_at, u.log()[-3000:])
+    stop_clean(u)
+
+
 # ---- who may steer -------------------------------------------------------------
 
 REMOTE_RE = (r"scheduler\.pause refused to a remote node \(from 127\.0\.0\.1 port \d+, worker \d\): "
@@ -411,4 +450,47 @@ def test_remote_nodes_steer_with_rpc_remote(uwsgi):
     assert rpc(tcp, "scheduler.run", "j")["ok"]
     u.wait_events("j", 1)
     assert rpc(tcp, "scheduler.resume", "j")["ok"]
+    stop_and_clean(u)
+
+
+# ---- the operator's command --------------------------------------------------
+
+CLI = os.path.join(ROOT, "uwsgi-scheduler")
+
+
+def cli(socket_arg, *args):
+    return subprocess.run([CLI, "-s", socket_arg] + list(args), capture_output=True, text=True, timeout=30,
+                          env=dict(os.environ, TZ="UTC"))
+
+
+def test_the_command_lists_runs_pauses_and_resumes(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    tcp, path = start_with_sockets(u, 'scheduler-cron = 0 0 1 1 * jobs:quick args=["n"] id=nightly scope=once')
+    r = cli(path, "list")
+    assert r.returncode == 0, r.stderr
+    head, *rows = [line for line in r.stdout.splitlines() if line]
+    assert head.split() == ["NEXT", "LEFT", "LAST", "PASSED", "OUTCOME", "SCOPE", "JOB"]
+    assert rows[-1] == "2 jobs listed."
+    by_job = {line.split()[-1]: line for line in rows[:-1]}
+    assert set(by_job) == {"j", "nightly"}
+    assert re.match(r"^\w{3} \d{4}-01-01 00:00:00 UTC ", by_job["nightly"]), by_job["nightly"]
+
+    r = cli(path, "run", "nightly")
+    assert (r.returncode, r.stdout) == (0, "nightly: run asked for: one worker runs it now\n"), r
+    u.wait_events("n", 1)
+    wait_for(lambda: " ok " in cli(path, "list", "nightly").stdout, 10, what="the run's outcome in the table")
+
+    r = cli(path, "pause", "j")
+    assert (r.returncode, r.stdout) == (0, "j: paused on every worker\n"), r
+    line = next(x for x in cli(path, "list").stdout.splitlines() if x.endswith(" j"))
+    assert line.split()[:2] == ["-", "paused"], line
+    assert json.loads(cli(path, "--json", "list", "j").stdout)["jobs"][0]["paused"] is True
+    # over TCP the command is a remote node: refused, exit 1
+    r = cli("%s:%d" % tcp, "resume", "j")
+    assert r.returncode == 1 and "j: scheduler.resume refused to a remote node (from 127.0.0.1 port " in r.stderr, r
+    r = cli(path, "resume", "j")
+    assert r.returncode == 0 and r.stdout.startswith("j: resumed on every worker: next due "), r
+    r = cli(path, "pause", "nope")
+    assert (r.returncode, r.stderr) == (1, 'uwsgi-scheduler: nope: no job "nope" in this instance\n'), r
     stop_and_clean(u)
