@@ -22,20 +22,9 @@ import tempfile
 import time
 
 from conftest import ROOT, app_ini as ini, assert_nothing_fatal, free_port, get, recv_all, wait_for
-from test_once import RUN_RE, instant, kill9, stop_clean
+from test_once import JOBS as ONCE_JOBS, RUN_RE, instant, kill9, stop_clean
 
-JOBS = '''
-import time
-from events import record
-
-def quick(name):
-    record(name)
-
-def held(name, seconds):
-    record(name, phase="start")
-    time.sleep(seconds)
-    record(name, phase="end")
-
+JOBS = ONCE_JOBS + '''
 def bad(name):
     record(name)
     raise ValueError("the disk is full")

@@ -52,6 +52,16 @@ def pids_logging(u, pattern):
 
 FLASK_JOBS = ["app:refresh_cache", "app:purge_sessions"]
 
+def seed_sessions(u):
+    """4 expired sessions for the purge, 1 that must survive it."""
+    now = time.time()
+    with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
+        conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, created_at REAL NOT NULL, expires_at REAL NOT NULL)")
+        conn.executemany("INSERT INTO sessions VALUES (?, ?, ?)",
+                         [("old%d" % i, now - 3600, now - 60) for i in range(4)] + [("live", now, now + 3600)])
+    conn.close()
+
+
 def test_flask_example(uwsgi):
     u = uwsgi()
     ini = copy_example(u, "flask", [
@@ -59,13 +69,7 @@ def test_flask_example(uwsgi):
         ("scheduler-cron = * * * * * app:purge_sessions scope=once context=ctx",
          "scheduler-cron = */2 * * * * * app:purge_sessions scope=once context=ctx"),
     ])
-    # 4 expired sessions for the purge, 1 that must survive it
-    now = time.time()
-    with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
-        conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, created_at REAL NOT NULL, expires_at REAL NOT NULL)")
-        conn.executemany("INSERT INTO sessions VALUES (?, ?, ?)",
-                         [("old%d" % i, now - 3600, now - 60) for i in range(4)] + [("live", now, now + 3600)])
-    conn.close()
+    seed_sessions(u)
     u.start(ini=ini)
     w1, w2 = u.workers[1], u.workers[2]
 
@@ -131,12 +135,7 @@ def test_flask_admin_page(uwsgi):
     ini = copy_example(u, "flask", [
         ("scheduler-interval = 10s app:refresh_cache", "scheduler-interval = 1s app:refresh_cache"),
     ])
-    now = time.time()
-    with sqlite3.connect(os.path.join(u.dir, "sessions.db")) as conn:
-        conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, created_at REAL NOT NULL, expires_at REAL NOT NULL)")
-        conn.executemany("INSERT INTO sessions VALUES (?, ?, ?)",
-                         [("old%d" % i, now - 3600, now - 60) for i in range(4)] + [("live", now, now + 3600)])
-    conn.close()
+    seed_sessions(u)
     u.start(ini=ini)
     base = "http://127.0.0.1:%d/admin/jobs" % u.port
     # the flashed answer travels in the session cookie
