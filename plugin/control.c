@@ -142,8 +142,7 @@ static int last_record(const struct usch_job *job, struct sched_hist_run *out) {
 			.restored = r.restored };
 		found = 1;
 	}
-	if (found && out->outcome == SCHED_OUTCOME_RUNNING &&
-			(out->restored || (uwsgi.workers && uwsgi.workers[out->worker].pid != out->pid)))
+	if (found && out->outcome == SCHED_OUTCOME_RUNNING && sched_runs_gone(out->worker, out->pid, out->restored))
 		out->outcome = SCHED_OUTCOME_INTERRUPTED;
 	return found;
 }

@@ -127,15 +127,6 @@ void sched_history_ended(const struct usch_job *job, uint64_t serial, int ok, co
 	write_record(r, &run);
 }
 
-/* A run that cannot go on: its worker id has another pid now (or none). */
-static int gone(const struct sched_hist_run *run) {
-	if (run->restored)
-		return 1;
-	if (!uwsgi.workers || run->worker < 1 || run->worker > uwsgi.numproc)
-		return 0;
-	return uwsgi.workers[run->worker].pid != run->pid;
-}
-
 int sched_history_get(const struct usch_job *job, struct sched_hist_run *out, int max) {
 	if (!hs.rings)
 		return 0;
@@ -146,7 +137,8 @@ int sched_history_get(const struct usch_job *job, struct sched_hist_run *out, in
 		struct record *r = record_of(job, serial);
 		if (!sched_seq_read(&r->seq, &r->run, &out[n], sizeof(out[n])) || out[n].serial != serial)
 			continue;
-		if (out[n].outcome == SCHED_OUTCOME_RUNNING && gone(&out[n]))
+		if (out[n].outcome == SCHED_OUTCOME_RUNNING &&
+				sched_runs_gone(out[n].worker, out[n].pid, out[n].restored))
 			out[n].outcome = SCHED_OUTCOME_INTERRUPTED;
 		n++;
 	}

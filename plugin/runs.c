@@ -144,6 +144,15 @@ void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok) {
 	unlock(r);
 }
 
+int sched_runs_gone(int wid, int pid, int restored) {
+	if (restored)
+		return 1;
+	/* the master forks the workers and keeps their pids in shared memory */
+	if (!uwsgi.workers || wid < 1 || wid > uwsgi.numproc)
+		return 0;
+	return uwsgi.workers[wid].pid != pid;
+}
+
 uint64_t sched_runs_changes(void) {
 	return rn.changes ? atomic_load(rn.changes) : 0;
 }

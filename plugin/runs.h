@@ -59,6 +59,10 @@ void sched_runs_passed(const struct usch_job *job, int64_t occurrence, int64_t s
  * file when it moved. */
 uint64_t sched_runs_changes(void);
 
+/* Whether a run recorded as running can no longer be: read from the state
+ * file (restored), or its worker id has another pid now (or none). */
+int sched_runs_gone(int wid, int pid, int restored);
+
 const char *sched_outcome_name(enum sched_outcome o);
 /* SCHED_OUTCOME_NONE for an unknown name. */
 enum sched_outcome sched_outcome_parse(const char *name);

@@ -75,9 +75,7 @@ static json_t *run_json(const struct usch_job *job, const struct sched_run *r) {
 	char when[USCH_RFC3339_MAX];
 	usch_rfc3339_format(r->scheduled_us, job->tz, when, sizeof(when));
 	enum sched_outcome o = r->outcome;
-	/* the master forks the workers and keeps their pids in this thread */
-	if (o == SCHED_OUTCOME_RUNNING && uwsgi.workers && r->worker >= 1 && r->worker <= uwsgi.numproc &&
-			(r->restored || uwsgi.workers[r->worker].pid != r->pid))
+	if (o == SCHED_OUTCOME_RUNNING && sched_runs_gone(r->worker, r->pid, r->restored))
 		o = SCHED_OUTCOME_INTERRUPTED;
 	json_t *run = json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:i, s:i}", "occurrence", (json_int_t) r->occurrence,
 			"scheduled", when, "scheduled_ts", ts(r->scheduled_us), "started_ts", ts(r->started_us),
