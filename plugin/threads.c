@@ -16,9 +16,12 @@ int sched_thread_ours(void) {
 }
 
 void sched_block_signals(void) {
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	static const int FAULTS[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+	sigset_t mask;
+	sigfillset(&mask);
+	for (size_t i = 0; i < sizeof(FAULTS) / sizeof(FAULTS[0]); i++)
+		sigdelset(&mask, FAULTS[i]);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
 /* Only python's hook is called: other language plugins index per-core

@@ -6,8 +6,12 @@
 
 #include <pthread.h>
 
-/* Our threads never take signals: uWSGI's handlers (which may call exit())
- * must run in the worker's own threads, as uwsgi_setup_thread_req does. */
+/* Our threads never take signals sent to the worker: uWSGI's handlers
+ * (which may call exit()) must run in the worker's own threads, as
+ * uwsgi_setup_thread_req does. A fault of the thread itself (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL) stays unblocked: blocked, the kernel kills the
+ * worker without running uWSGI's handler, which logs the crash and a
+ * backtrace of the faulting thread. */
 void sched_block_signals(void);
 
 /* Gives the calling thread the per-thread state the python plugin keeps,

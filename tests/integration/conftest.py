@@ -14,6 +14,7 @@ gets), as JSON lines that Uwsgi.events() reads back."""
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -55,6 +56,12 @@ SPAWN_RE = re.compile(r"^(?:spawned uWSGI worker (\d+) (?:\(and the only\) )?\(p
 STARTED_RE = re.compile(r"^\[scheduler\] worker (\d+) \(pid (\d+)\): "
                         r"(?:scheduler thread started|no job runs on this worker)", re.M)
 JOB_OPTIONS = ("scheduler-cron", "scheduler-interval", "scheduler-at", "scheduler-job")
+
+
+def allow_core_dumps():
+    """In the uwsgi child before exec: a crash leaves a core to read (report_cores)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
 
 
 def free_port():
@@ -259,7 +266,8 @@ class Uwsgi:
         self.cmd = cmd
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, env=full_env)
+                                     stdin=subprocess.DEVNULL, start_new_session=True, env=full_env,
+                                     preexec_fn=allow_core_dumps)
         self.pgid = self.proc.pid
         if wait:
             self.wait_workers(range(1, self.nworkers + 1), timeout=timeout)
@@ -451,6 +459,22 @@ class Uwsgi:
             # workers of a master that died must not linger
             wait_for(lambda: not self.leftovers(), 10, what="the process group to be gone")
             self.logf.close()
+            self.report_cores()
+
+    def report_cores(self):
+        """A process that crashed left a core in the test's directory (the
+        kernel's core_pattern permitting): its stack, printed with the
+        test's output (the crash itself fails the test on the log's
+        "killed by signal" line)."""
+        cores = [n for n in os.listdir(self.dir) if n == "core" or n.startswith("core.")]
+        for name in cores:
+            path = os.path.join(self.dir, name)
+            print("\n---- %s" % path)
+            if shutil.which("gdb"):
+                r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "thread apply all bt 40",
+                                    os.path.realpath(shutil.which(UWSGI)), path],
+                                   capture_output=True, text=True, timeout=120)
+                print(r.stdout[-20000:])
 
     def __repr__(self):
         return "Uwsgi(%s)" % " ".join(shlex.quote(a) for a in getattr(self, "cmd", []))
@@ -473,7 +497,7 @@ def uwsgi(tmp_path):
         u.cleanup()
 
 
-FATAL = re.compile(r"Fatal Python error|Segmentation fault|SIGSEGV|core dumped|Aborted|"
+FATAL = re.compile(r"Fatal Python error|Segmentation [Ff]ault|SIGSEGV|core dumped|Aborted|"
                    r"AddressSanitizer|DAMN ! worker \d+ \(pid: \d+\) died, killed by signal")
 
 
