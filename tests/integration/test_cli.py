@@ -290,6 +290,13 @@ def test_socket_from_environment_and_option(fake):
     assert fake.last().via == "abstract"
 
 
+def resolves(name):
+    try:
+        return bool(socket.getaddrinfo(name, None))
+    except socket.gaierror:
+        return False
+
+
 @pytest.mark.parametrize("form", ["localhost:%d", ":%d", "[::1]:%d"])
 def test_socket_forms(fake, form):
     """localhost resolves (::1 first on most machines: it refuses on our v4
@@ -298,6 +305,8 @@ def test_socket_forms(fake, form):
     v6 = form.startswith("[")
     if v6 and fake.port6 is None:
         pytest.skip("no IPv6 loopback")
+    if form.startswith("localhost") and not resolves("localhost"):
+        pytest.skip("localhost does not resolve here (no /etc/hosts: a bare chroot)")
     r = cli("-s", form % (fake.port6 if v6 else fake.port), "list")
     assert r.returncode == 0, r.stderr
     # localhost and ":port" may reach our v6 listener if its port happens to be the same
