@@ -24,6 +24,7 @@
 #include "log.h"
 #include "common.h"
 #include "core/listing.h"
+#include "core/trigger.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -33,7 +34,29 @@ static void sched_on_load(void) {
 	scheduler_plugin.options = sched_config_options();
 }
 
+/* workers= beyond the instance's workers (cheaper's maximum included)
+ * would never run there. */
+static void check_worker_ids(const struct usch_job *job) {
+	for (int w = uwsgi.numproc + 1; w < USCH_MAX_WORKER_ID; w++)
+		if (usch_job_runs_on(job, w))
+			sched_fatal("%s \"%s\": workers= names worker %d, but this instance has %d workers",
+					job->option, job->line, w, uwsgi.numproc);
+}
+
+/* A date in the past, or an end= that has passed, is accepted (a state
+ * file may remember its run) but said: nothing of it fires. */
+static void warn_if_over(const struct usch_job *job, int64_t now) {
+	if (job->start_on_boot)
+		return;
+	int ended = job->end_us != INT64_MAX && job->end_us <= now;
+	int wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
+	if (ended || (wall && usch_trigger_next(job->trigger, now) == INT64_MAX))
+		sched_log("job %s: %s \"%s\": nothing is left to fire (%s passed): it will not run", job->id,
+				job->option, job->line, ended ? "its end= has" : "its last instant has");
+}
+
 static void check_targets(void) {
+	int64_t now = sched_clock_us(CLOCK_REALTIME);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		struct usch_job *job = sched_cfg.jobs[i];
 		if (job->kind == USCH_TARGET_PYTHON && !sched_python_plugin_loaded())
@@ -45,14 +68,9 @@ static void check_targets(void) {
 					job->option, job->line);
 		if (job->scope == USCH_SCOPE_ONCE)
 			sched_log("job %s: scope=once: each occurrence runs in one worker (shared claims)", job->id);
-		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0) {
-			int any = 0;
-			for (int w = 1; w <= uwsgi.numproc && w < USCH_MAX_WORKER_ID; w++)
-				any |= usch_job_runs_on(job, w);
-			if (!any)
-				sched_fatal("%s \"%s\": workers= names no worker of this instance (workers = %d)",
-						job->option, job->line, uwsgi.numproc);
-		}
+		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0)
+			check_worker_ids(job);
+		warn_if_over(job, now);
 	}
 }
 

@@ -26,9 +26,38 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	return job;
 }
 
+/* The first control character of text (a tab is a space), or NULL. */
+static const char *control_char(const char *text) {
+	for (const char *p = text; *p; p++)
+		if (((unsigned char) *p < 0x20 && *p != '\t') || *p == 0x7f)
+			return p;
+	return NULL;
+}
+
+/* A line with a control character is quoted with it escaped, so that the
+ * message itself is one clean line of the log. */
+static int refuse_control(const char *option, const char *line, const char *at, char *err, size_t errlen) {
+	char shown[600];
+	size_t k = 0;
+	for (const char *p = line; *p && k + 5 < sizeof(shown); p++) {
+		if (((unsigned char) *p < 0x20 && *p != '\t') || *p == 0x7f)
+			k += (size_t) snprintf(shown + k, sizeof(shown) - k, "\\x%02x", (unsigned char) *p);
+		else
+			shown[k++] = *p;
+	}
+	shown[k] = 0;
+	return usch_fail(err, errlen, "%s \"%s\": control character \\x%02x at byte %zu: a declaration is text", option,
+			shown, (unsigned char) *at, (size_t) (at - line) + 1);
+}
+
 struct usch_job *usch_decl_parse(
 		const char *option, const char *line, const struct usch_decl_env *env, char *err, size_t errlen) {
 	struct decl_ctx c = { .option = option, .line = line, .env = env, .err = err, .errlen = errlen };
+	const char *bad = control_char(line);
+	if (bad) {
+		refuse_control(option, line, bad, err, errlen);
+		return NULL;
+	}
 	const char *suffix = strncmp(option, "scheduler-", 10) ? option : option + 10;
 	int ret;
 	c.job = new_job(option, line, env);
@@ -47,6 +76,9 @@ struct usch_job *usch_decl_parse(
 		ret = usch_fail(err, errlen, "%s: not a job option", option);
 	}
 	decl_keys_free(&c);
+	/* a JSON declaration's "\u0001" is not in its text */
+	if (ret == 0 && control_char(c.job->id))
+		ret = decl_fail(&c, "the job id has a control character: give it another id=");
 	if (ret < 0) {
 		usch_job_free(c.job);
 		return NULL;

@@ -290,6 +290,9 @@ int decl_keys_apply(struct decl_ctx *c) {
 	}
 	if (c->job->scope == USCH_SCOPE_WORKERS && usch_workers_empty(&c->job->workers))
 		return decl_fail(c, "scope=workers needs workers=<ids>, e.g. workers=1");
+	/* silently ignored, it would run the job where it was meant not to */
+	if (c->job->scope != USCH_SCOPE_WORKERS && !usch_workers_empty(&c->job->workers))
+		return decl_fail(c, "workers= is for scope=workers (add it, or drop workers=)");
 	return 0;
 }
 

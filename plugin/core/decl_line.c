@@ -110,8 +110,10 @@ static int record_keys(struct decl_ctx *c, struct tok *toks, int from, int n) {
 		const struct usch_key *key = known_key(&toks[i]);
 		if (!key) {
 			char known[256];
-			return decl_fail(c, "unknown key \"%.*s\" (known: %s)", (int) (eq - toks[i].s), toks[i].s,
-					decl_known_keys(known, sizeof(known)));
+			int len = (int) (eq - toks[i].s);
+			/* no key is longer than 20: a longer name is shown cut */
+			return decl_fail(c, "unknown key \"%.*s%s\" (known: %s)", len > 40 ? 40 : len, toks[i].s,
+					len > 40 ? "..." : "", decl_known_keys(known, sizeof(known)));
 		}
 		char *raw = strndup(eq + 1, (size_t) (toks[i].s + toks[i].len - eq - 1));
 		json_t *json = toks[i].json;

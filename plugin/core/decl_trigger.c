@@ -69,6 +69,8 @@ static int calendar_trigger(struct decl_ctx *c, const char *text, usch_trigger *
 /* An interval: on each worker's elapsed time from its start, or - with
  * start=, inside and/or, or for a once-job (wall) - anchored at start (or
  * one interval after now) on the wall clock. */
+#define MIN_INTERVAL_US 1000
+
 static usch_trigger *interval_trigger(struct decl_ctx *c, const char *text, int wall) {
 	struct usch_job *job = c->job;
 	char why[256], compact[512];
@@ -82,8 +84,10 @@ static usch_trigger *interval_trigger(struct decl_ctx *c, const char *text, int 
 		decl_fail(c, "\"%s\": %s", text, why);
 		return NULL;
 	}
-	if (period <= 0) {
-		decl_fail(c, "\"%s\": the interval must be greater than 0", text);
+	/* shorter, the timing thread would do nothing but fire (and every
+	 * other fire be skipped by max-running) */
+	if (period < MIN_INTERVAL_US) {
+		decl_fail(c, "\"%s\": the interval must be at least 1ms", text);
 		return NULL;
 	}
 	int64_t anchor = job->start_us != INT64_MIN ? job->start_us : wall ? c->env->now_us + period : period;

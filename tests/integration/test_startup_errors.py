@@ -248,3 +248,23 @@ def test_context_errors_in_the_json_form(uwsgi):
     decl = '{"interval": "1s", "target": "jobs:f", "kwargs": {"run": null}, "context": "run"}'
     out = refused(uwsgi, "--scheduler-job", decl, status=1)
     assert '[scheduler] scheduler-job "%s": context=run: kwargs already has a key "run"' % decl in lines(out)
+
+
+def test_a_job_with_nothing_left_to_fire_is_said_at_startup(uwsgi):
+    """An instant in the past (or an end= that has passed) is accepted - a
+    state file may remember that it ran - but said: it will not run."""
+    u = uwsgi()
+    u.write("jobs.py", JOBS)
+    u.write("app.py", APP)
+    u.start("--http-socket", "127.0.0.1:%d" % u.port, "--master", "--workers", "2", "--enable-threads",
+            "--wsgi-file", "app.py", "--scheduler-at", "2020-01-01T00:00:00Z jobs:f id=gone",
+            "--scheduler-cron", "* * * * * jobs:f id=over end=2021-01-01T00:00:00Z",
+            "--scheduler-interval", "1h jobs:f id=fine")
+    log = u.log()
+    assert ('[scheduler] job gone: scheduler-at "2020-01-01T00:00:00Z jobs:f id=gone": nothing is left to fire '
+            "(its last instant has passed): it will not run") in lines(log)
+    assert ('[scheduler] job over: scheduler-cron "* * * * * jobs:f id=over end=2021-01-01T00:00:00Z": nothing is '
+            "left to fire (its end= has passed): it will not run") in lines(log)
+    assert "job fine: " not in log
+    code, _ = u.stop()
+    assert_nothing_fatal(u.log())

@@ -37,7 +37,12 @@ static struct usch_job *ok(const char *option, const char *line) {
 /* Refused with exactly `<option> "<line>": <what>`. */
 static void bad_in(const char *option, const char *line, const usch_tz *tz, const char *what) {
 	static char want[8192];
-	snprintf(want, sizeof(want), "%s \"%s\": %s", option, line, what);
+	size_t len = strlen(line);
+	/* a line over 400 characters is quoted by its first 120 */
+	if (len > 400)
+		snprintf(want, sizeof(want), "%s \"%.120s...\" (%zu characters): %s", option, line, len, what);
+	else
+		snprintf(want, sizeof(want), "%s \"%s\": %s", option, line, what);
 	struct usch_job *job = parse_in(option, line, tz);
 	int accepted = job != NULL;
 	usch_job_free(job);
@@ -478,12 +483,9 @@ START_TEST(key_values) {
 			has_worker(job, 1023));
 	usch_job_free(job);
 
-	/* workers= without scope=workers is kept (listed), scope stays all */
-	job = ok("scheduler-interval", "1s app:f workers=4");
-	ck_assert_int_eq(job->scope, USCH_SCOPE_ALL);
-	ck_assert_int_eq(nworkers(job), 1);
-	ck_assert(has_worker(job, 4));
-	usch_job_free(job);
+	/* workers= without scope=workers would be ignored: refused (the job
+	 * would run on every worker, or once anywhere) */
+	bad("scheduler-interval", "1s app:f workers=4", "workers= is for scope=workers (add it, or drop workers=)");
 
 	/* each key once: a second value is an error, not a silent override */
 	bad("scheduler-interval", "1s app:f timeout=1s timeout=5s", "duplicate key \"timeout\"");
@@ -944,8 +946,22 @@ END_TEST
 START_TEST(errors_triggers) {
 	bad("scheduler-cron", "*/0 * * * * app:f", "field 1 (minute): step 0 must be >= 1");
 	bad("scheduler-cron", "@every app:f", "unknown macro \"@every\"");
-	bad("scheduler-interval", "0s app:f", "\"0s\": the interval must be greater than 0");
-	bad("scheduler-interval", "0h 0m app:f", "\"0h 0m\": the interval must be greater than 0");
+	bad("scheduler-interval", "0s app:f", "\"0s\": the interval must be at least 1ms");
+	bad("scheduler-interval", "0h 0m app:f", "\"0h 0m\": the interval must be at least 1ms");
+	bad("scheduler-interval", "999us app:f", "\"999us\": the interval must be at least 1ms");
+	/* control characters: refused, and never echoed raw into the log */
+	struct usch_job *job = parse_in("scheduler-interval", "1s app:f \x01=1", usch_tz_utc());
+	ck_assert_ptr_null(job);
+	ck_assert_str_eq(err,
+			"scheduler-interval \"1s app:f \\x01=1\": control character \\x01 at byte 10: a "
+			"declaration is text");
+	bad("scheduler-job", "{\"interval\": \"1s\", \"target\": \"app:f\", \"id\": \"a\\u0002b\"}",
+			"the job id has a control character: give it another id=");
+	usch_job_free(ok("scheduler-interval", "1s\tapp:f\tid=tabs"));
+	bad("scheduler-interval", "1s app:f workers=2", "workers= is for scope=workers (add it, or drop workers=)");
+	bad("scheduler-interval", "1s app:f workers=2 scope=once",
+			"workers= is for scope=workers (add it, or drop workers=)");
+	usch_job_free(ok("scheduler-interval", "1ms app:f"));
 	bad("scheduler-interval", "5x app:f", "\"5x\": unknown unit \"x\" " UNITS);
 	bad("scheduler-interval", "30 app:f", "\"30\": \"30\" needs a unit " UNITS);
 	bad("scheduler-interval", "30m 1h app:f",
@@ -1028,7 +1044,7 @@ START_TEST(errors_json_job) {
 	bad("scheduler-job", "{\"cron\": \"\", \"target\": \"app:f\"}",
 			"missing the cron expression before the target");
 	bad("scheduler-job", "{\"interval\": \"0s\", \"target\": \"app:f\"}",
-			"\"0s\": the interval must be greater than 0");
+			"\"0s\": the interval must be at least 1ms");
 	bad("scheduler-job", "{\"interval\": \"1h\", \"target\": \"app\"}",
 			"no target: expected module:function, rpc:name, signal:N or exec:command after the interval");
 	bad("scheduler-job", "{\"interval\": \"1h\", \"target\": \"app:f-g\"}",
