@@ -223,18 +223,39 @@ static int write_all(int fd, const char *buf, size_t len) {
 	return 0;
 }
 
-static void fsync_dir(const char *path) {
+/* The directory of path (malloc'd). */
+static char *dir_of(const char *path) {
 	char *dir = uwsgi_str((char *) path);
 	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!slash) {
+		free(dir);
+		return uwsgi_str(".");
+	}
+	slash[slash == dir ? 1 : 0] = 0;
+	return dir;
+}
+
+static void fsync_dir(const char *path) {
+	char *dir = dir_of(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		fsync(fd);
 		close(fd);
 	}
+	free(dir);
+}
+
+/* Anyone who can write in the directory can replace the file between two
+ * writes, or plant a link where it is read: only the instance's own. */
+static void check_directory(const char *path) {
+	char *dir = dir_of(path);
+	struct stat sb;
+	if (stat(dir, &sb) < 0 || (!S_ISDIR(sb.st_mode) && (errno = ENOTDIR)))
+		sched_fatal("scheduler-state %s: cannot use its directory %s: %s", path, dir, strerror(errno));
+	if (sb.st_mode & S_IWOTH)
+		sched_fatal("scheduler-state %s: its directory %s is writable by every user (mode %04o): keep the state "
+			    "file in a directory only the instance can write in",
+				path, dir, (unsigned) (sb.st_mode & 07777));
 	free(dir);
 }
 
@@ -495,6 +516,7 @@ static void read_file(int readonly) {
 void sched_state_load(int readonly) {
 	if (!sched_cfg.state_path)
 		return;
+	check_directory(sched_cfg.state_path);
 	describe_schedules();
 	read_file(readonly);
 	if (readonly)

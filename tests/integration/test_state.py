@@ -541,6 +541,23 @@ def test_unwritable_location_is_a_startup_error(uwsgi, where):
     assert not os.path.exists(os.path.join(u.dir, "no-such-dir"))
 
 
+def test_a_directory_every_user_can_write_in_is_refused(uwsgi):
+    """Another user could replace the file there, or plant a link where it
+    is read (a sticky /tmp too): the state file wants the instance's own."""
+    u = uwsgi()
+    setup_app(u)
+    shared = os.path.join(u.dir, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    path = os.path.join(shared, "state.json")
+    r = u.run("--ini", u.write("app.ini", tick_ini(u, path)), timeout=30)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out[-3000:]
+    assert ("[scheduler] scheduler-state %s: its directory %s is writable by every user (mode 1777): keep the state "
+            "file in a directory only the instance can write in" % (path, shared)) in out.splitlines(), out[-3000:]
+    assert "spawned uWSGI worker" not in out and not os.path.exists(path)
+
+
 # ---- a write that fails later -------------------------------------------------------
 
 def test_failing_write_is_retried(uwsgi):
