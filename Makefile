@@ -44,6 +44,16 @@ $(PLUGIN): uwsgiplugin.py $(CORE_SRC) $(CORE_HDR) $(ADAPTER_SRC) $(ADAPTER_HDR) 
 $(CLI): $(CLI_SRC) $(CLI_HDR) | deps
 	$(CC) $(CLI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_SRC) -ljansson -lm
 
+# The same plugin built with ASan+UBSan, in its own directory (the builder
+# writes <name>_plugin.so where it runs): test_sanitized.py loads it into
+# uwsgi with the sanitizer runtimes preloaded.
+SAN_PLUGIN := $(BUILD)/sanitized/$(PLUGIN)
+
+$(SAN_PLUGIN): uwsgiplugin.py $(CORE_SRC) $(CORE_HDR) $(ADAPTER_SRC) $(ADAPTER_HDR) | deps
+	@rm -rf $(BUILD)/sanitized && mkdir -p $(BUILD)/sanitized
+	@cp -r plugin uwsgiplugin.py $(BUILD)/sanitized/
+	cd $(BUILD)/sanitized && SCHEDULER_SANITIZE=1 PYTHON=$(PYTHON) $(UWSGI) --build-plugin . >build-plugin.log 2>&1 || (cat build-plugin.log; exit 1)
+
 install: $(PLUGIN) $(CLI)
 	install -D -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGIN_DIR)/$(PLUGIN)
 	install -D -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/$(CLI)
@@ -98,7 +108,7 @@ test-valgrind: $(UNIT_PLAIN) $(ORACLES)
 		echo "== valgrind $$t"; USCH_ORACLE_DIR=$(BUILD)/oracle CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect $$t; done
 
-test-integration: $(PLUGIN) $(CLI)
+test-integration: $(PLUGIN) $(CLI) $(SAN_PLUGIN)
 	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider .
 
 test: deps

@@ -1,9 +1,15 @@
 # uWSGI's out-of-tree plugin descriptor: `uwsgi --build-plugin .` (or a git
 # URL) reads it. Every C file is listed (tools/check_layout.py checks it):
 # the builder gives this file no path to glob from.
+import os
+
 NAME = 'scheduler'
 CFLAGS = ['-std=gnu11', '-Werror', '-Wall', '-Wextra', '-Wno-unused-parameter']
 LDFLAGS = []
+# `make` builds a second copy with ASan+UBSan for test_sanitized.py
+if os.environ.get('SCHEDULER_SANITIZE'):
+    CFLAGS += ['-fsanitize=address,undefined', '-fno-omit-frame-pointer', '-g']
+    LDFLAGS += ['-fsanitize=address,undefined']
 LIBS = ['-ljansson', '-lpthread', '-ldl', '-lm']
 GCC_LIST = [
     # the uWSGI adapter

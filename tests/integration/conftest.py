@@ -217,10 +217,11 @@ class Uwsgi:
         return path
 
     @staticmethod
-    def command(args, plugins, after):
-        """uwsgi with plugins loaded before the scheduler plugin, after after it."""
+    def command(args, plugins, after, plugin=None):
+        """uwsgi with plugins loaded before the scheduler plugin (plugin, by
+        default the one make built), after after it."""
         cmd = [UWSGI]
-        for p in list(plugins) + [PLUGIN] + list(after):
+        for p in list(plugins) + [plugin or PLUGIN] + list(after):
             cmd += ["--plugin", p]
         return cmd + list(args)
 
@@ -241,7 +242,7 @@ class Uwsgi:
         return n
 
     def start(self, *args, ini=None, plugins=("python3",), after=(), wait=True, workers=None, env=None,
-              timeout=40):
+              timeout=40, plugin=None):
         """Starts uwsgi with args (and ini, written to app.ini).
 
         wait=True returns once each of the workers it spawns (worker ids
@@ -262,7 +263,7 @@ class Uwsgi:
         self.jobs = any(k in JOB_OPTIONS for k, _ in opts)
         self.nworkers = workers if workers is not None else self.expected_workers(opts)
         self.write("events.py", EVENTS_MODULE)
-        cmd = self.command(args, plugins, after)
+        cmd = self.command(args, plugins, after, plugin)
         self.cmd = cmd
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self.logf, stderr=subprocess.STDOUT,
