@@ -29,7 +29,7 @@ CLI_HDR     := $(wildcard cli/*.h)
 CLI_CFLAGS  := -std=gnu11 -O2 -Wall -Wextra -Werror
 BINDIR      ?= /usr/local/bin
 
-.PHONY: all deps install test test-unit test-valgrind test-integration demo bench clean check-layout readme-keys format check-format
+.PHONY: all deps install test test-unit test-valgrind test-integration fuzz fuzz-smoke demo bench clean check-layout readme-keys format check-format
 
 all: $(PLUGIN) $(CLI)
 
@@ -62,7 +62,7 @@ check-layout:
 	$(PYTHON) tools/check_layout.py
 
 # One C style (.clang-format); check-format changes nothing and fails on a difference.
-FORMAT_SRC = plugin/*.[ch] plugin/core/*.[ch] tests/unit/*.[ch] bench/*.c tools/*.c tests/integration/shims/*.c cli/*.[ch]
+FORMAT_SRC = plugin/*.[ch] plugin/core/*.[ch] tests/unit/*.[ch] bench/*.c tools/*.c tests/integration/shims/*.c cli/*.[ch] tests/fuzz/*.[ch]
 format:
 	clang-format -i $(FORMAT_SRC)
 
@@ -114,6 +114,29 @@ test-integration: $(PLUGIN) $(CLI) $(SAN_PLUGIN)
 test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-integration
+	$(MAKE) fuzz-smoke
+
+# libFuzzer harnesses of the core's parsers (tests/fuzz/fuzz_*.c), with
+# ASan+UBSan and cross-checks; seeds in tests/fuzz/seeds/NAME, what they
+# find kept in $(BUILD)/fuzz/corpus/NAME. `make fuzz` runs each for
+# FUZZ_SECONDS; make test runs a smoke of 30 s each.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 600
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRC) $(CORE_HDR) | deps
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iplugin/core -o $@ $< $(CORE_SRC) -ljansson -lm
+
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		echo "== $$n: $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus/$$n \
+			tests/fuzz/seeds/$$n >$(BUILD)/fuzz/$$n.log 2>&1 || { tail -60 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units|stat::peak_rss_mb" $(BUILD)/fuzz/$$n.log; done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=30
 
 demo: install
 	sh examples/wsgi/demo.sh

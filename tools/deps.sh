@@ -6,7 +6,7 @@ set -eu
 
 PKGS="make gcc pkg-config uwsgi-core uwsgi-src uwsgi-plugin-python3 uwsgi-plugin-psgi
 libjansson-dev check libsubunit-dev python3 python3-pytest python3-croniter python3-apscheduler python3-uwsgidecorators
-python3-flask python3-django tzdata curl procps valgrind
+python3-flask python3-django tzdata curl procps valgrind clang libclang-rt-14-dev
 libcap-dev uuid-dev libpcre3-dev libssl-dev libxml2-dev libyaml-dev zlib1g-dev libyajl-dev"
 
 missing=""

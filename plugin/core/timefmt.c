@@ -255,16 +255,20 @@ int usch_datetime_parse(const char *s, const usch_tz *tz, int64_t *out_us, char 
 		return usch_fail(err, errlen, "unexpected \"%.16s\" after the date-time (" DT_HINT ")", p);
 
 	struct usch_civil c = { y, mo, d, h, mi, sec };
-	int64_t local = usch_civil_to_secs(&c);
-	if (has_off) {
-		*out_us = (local - off) * US_PER_S + frac;
-		return 0;
-	}
-	int64_t at[2];
-	if (usch_tz_from_local(tz ? tz : usch_tz_utc(), local, at) == 0)
-		*out_us = at[0] * US_PER_S; /* skipped: the end of the gap */
+	int64_t local = usch_civil_to_secs(&c), at[2], us;
+	if (has_off)
+		us = (local - off) * US_PER_S + frac;
+	else if (usch_tz_from_local(tz ? tz : usch_tz_utc(), local, at) == 0)
+		us = at[0] * US_PER_S; /* skipped: the end of the gap */
 	else
-		*out_us = at[0] * US_PER_S + frac;
+		us = at[0] * US_PER_S + frac;
+	/* what RFC 3339 text can show, in UTC too (an offset, or a zone's
+	 * local mean time, may push year 0 or 9999 past it: found by
+	 * fuzz_timefmt) */
+	struct usch_civil first = { 0, 1, 1, 0, 0, 0 }, last = { 9999, 12, 31, 23, 59, 59 };
+	if (us < usch_civil_to_secs(&first) * US_PER_S || us >= (usch_civil_to_secs(&last) + 1) * US_PER_S)
+		return usch_fail(err, errlen, "\"%s\" falls outside the years 0000-9999 in UTC", s);
+	*out_us = us;
 	return 0;
 }
 

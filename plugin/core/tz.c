@@ -336,6 +336,29 @@ static int valid_name(const char *s) {
 	return 1;
 }
 
+static usch_tz *from_tzif(
+		const char *name, const char *path, const unsigned char *buf, size_t len, char *err, size_t errlen) {
+	usch_tz *tz = new_zone(name);
+	int r = tz ? parse_tzif(buf, len, tz) : TZIF_NOMEM;
+	if (r == TZIF_OK)
+		return tz;
+	usch_tz_free(tz);
+	if (r == TZIF_LEAP)
+		usch_fail(err, errlen,
+				"time zone \"%s\": %s counts leap seconds "
+				"(\"right/\" zones are not supported)",
+				name, path);
+	else if (r == TZIF_NOMEM)
+		usch_fail(err, errlen, "time zone \"%s\": out of memory", name);
+	else
+		usch_fail(err, errlen, "time zone \"%s\": %s is not a TZif file", name, path);
+	return NULL;
+}
+
+usch_tz *usch_tz_from_tzif(const char *name, const unsigned char *buf, size_t len, char *err, size_t errlen) {
+	return from_tzif(name, "the data", buf, len, err, errlen);
+}
+
 static usch_tz *load_file(const char *name, const char *path, char *err, size_t errlen) {
 	unsigned char *buf = NULL;
 	size_t len = 0;
@@ -356,22 +379,9 @@ static usch_tz *load_file(const char *name, const char *path, char *err, size_t 
 							      : "I/O error");
 		return NULL;
 	}
-	usch_tz *tz = new_zone(name);
-	int r = tz ? parse_tzif(buf, len, tz) : TZIF_NOMEM;
+	usch_tz *tz = from_tzif(name, path, buf, len, err, errlen);
 	free(buf);
-	if (r == TZIF_OK)
-		return tz;
-	usch_tz_free(tz);
-	if (r == TZIF_LEAP)
-		usch_fail(err, errlen,
-				"time zone \"%s\": %s counts leap seconds "
-				"(\"right/\" zones are not supported)",
-				name, path);
-	else if (r == TZIF_NOMEM)
-		usch_fail(err, errlen, "time zone \"%s\": out of memory", name);
-	else
-		usch_fail(err, errlen, "time zone \"%s\": %s is not a TZif file", name, path);
-	return NULL;
+	return tz;
 }
 
 static usch_tz *utc_copy(const char *name, char *err, size_t errlen) {
@@ -409,6 +419,19 @@ static const char *name_of_path(const char *path, const char *tzdir) {
 	return z && z[9] ? z + 9 : path;
 }
 
+usch_tz *usch_tz_from_rule(const char *rule) {
+	usch_tz *tz = new_zone(rule);
+	if (!tz || usch_tz_posix_parse(rule, tz) != 0) {
+		usch_tz_free(tz);
+		return NULL;
+	}
+	tz->has_footer = 1;
+	tz->off0 = tz->std_off;
+	tz->min_off = tz->std_off < tz->dst_off ? tz->std_off : tz->dst_off;
+	tz->max_off = tz->std_off > tz->dst_off ? tz->std_off : tz->dst_off;
+	return tz;
+}
+
 /* TZ from the environment: ":Area/City", "Area/City", an absolute path,
  * or a POSIX rule string such as "CET-1CEST,M3.5.0,M10.5.0/3". */
 static usch_tz *load_env(const char *env, const char *tzdir, char *err, size_t errlen) {
@@ -422,15 +445,9 @@ static usch_tz *load_env(const char *env, const char *tzdir, char *err, size_t e
 		if (tz || v != env)
 			return tz;
 	}
-	usch_tz *tz = new_zone(env);
-	if (tz && v == env && usch_tz_posix_parse(env, tz) == 0) {
-		tz->has_footer = 1;
-		tz->off0 = tz->std_off;
-		tz->min_off = tz->std_off < tz->dst_off ? tz->std_off : tz->dst_off;
-		tz->max_off = tz->std_off > tz->dst_off ? tz->std_off : tz->dst_off;
+	usch_tz *tz = v == env ? usch_tz_from_rule(env) : NULL;
+	if (tz)
 		return tz;
-	}
-	usch_tz_free(tz);
 	if (!valid_name(v))
 		usch_fail(err, errlen,
 				"TZ=\"%s\" is neither a zone name nor a "

@@ -16,6 +16,11 @@ typedef struct usch_tz usch_tz;
  * else /etc/localtime). Zone directory: $TZDIR if set, else
  * /usr/share/zoneinfo. Returns NULL and writes a message into err. */
 usch_tz *usch_tz_load(const char *name, char *err, size_t errlen);
+/* The same from memory: the contents of a TZif file (name is only its
+ * name), or a POSIX TZ rule such as "CET-1CEST,M3.5.0,M10.5.0/3" (NULL
+ * when it is not one). */
+usch_tz *usch_tz_from_tzif(const char *name, const unsigned char *buf, size_t len, char *err, size_t errlen);
+usch_tz *usch_tz_from_rule(const char *rule);
 void usch_tz_free(usch_tz *tz);
 const usch_tz *usch_tz_utc(void); /* static, never freed */
 const char *usch_tz_name(const usch_tz *tz);
