@@ -14,14 +14,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import tempfile
 import time
 
-from conftest import ROOT, app_ini as ini, assert_nothing_fatal, free_port, get, recv_all, wait_for
+from conftest import ROOT, app_ini as ini, free_port, get, recv_all, wait_for
 from test_once import JOBS as ONCE_JOBS, RUN_RE, instant, kill9, stop_clean
 
 JOBS = ONCE_JOBS + '''
@@ -212,19 +211,15 @@ def test_run_now_respects_max_running(uwsgi):
     # kill -9 the worker running it: the history says interrupted
     pid = u.events("h", phase="start")[0]["pid"]
     wid = next(w for w, p in u.workers.items() if p == pid)
-    kills = [(wid, pid, time.time())]
-    os.kill(pid, signal.SIGKILL)
-    mark = u.mark()
-    u.wait_workers([wid], since=mark)
+    kills = []
+    kill9(u, wid, kills)
     h = wait_for(lambda: (lambda j: j if j["last"]["outcome"] == "interrupted" else None)(
         call(u, "scheduler.list", "h")["jobs"][0]), 10, what="the run to be interrupted")
     assert h["last"]["pid"] == pid and h["last"]["how"] == "manual"
     # its place in max-running is free again
     assert call(u, "scheduler.run", "h")["ok"]
     u.wait_events("h", 2, phase="start")
-    code, _ = u.stop()
-    text = re.sub(r"^DAMN ! worker \d+ \(pid: %d\) died, killed by signal 9\b.*$" % pid, "", u.log(), flags=re.M)
-    assert_nothing_fatal(text)
+    stop_clean(u, kills)
 
 
 # ---- scheduler.pause / scheduler.resume ------------------------------------------

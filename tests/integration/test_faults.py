@@ -6,23 +6,11 @@ once there is room)."""
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
-from conftest import app_ini as ini, assert_nothing_fatal, get, wait_for
-from test_once import JOBS, stop_clean
-
-APP = '''
-def application(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"ok"]
-'''
-
-
-def setup_app(u):
-    u.write("jobs.py", JOBS)
-    u.write("app.py", APP)
+from conftest import app_ini as ini, get
+from test_once import setup_app, stop_clean
 
 
 def test_an_exec_child_killed_by_a_signal_is_a_failure(uwsgi):
