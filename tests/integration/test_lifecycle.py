@@ -335,7 +335,7 @@ def test_workers_scope_naming_no_worker_is_refused(uwsgi):
               "--wsgi-file", "app.py", "--scheduler-interval", "1s jobs:tick scope=workers workers=5")
     assert r.returncode != 0
     assert ('[scheduler] scheduler-interval "1s jobs:tick scope=workers workers=5": '
-            'workers= names no worker of this instance (workers = 2)') in r.stdout + r.stderr
+            'workers= names worker 5, but this instance has 2 workers') in r.stdout + r.stderr
     assert "spawned uWSGI worker" not in r.stdout + r.stderr
 
 
