@@ -1,7 +1,7 @@
 /* fuzz_tz.c - the TZif reader (the input as a zone file) and the POSIX TZ
  * rule parser (the input as a rule), then the questions the scheduler asks
- * of a zone: transitions come in order, and every instant's local time
- * maps back to it. */
+ * of a zone: transitions come in order, and a local time maps back to
+ * instants that show it. */
 #include "fuzz.h"
 #include "tz.h"
 
@@ -15,9 +15,13 @@ static void ask(const usch_tz *tz) {
 		int64_t local = usch_tz_to_local(tz, t), back[2];
 		int n = usch_tz_from_local(tz, local, back);
 		FUZZ_CHECK(n >= 0 && n <= 2, "from_local gave %d instants", n);
-		FUZZ_CHECK(n == 0 || back[0] == t || (n == 2 && back[1] == t),
-				"%lld shows %lld locally, which maps back to %d instant(s) %lld %lld", (long long) t,
-				(long long) local, n, (long long) back[0], (long long) (n == 2 ? back[1] : 0));
+		/* every instant given shows that local time (a crafted file can
+		 * fold one local time more than twice, so t itself may be one
+		 * of those left out: found by fuzz_tz) */
+		for (int k = 0; k < n; k++)
+			FUZZ_CHECK(usch_tz_to_local(tz, back[k]) == local,
+					"%lld locally maps back to %lld, which shows %lld", (long long) local,
+					(long long) back[k], (long long) usch_tz_to_local(tz, back[k]));
 	}
 }
 
