@@ -128,23 +128,26 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRC) $(CORE_HDR) | deps
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iplugin/core -o $@ $< $(CORE_SRC) -ljansson -lm
 
-fuzz: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus/$$n; \
-		echo "== $$n: $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus/$$n \
+# Each fuzzer with the options $(1), growing its corpus in $(BUILD)/fuzz/$(2)/NAME
+# from the seeds; a crash or a failed cross-check shows the log's tail.
+define run_fuzzers
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/$(2)/$$n; \
+		echo "== $$n: $(1)"; \
+		$$f $(1) -max_len=4096 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/$(2)/$$n \
 			tests/fuzz/seeds/$$n >$(BUILD)/fuzz/$$n.log 2>&1 || { tail -60 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-		grep -E "stat::number_of_executed_units|stat::peak_rss_mb" $(BUILD)/fuzz/$$n.log; done
+		grep -E "stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" $(BUILD)/fuzz/$$n.log; done
+endef
+
+fuzz: $(FUZZERS)
+	$(call run_fuzzers,-max_total_time=$(FUZZ_SECONDS),corpus)
 
 # The smoke is the same on every machine: a fixed seed and number of runs
 # from the seeds alone (what `make fuzz` found elsewhere is not read).
 FUZZ_SMOKE_RUNS ?= 500000
 
 fuzz-smoke: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); rm -rf $(BUILD)/fuzz/smoke/$$n; mkdir -p $(BUILD)/fuzz/smoke/$$n; \
-		echo "== $$n: smoke, $(FUZZ_SMOKE_RUNS) runs"; \
-		$$f -seed=1 -runs=$(FUZZ_SMOKE_RUNS) -max_len=4096 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- \
-			$(BUILD)/fuzz/smoke/$$n tests/fuzz/seeds/$$n >$(BUILD)/fuzz/$$n.log 2>&1 || { tail -60 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-		grep -E "stat::number_of_executed_units|stat::average_exec_per_sec" $(BUILD)/fuzz/$$n.log; done
+	@rm -rf $(BUILD)/fuzz/smoke
+	$(call run_fuzzers,-seed=1 -runs=$(FUZZ_SMOKE_RUNS),smoke)
 
 demo: install
 	sh examples/wsgi/demo.sh

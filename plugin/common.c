@@ -1,6 +1,7 @@
 /* common.c - the adapter's small shared helpers (see common.h). */
 #include <uwsgi.h>
 #include "common.h"
+#include "core/timefmt.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -13,6 +14,18 @@ int64_t sched_clock_us(clockid_t id) {
 struct timespec sched_timespec_at(int64_t us) {
 	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
 	return ts;
+}
+
+json_t *sched_json_ts(int64_t us) {
+	return us ? json_real((double) us / 1e6) : json_null();
+}
+
+json_t *sched_json_instant(int64_t us, const struct usch_tz *tz) {
+	char when[USCH_RFC3339_MAX];
+	if (!us)
+		return json_null();
+	usch_rfc3339_format(us, tz, when, sizeof(when));
+	return json_string(when);
 }
 
 int sched_is_python_plugin(const struct uwsgi_plugin *p) {

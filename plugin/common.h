@@ -6,13 +6,19 @@
 
 #include <stdint.h>
 #include <time.h>
+#include <jansson.h>
 
 struct uwsgi_plugin;
+struct usch_tz;
 
 /* A clock's reading in µs (CLOCK_MONOTONIC, CLOCK_REALTIME). */
 int64_t sched_clock_us(clockid_t id);
 /* An absolute deadline in µs as the timespec pthread's timed waits take. */
 struct timespec sched_timespec_at(int64_t us);
+/* An instant in µs as JSON: epoch seconds, or (in tz) RFC 3339 text;
+ * null for 0 (none). */
+json_t *sched_json_ts(int64_t us);
+json_t *sched_json_instant(int64_t us, const struct usch_tz *tz);
 /* Whether p is uWSGI's python plugin (python, python3, python311...). */
 int sched_is_python_plugin(const struct uwsgi_plugin *p);
 /* Whether any python plugin is loaded in this uWSGI. */

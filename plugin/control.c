@@ -27,6 +27,7 @@
 #include "config.h"
 #include "log.h"
 #include "common.h"
+#include "core/decl.h"
 #include "core/timefmt.h"
 
 extern struct uwsgi_server uwsgi;
@@ -102,49 +103,22 @@ static void identify(struct caller *c) {
 	peer_text(req->fd, c->who, sizeof(c->who));
 }
 
-static json_t *ts_or_null(int64_t us) {
-	return us ? json_real((double) us / 1e6) : json_null();
-}
-
-static json_t *instant(int64_t us, const struct usch_job *job) {
-	char when[USCH_RFC3339_MAX];
-	if (!us)
-		return json_null();
-	usch_rfc3339_format(us, job->tz, when, sizeof(when));
-	return json_string(when);
-}
-
-static json_t *run_json(const struct usch_job *job, const struct sched_hist_run *r) {
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:s, s:s}", "scheduled",
-			instant(r->scheduled_us, job), "scheduled_ts", ts_or_null(r->scheduled_us), "started_ts",
-			ts_or_null(r->started_us), "ended_ts", ts_or_null(r->ended_us), "duration_ms",
-			r->ended_us ? json_real((r->ended_us - r->started_us) / 1e3) : json_null(), "worker", r->worker,
-			"pid", r->pid, "outcome", sched_outcome_name(r->outcome), "how", sched_how_name(r->how));
-	if (o && r->outcome == SCHED_OUTCOME_FAILED)
-		json_object_set_new(o, "error", json_string(r->error));
-	return o;
-}
-
 /* Without history (scheduler-history = 0, or none since a restart): the
  * last run record, the latest of the workers' for per-worker jobs. */
 static int last_record(const struct usch_job *job, struct sched_hist_run *out) {
-	int found = 0, n = job->scope == USCH_SCOPE_ONCE ? 1 : uwsgi.numproc;
 	struct sched_run r;
-	for (int w = 1; w <= n; w++) {
-		if (!sched_runs_get(job, w, &r) || (found && r.started_us <= out->started_us))
-			continue;
-		*out = (struct sched_hist_run){ .scheduled_us = r.scheduled_us,
-			.started_us = r.started_us,
-			.ended_us = r.ended_us,
-			.worker = r.worker,
-			.pid = r.pid,
-			.outcome = r.outcome,
-			.restored = r.restored };
-		found = 1;
-	}
-	if (found && out->outcome == SCHED_OUTCOME_RUNNING && sched_runs_gone(out->worker, out->pid, out->restored))
+	if (!sched_runs_latest(job, &r))
+		return 0;
+	*out = (struct sched_hist_run){ .scheduled_us = r.scheduled_us,
+		.started_us = r.started_us,
+		.ended_us = r.ended_us,
+		.worker = r.worker,
+		.pid = r.pid,
+		.outcome = r.outcome,
+		.restored = r.restored };
+	if (out->outcome == SCHED_OUTCOME_RUNNING && sched_runs_gone(out->worker, out->pid, out->restored))
 		out->outcome = SCHED_OUTCOME_INTERRUPTED;
-	return found;
+	return 1;
 }
 
 static json_t *counters_json(const struct usch_job *job) {
@@ -161,25 +135,10 @@ static json_t *counters_json(const struct usch_job *job) {
 			success ? json_integer(success) : json_null());
 }
 
+/* scope= as written, but "worker" for every worker (the default "all"
+ * reads as every job of the instance) */
 static const char *scope_name(const struct usch_job *job) {
-	switch (job->scope) {
-	case USCH_SCOPE_ONCE:
-		return "once";
-	case USCH_SCOPE_WORKERS:
-		return "workers";
-	case USCH_SCOPE_CLUSTER:
-		return "cluster";
-	default:
-		return "worker";
-	}
-}
-
-static void target_text(const struct usch_job *job, char *out, size_t len) {
-	static const char *const PREFIX[] = { [USCH_TARGET_PYTHON] = "",
-		[USCH_TARGET_RPC] = "rpc:",
-		[USCH_TARGET_SIGNAL] = "signal:",
-		[USCH_TARGET_EXEC] = "exec:" };
-	snprintf(out, len, "%s%s", PREFIX[job->kind], job->target);
+	return job->scope == USCH_SCOPE_ALL ? "worker" : usch_key_value_name("scope", (int) job->scope);
 }
 
 static json_t *job_json(const struct usch_job *job) {
@@ -195,21 +154,22 @@ static json_t *job_json(const struct usch_job *job) {
 	struct sched_counters *c = sched_counters_of(job);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:i, s:I}", "id", job->id, "target", "",
 			"schedule", text, "scope", scope_name(job), "workers", workers, "paused",
-			sched_flags_paused(job), "next_due", instant(next, job), "next_due_ts", ts_or_null(next),
-			"max_running", job->max_running, "running", (json_int_t) (c ? atomic_load(&c->running) : 0));
+			sched_flags_paused(job), "next_due", sched_json_instant(next, job->tz), "next_due_ts",
+			sched_json_ts(next), "max_running", job->max_running, "running",
+			(json_int_t) (c ? atomic_load(&c->running) : 0));
 	if (!o) {
 		free(runs);
 		return NULL;
 	}
-	target_text(job, text, sizeof(text));
+	snprintf(text, sizeof(text), "%s%s", usch_job_kind_prefix(job), job->target);
 	json_object_set_new(o, "target", json_string(text));
 	int n = sched_history_get(job, runs, depth);
 	json_t *history = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(history, run_json(job, &runs[i]));
+		json_array_append_new(history, sched_history_json(job, &runs[i]));
 	int last = n > 0 || last_record(job, &runs[0]);
 	json_object_set_new(o, "outcome", last ? json_string(sched_outcome_name(runs[0].outcome)) : json_null());
-	json_object_set_new(o, "last", last ? run_json(job, &runs[0]) : json_null());
+	json_object_set_new(o, "last", last ? sched_history_json(job, &runs[0]) : json_null());
 	json_object_set_new(o, "counters", counters_json(job));
 	json_object_set_new(o, "history", history);
 	free(runs);

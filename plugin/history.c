@@ -154,6 +154,18 @@ void sched_history_put(const struct usch_job *job, const struct sched_hist_run *
 	write_record(record_of(job, run.serial), &run);
 }
 
+json_t *sched_history_json(const struct usch_job *job, const struct sched_hist_run *r) {
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:s, s:s}", "scheduled",
+			sched_json_instant(r->scheduled_us, job->tz), "scheduled_ts", sched_json_ts(r->scheduled_us),
+			"started_ts", sched_json_ts(r->started_us), "ended_ts", sched_json_ts(r->ended_us),
+			"duration_ms", r->ended_us ? json_real((r->ended_us - r->started_us) / 1e3) : json_null(),
+			"worker", r->worker, "pid", r->pid, "outcome", sched_outcome_name(r->outcome), "how",
+			sched_how_name(r->how));
+	if (o && r->outcome == SCHED_OUTCOME_FAILED)
+		json_object_set_new(o, "error", json_string(r->error));
+	return o;
+}
+
 uint64_t sched_history_changes(void) {
 	return hs.changes ? atomic_load(hs.changes) : 0;
 }

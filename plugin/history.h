@@ -7,6 +7,7 @@
 #define SCHED_HISTORY_H
 
 #include <stdint.h>
+#include <jansson.h>
 #include "runs.h"
 #include "core/job.h"
 
@@ -45,6 +46,12 @@ int sched_history_get(const struct usch_job *job, struct sched_hist_run *out, in
 void sched_history_put(const struct usch_job *job, const struct sched_hist_run *r);
 /* Grows with every change: the master writes the state file when it moved. */
 uint64_t sched_history_changes(void);
+
+/* A past run as JSON, as scheduler.list shows it and the state file keeps
+ * it: scheduled (RFC 3339 in the job's zone), scheduled_ts, started_ts,
+ * ended_ts, duration_ms, worker, pid, outcome, how, and error when it
+ * failed. */
+json_t *sched_history_json(const struct usch_job *job, const struct sched_hist_run *r);
 
 const char *sched_how_name(enum sched_how how);
 /* -1 for an unknown name. */

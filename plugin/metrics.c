@@ -43,20 +43,6 @@ static const struct metric_row ROWS[] = {
 
 #define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
 
-/* The latest run of job in any worker (per-worker jobs) or its one run. */
-static int latest_run(const struct usch_job *job, struct sched_run *out) {
-	int found = 0;
-	struct sched_run r;
-	int n = job->scope == USCH_SCOPE_ONCE ? 1 : uwsgi.numproc;
-	for (int w = 1; w <= n; w++) {
-		if (sched_runs_get(job, w, &r) && (!found || r.scheduled_us > out->scheduled_us)) {
-			*out = r;
-			found = 1;
-		}
-	}
-	return found;
-}
-
 int64_t sched_next_due_us(const struct usch_job *job) {
 	if (job->start_on_boot)
 		return 0;
@@ -67,7 +53,7 @@ int64_t sched_next_due_us(const struct usch_job *job) {
 	else {
 		/* one interval after the latest run, on that run's own timeline */
 		struct sched_run r = { 0 };
-		if (!latest_run(job, &r))
+		if (!sched_runs_latest(job, &r))
 			return 0;
 		int64_t step = usch_trigger_next(job->trigger, r.occurrence);
 		next = step == INT64_MAX ? INT64_MAX : r.scheduled_us + (step - r.occurrence);

@@ -88,6 +88,18 @@ int sched_runs_get(const struct usch_job *job, int wid, struct sched_run *out) {
 	return out->outcome != SCHED_OUTCOME_NONE;
 }
 
+int sched_runs_latest(const struct usch_job *job, struct sched_run *out) {
+	int found = 0, n = per_worker(job) ? rn.nworkers : 1;
+	struct sched_run r;
+	for (int w = 1; w <= n; w++) {
+		if (sched_runs_get(job, w, &r) && (!found || r.scheduled_us > out->scheduled_us)) {
+			*out = r;
+			found = 1;
+		}
+	}
+	return found;
+}
+
 void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run *run) {
 	struct record *r = record_of(job, wid);
 	if (!r)

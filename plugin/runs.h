@@ -44,6 +44,9 @@ void sched_runs_setup(void);
 /* The record of job on worker wid (ignored for scope=once jobs, which have
  * one). Returns 1 and fills out, or 0 when nothing was recorded. */
 int sched_runs_get(const struct usch_job *job, int wid, struct sched_run *out);
+/* The latest of job's records by scheduled instant (a per-worker job's
+ * over its worker ids; a once-job's one). Returns 1 and fills out, or 0. */
+int sched_runs_latest(const struct usch_job *job, struct sched_run *out);
 /* Replaces it: the master seeding from the state file, or a worker marking
  * a predecessor's run interrupted. */
 void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run *r);

@@ -63,10 +63,6 @@ static void describe_schedules(void) {
 	}
 }
 
-static json_t *ts(int64_t us) {
-	return us ? json_real((double) us / 1e6) : json_null();
-}
-
 static int64_t us_of(json_t *v) {
 	return json_is_number(v) ? (int64_t) llround(json_number_value(v) * 1e6) : 0;
 }
@@ -78,12 +74,12 @@ static json_t *run_json(const struct usch_job *job, const struct sched_run *r) {
 	if (o == SCHED_OUTCOME_RUNNING && sched_runs_gone(r->worker, r->pid, r->restored))
 		o = SCHED_OUTCOME_INTERRUPTED;
 	json_t *run = json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:i, s:i}", "occurrence", (json_int_t) r->occurrence,
-			"scheduled", when, "scheduled_ts", ts(r->scheduled_us), "started_ts", ts(r->started_us),
-			"ended_ts", ts(r->ended_us), "outcome", sched_outcome_name(o), "worker", r->worker, "pid",
-			r->pid);
+			"scheduled", when, "scheduled_ts", sched_json_ts(r->scheduled_us), "started_ts",
+			sched_json_ts(r->started_us), "ended_ts", sched_json_ts(r->ended_us), "outcome",
+			sched_outcome_name(o), "worker", r->worker, "pid", r->pid);
 	if (run && r->through > r->occurrence) {
 		json_object_set_new(run, "through", json_integer((json_int_t) r->through));
-		json_object_set_new(run, "through_ts", ts(r->through_us));
+		json_object_set_new(run, "through_ts", sched_json_ts(r->through_us));
 	}
 	return run;
 }
@@ -108,15 +104,6 @@ static int run_of(json_t *o, struct sched_run *r) {
 		r->through_us = us_of(json_object_get(o, "through_ts"));
 	}
 	return r->outcome != SCHED_OUTCOME_NONE;
-}
-
-static json_t *past_run_json(const struct usch_job *job, const struct sched_hist_run *r) {
-	json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:s, s:i, s:i}", "scheduled_ts", ts(r->scheduled_us), "started_ts",
-			ts(r->started_us), "ended_ts", ts(r->ended_us), "outcome", sched_outcome_name(r->outcome),
-			"how", sched_how_name(r->how), "worker", r->worker, "pid", r->pid);
-	if (o && r->error[0])
-		json_object_set_new(o, "error", json_string(r->error));
-	return o;
 }
 
 static int past_run_of(json_t *o, struct sched_hist_run *r) {
@@ -149,7 +136,7 @@ static json_t *history_json(const struct usch_job *job) {
 	int n = sched_history_get(job, runs, depth);
 	json_t *a = n ? json_array() : NULL;
 	for (int i = n - 1; i >= 0; i--)
-		json_array_append_new(a, past_run_json(job, &runs[i]));
+		json_array_append_new(a, sched_history_json(job, &runs[i]));
 	free(runs);
 	return a;
 }

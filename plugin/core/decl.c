@@ -26,10 +26,15 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	return job;
 }
 
-/* The first control character of text (a tab is a space), or NULL. */
+/* A tab is a space. */
+static int is_control(char ch) {
+	return ((unsigned char) ch < 0x20 && ch != '\t') || ch == 0x7f;
+}
+
+/* The first control character of text, or NULL. */
 static const char *control_char(const char *text) {
 	for (const char *p = text; *p; p++)
-		if (((unsigned char) *p < 0x20 && *p != '\t') || *p == 0x7f)
+		if (is_control(*p))
 			return p;
 	return NULL;
 }
@@ -40,7 +45,7 @@ static int refuse_control(const char *option, const char *line, const char *at, 
 	char shown[600];
 	size_t k = 0;
 	for (const char *p = line; *p && k + 5 < sizeof(shown); p++) {
-		if (((unsigned char) *p < 0x20 && *p != '\t') || *p == 0x7f)
+		if (is_control(*p))
 			k += (size_t) snprintf(shown + k, sizeof(shown) - k, "\\x%02x", (unsigned char) *p);
 		else
 			shown[k++] = *p;

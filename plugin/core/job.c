@@ -47,6 +47,19 @@ int64_t usch_job_timeline_at_start(const struct usch_job *job, int64_t start_wal
 	return start_wall;
 }
 
+const char *usch_job_kind_prefix(const struct usch_job *job) {
+	switch (job->kind) {
+	case USCH_TARGET_RPC:
+		return "rpc:";
+	case USCH_TARGET_SIGNAL:
+		return "signal:";
+	case USCH_TARGET_EXEC:
+		return "exec:";
+	default:
+		return "";
+	}
+}
+
 size_t usch_job_schedule(const struct usch_job *job, char *buf, size_t len) {
 	char trig[1024], start[USCH_RFC3339_MAX] = "", end[USCH_RFC3339_MAX] = "";
 	usch_trigger_describe(job->trigger, trig, sizeof(trig));

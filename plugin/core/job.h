@@ -92,6 +92,10 @@ void usch_job_free(struct usch_job *job);
  * too (each occurrence then runs where it is claimed first). */
 int usch_job_runs_on(const struct usch_job *job, int wid);
 
+/* The prefix of the job's target as written: "rpc:", "signal:", "exec:",
+ * or "" for a Python callable. */
+const char *usch_job_kind_prefix(const struct usch_job *job);
+
 /* What decides the job's occurrences, as text: its trigger, zone, explicit
  * window and scope (a run remembered under another schedule is not this
  * job's). snprintf-like. */

@@ -28,19 +28,6 @@ static const char *scope_text(const struct usch_job *job) {
 	return usch_key_value_name("scope", (int) job->scope);
 }
 
-static const char *kind_text(const struct usch_job *job) {
-	switch (job->kind) {
-	case USCH_TARGET_RPC:
-		return "rpc:";
-	case USCH_TARGET_SIGNAL:
-		return "signal:";
-	case USCH_TARGET_EXEC:
-		return "exec:";
-	default:
-		return "";
-	}
-}
-
 static void last_run_line(const char *who, json_t *run, FILE *f) {
 	const char *when = json_string_value(json_object_get(run, "scheduled"));
 	const char *outcome = json_string_value(json_object_get(run, "outcome"));
@@ -73,7 +60,7 @@ int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t ba
 		usch_trigger_describe(job->trigger, trig, sizeof(trig));
 		usch_workers_format(&job->workers, workers, sizeof(workers));
 		fprintf(f, "\n%s\n  trigger  %s\n  target   %s%s\n  scope    %s%s%s\n  tz       %s\n", job->id, trig,
-				kind_text(job), job->target, scope_text(job), *workers ? " " : "", workers,
+				usch_job_kind_prefix(job), job->target, scope_text(job), *workers ? " " : "", workers,
 				usch_tz_name(job->tz));
 		if (last && last[i])
 			last_runs_text(last[i], f);
@@ -105,7 +92,7 @@ static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int6
 	char *target = malloc(tlen);
 	if (!target)
 		return NULL;
-	snprintf(target, tlen, "%s%s", kind_text(job), job->target);
+	snprintf(target, tlen, "%s%s", usch_job_kind_prefix(job), job->target);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", job->id, "trigger", trig, "target", target,
 			"scope", scope_text(job), "tz", usch_tz_name(job->tz), "paused", job->paused);
 	free(target);
