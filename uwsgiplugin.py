@@ -19,6 +19,7 @@ GCC_LIST = [
     'plugin/run',
     'plugin/threads',
     'plugin/claims',
+    'plugin/commands',
     'plugin/state',
     'plugin/runs',
     'plugin/counters',

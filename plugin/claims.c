@@ -22,6 +22,7 @@
 #include "config.h"
 #include "counters.h"
 #include "log.h"
+#include "common.h"
 #include "core/sched.h"
 #include "core/timefmt.h"
 
@@ -153,22 +154,6 @@ void sched_claims_log_reports(const struct sched_claims_report *r, int n) {
 		log_interrupted(&r[i]);
 }
 
-/* Gone, or a zombie its master has not reaped yet. */
-static int dead(int pid) {
-	if (kill(pid, 0) < 0)
-		return errno == ESRCH;
-	char path[64], stat[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 1;
-	size_t len = fread(stat, 1, sizeof(stat) - 1, f);
-	fclose(f);
-	stat[len] = 0;
-	const char *state = strrchr(stat, ')');
-	return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
-}
-
 /* A once-job at max-running: the runs of workers that died since (their
  * master has yet to notice) do not count. Returns how many it took back. */
 static int take_back_dead_runs(const struct usch_job *job) {
@@ -177,7 +162,7 @@ static int take_back_dead_runs(const struct usch_job *job) {
 		for (int s = 0; s < cl.nexec; s++) {
 			struct run_note *n = note_of(w, s);
 			int pid = atomic_load(&n->pid);
-			if (pid && n->job == (int) job->index && pid != (int) getpid() && dead(pid))
+			if (pid && n->job == (int) job->index && pid != (int) getpid() && sched_pid_gone(pid))
 				taken += interrupted(w, n, pid, 1);
 		}
 	}

@@ -38,3 +38,18 @@ int sched_python_plugin_loaded(void) {
 			return 1;
 	return 0;
 }
+
+int sched_pid_gone(int pid) {
+	if (kill(pid, 0) < 0)
+		return errno == ESRCH;
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	size_t len = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[len] = 0;
+	const char *state = strrchr(stat, ')');
+	return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+}

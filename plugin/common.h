@@ -1,6 +1,6 @@
 /* common.h - the small helpers every adapter file may use: clock
- * readings and telling uWSGI's python plugin apart. Calls nothing of
- * ours. */
+ * readings, telling uWSGI's python plugin apart, whether a process is
+ * gone. Calls nothing of ours. */
 #ifndef SCHED_COMMON_H
 #define SCHED_COMMON_H
 
@@ -23,5 +23,7 @@ json_t *sched_json_instant(int64_t us, const struct usch_tz *tz);
 int sched_is_python_plugin(const struct uwsgi_plugin *p);
 /* Whether any python plugin is loaded in this uWSGI. */
 int sched_python_plugin_loaded(void);
+/* Whether process pid is gone, or a zombie nobody has reaped yet. */
+int sched_pid_gone(int pid);
 
 #endif

@@ -50,6 +50,12 @@ static const struct usch_key_name LOG_LEVELS[] = {
 	{ NULL, 0 },
 };
 
+static const struct usch_key_name EXEC_ENVS[] = {
+	{ "inherit", SCHED_EXEC_ENV_INHERIT },
+	{ "clean", SCHED_EXEC_ENV_CLEAN },
+	{ NULL, 0 },
+};
+
 #define FIELD(f) offsetof(struct sched_config, f)
 
 static struct setting settings[] = {
@@ -78,6 +84,10 @@ static struct setting settings[] = {
 	{ "scheduler-rpc-remote", SET_ENUM, FIELD(rpc_remote),
 			"let remote nodes run, pause and resume jobs over RPC: false (default) or true", 0, 0, 0, NULL,
 			BOOLS },
+	{ "scheduler-exec-env", SET_ENUM, FIELD(exec_env),
+			"exec: commands' environment: inherit (the worker's, default) or clean (cron's: HOME, LOGNAME, "
+			"USER, SHELL=/bin/sh, PATH=/usr/bin:/bin)",
+			0, 0, 0, NULL, EXEC_ENVS },
 	{ "scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
 			"a number of fire times" },
 	{ "scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,

@@ -14,6 +14,8 @@
 
 struct uwsgi_option;
 
+enum sched_exec_env { SCHED_EXEC_ENV_INHERIT, SCHED_EXEC_ENV_CLEAN };
+
 struct sched_config {
 	struct usch_job **jobs; /* in declaration order */
 	size_t njobs;
@@ -27,6 +29,7 @@ struct sched_config {
 	const char *state_path;      /* scheduler-state, or NULL */
 	int history;                 /* scheduler-history: runs kept per job */
 	int rpc_remote;              /* scheduler-rpc-remote: remote nodes may steer jobs */
+	int exec_env;                /* scheduler-exec-env: enum sched_exec_env */
 	int list, list_json;         /* dry run: fires per job, 0 = none */
 	int64_t list_from_us;        /* dry run base (and calendar triggers' now) */
 };

@@ -1,15 +1,46 @@
 /* context.c - the run's context: the values a fire hands to the code it
  * runs (the job's id, the scheduled instant in the job's zone and as
  * epoch seconds, the worker, whether it is a catch-up, the attempt), and
- * an exec: command's environment that carries them (see context.h).
+ * an exec: command's environment that carries them, on top of the
+ * worker's or of cron's clean one (scheduler-exec-env; see context.h).
  *
  * Made per run, on the executor thread, and only for runs that use it: a
  * Python job without context= never asks. */
 #include <uwsgi.h>
+#include <pwd.h>
 #include "context.h"
+#include "config.h"
 
 extern struct uwsgi_server uwsgi;
 extern char **environ;
+
+/* scheduler-exec-env = clean: what cron(8) gives a job, for the worker's
+ * user (after --uid), made once per worker. */
+#define NCLEAN 5
+static char *clean_env[NCLEAN + 1];
+static pthread_once_t clean_once = PTHREAD_ONCE_INIT;
+
+static void make_clean_env(void) {
+	struct passwd pw, *found = NULL;
+	char buf[4096], uid[16];
+	getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found);
+	snprintf(uid, sizeof(uid), "%u", (unsigned) geteuid());
+	/* a user without a passwd entry (a bare --uid number) still gets a name and a home */
+	const char *name = found ? pw.pw_name : uid, *home = found && *pw.pw_dir ? pw.pw_dir : "/";
+	clean_env[0] = uwsgi_concat2("HOME=", (char *) home);
+	clean_env[1] = uwsgi_concat2("LOGNAME=", (char *) name);
+	clean_env[2] = uwsgi_concat2("USER=", (char *) name);
+	clean_env[3] = uwsgi_str("SHELL=/bin/sh");
+	clean_env[4] = uwsgi_str("PATH=/usr/bin:/bin");
+}
+
+/* The environment a command starts from, before the run's context. */
+static char **base_env(void) {
+	if (sched_cfg.exec_env != SCHED_EXEC_ENV_CLEAN)
+		return environ;
+	pthread_once(&clean_once, make_clean_env);
+	return clean_env;
+}
 
 void sched_context_of(const struct usch_fire *fire, struct sched_context *ctx) {
 	const struct usch_job *job = fire->job;
@@ -48,8 +79,9 @@ char **sched_context_environ(const struct sched_context *ctx) {
 	snprintf(attempt, sizeof(attempt), "%d", ctx->attempt);
 	const char *values[NVARS] = { ctx->job, ctx->scheduled, ctx->scheduled_ts, worker,
 		ctx->catch_up ? "true" : "false", attempt };
+	char **base = base_env();
 	size_t n = 0, text = 0;
-	while (environ[n])
+	while (base[n])
 		n++;
 	for (int i = 0; i < NVARS; i++)
 		text += strlen(NAMES[i]) + 1 + strlen(values[i]) + 1;
@@ -60,8 +92,8 @@ char **sched_context_environ(const struct sched_context *ctx) {
 	char *p = (char *) (env + n + NVARS + 1);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!is_ours(environ[i]))
-			env[k++] = environ[i];
+		if (!is_ours(base[i]))
+			env[k++] = base[i];
 	for (int i = 0; i < NVARS; i++) {
 		env[k++] = p;
 		p += sprintf(p, "%s=%s", NAMES[i], values[i]) + 1;

@@ -22,7 +22,8 @@ struct sched_context {
 void sched_context_of(const struct usch_fire *fire, struct sched_context *ctx);
 
 /* The environment of an exec: command, for posix_spawn (the worker's own
- * is never changed): the worker's (environ) with ctx's SCHEDULER_JOB,
+ * is never changed): the worker's (environ), or with scheduler-exec-env =
+ * clean cron's (HOME, LOGNAME, USER, SHELL, PATH), with ctx's SCHEDULER_JOB,
  * SCHEDULER_SCHEDULED, SCHEDULER_SCHEDULED_TS, SCHEDULER_WORKER,
  * SCHEDULER_CATCH_UP (true/false) and SCHEDULER_ATTEMPT in place of any
  * of those names it has. One malloc'd block (free() it), or NULL when out

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "common.h"
 #include "context.h"
+#include "commands.h"
 #include "core/timefmt.h"
 
 extern struct uwsgi_server uwsgi;
@@ -129,6 +130,7 @@ static char *exec_run(const struct usch_fire *fire) {
 		close(fds[0]);
 		return uwsgi_concat2("cannot start /bin/sh: ", strerror(spawn_errno));
 	}
+	int note = sched_commands_started(job, pid);
 	char tail[EXEC_TAIL + 1], buf[4096];
 	size_t tail_len = 0;
 	int64_t kill_at = job->timeout_us > 0 ? sched_clock_us(CLOCK_MONOTONIC) + job->timeout_us : INT64_MAX;
@@ -169,6 +171,7 @@ static char *exec_run(const struct usch_fire *fire) {
 			killed++;
 		}
 	}
+	sched_commands_ended(note);
 	close(fds[0]);
 	tail[tail_len] = 0;
 	if (tail_len)

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "flags.h"
 #include "history.h"
+#include "commands.h"
 #include "mainthread.h"
 #include "python.h"
 #include "log.h"
@@ -75,13 +76,15 @@ static void check_targets(void) {
 }
 
 /* Master, before fork: the memory every worker shares (claims, last
- * runs, counters, pauses, history), seeded from the state file (readonly: the dry run). */
+ * runs, counters, pauses, history, commands), seeded from the state file (readonly: the dry run). */
 static void setup_shared(int readonly) {
 	sched_claims_setup();
 	sched_runs_setup();
 	sched_counters_setup();
 	sched_flags_setup();
 	sched_history_setup();
+	if (!readonly)
+		sched_commands_setup();
 	sched_state_load(readonly);
 }
 
@@ -177,6 +180,7 @@ static void sched_post_fork(void) {
 /* Master, every cycle of its loop. */
 static void sched_master_cycle(void) {
 	sched_claims_check();
+	sched_commands_sweep();
 	sched_state_write(0);
 }
 
@@ -184,6 +188,7 @@ static void sched_master_cycle(void) {
  * SIGTERM reload): the last runs, whatever the last cycle wrote. */
 static void sched_master_cleanup(void) {
 	sched_claims_check();
+	sched_commands_stop_all();
 	sched_state_write(1);
 }
 

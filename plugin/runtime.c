@@ -18,6 +18,7 @@
 #include "flags.h"
 #include "history.h"
 #include "counters.h"
+#include "commands.h"
 #include "config.h"
 #include "log.h"
 #include "common.h"
@@ -666,8 +667,11 @@ void sched_runtime_stop(int graceful) {
 	if (graceful && !gil_held && left)
 		sched_log("worker %d: shutdown timeout exceeded, %d job(s) still running", uwsgi.mywid, left);
 
-	/* idle threads exit at once; a busy one is left to the process exit */
-	if (left)
+	/* idle threads exit at once; a busy one is left to the process exit,
+	 * and its command with it */
+	if (left && sched_commands_stop_mine())
+		deadline = realtime_in(300000);
+	else if (left)
 		deadline = realtime_in(100000);
 	join_until(rt.timer, &deadline);
 	for (int i = 0; i < rt.nexec; i++)

@@ -7,6 +7,7 @@ Each stops uwsgi before any worker forks, with a non-zero exit and one
 escaped, a very long line cut), and what is wrong."""
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -43,10 +44,11 @@ CASES = cases()
 def test_the_corpus_is_large_and_covers_every_option():
     assert len(CASES) >= 80
     options = {c["option"] for c in CASES}
-    for option in JOB_OPTIONS + ("scheduler-threads", "scheduler-timezone", "scheduler-shutdown-timeout",
-                                 "scheduler-log", "scheduler-log-format", "scheduler-state", "scheduler-history",
-                                 "scheduler-rpc-remote", "scheduler-rpc-signal", "scheduler-list",
-                                 "scheduler-list-json", "scheduler-list-from"):
+    # every option the plugin has, as uwsgi --help lists it
+    listed = subprocess.run([UWSGI, "--plugin", PLUGIN, "--help"], capture_output=True, text=True).stdout
+    every = set(re.findall(r"--(scheduler-[a-z-]+)", listed))
+    assert len(every) >= 17 and set(JOB_OPTIONS) <= every
+    for option in sorted(every):
         assert option in options, option
     keys = ("id", "args", "kwargs", "context", "tz", "jitter", "misfire-grace", "coalesce", "max-running", "timeout",
             "start", "end", "paused", "scope", "workers", "app", "catch-up", "interrupted")

@@ -1,16 +1,20 @@
 """Faults the scheduler keeps running through, each logged once, clearly,
-and counted: an exec: child that dies of a signal, and a state file whose
-file system fills up or turns read-only (a small tmpfs mounted for the
-test: the writes fail, runs go on in memory, the file is written again
-once there is room)."""
+and counted: an exec: child that dies of a signal; a worker killed by
+harakiri or kill -9 while its command runs (the command does not outlive
+it: the master stops its process group); a command that ignores SIGTERM
+at the instance's stop; and a state file whose file system fills up or
+turns read-only (a small tmpfs mounted for the test: the writes fail,
+runs go on in memory, the file is written again once there is room)."""
 import os
 import re
+import signal
 import subprocess
+import threading
 
 import pytest
 
-from conftest import app_ini as ini, get
-from test_once import setup_app, stop_clean
+from conftest import alive, app_ini as ini, get, wait_for
+from test_once import interruptions, setup_app, stop_clean
 
 
 def test_an_exec_child_killed_by_a_signal_is_a_failure(uwsgi):
@@ -26,6 +30,87 @@ def test_an_exec_child_killed_by_a_signal_is_a_failure(uwsgi):
     assert re.search(r"^\[scheduler\] job crash: failed \(worker \d, scheduled \S+, [\d.]+ ms; failure \d+ of \d+ "
                      r"runs here\):$", u.log(), re.M)
     stop_clean(u)
+
+
+HANGING_APP = '''
+import time
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == "/hang":
+        time.sleep(30)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+'''
+
+# The command notes its background child (in its process group) and waits:
+# the child is what would be left running, reparented to init.
+LONG_COMMAND = 'exec:"sleep 300 & echo $! >> children; wait" id=long'
+STOPPING = (r"^\[scheduler\] job long: stopping its command \(process group (\d+)\) with SIGTERM: "
+            r"worker 1 \(pid %d\) is gone$")
+
+
+def children(u, n):
+    """The pids of the first n commands' children, once n have started."""
+    path = os.path.join(u.dir, "children")
+    def started():
+        try:
+            pids = [int(x) for x in open(path).read().split()]
+        except OSError:
+            return None
+        return pids if len(pids) >= n else None
+    return wait_for(started, 30, what="%d command(s) to start" % n)[:n]
+
+
+@pytest.mark.parametrize("how", ["harakiri", "kill9"])
+def test_no_command_outlives_its_worker(uwsgi, how):
+    u = uwsgi()
+    setup_app(u)
+    u.write("app.py", HANGING_APP)
+    # scope=once: the next occurrence runs in the respawned worker, not
+    # next to the command its predecessor left
+    u.start(ini=ini(u, "harakiri = 3", "scheduler-interval = 1s %s scope=once" % LONG_COMMAND, workers=1))
+    first = children(u, 1)[0]
+    victim = u.workers[1]
+    mark = u.mark()
+    if how == "harakiri":
+        threading.Thread(target=lambda: _quietly(get, u, "/hang", timeout=30), daemon=True).start()
+        u.wait_log(r"HARAKIRI", since=mark, timeout=30)
+    else:
+        os.kill(victim, signal.SIGKILL)
+    u.wait_workers([1], since=mark)
+    m = u.wait_log(STOPPING % victim, since=mark, timeout=20)
+    wait_for(lambda: not alive(first), 10, what="the dead worker's command to be gone")
+    assert u.count(STOPPING % victim) == 1
+    assert [w for _, _, w, p in interruptions(u, "long") if p == victim] == [1]
+    # the job goes on in the new worker; its command is stopped with the instance
+    second = children(u, 2)[1]
+    assert alive(second)
+    stop_clean(u, [(1, victim, None)])
+    wait_for(lambda: not alive(second), 10, what="the last command to be gone")
+    assert re.search(r"^\[scheduler\] job long: stopping its command \(process group \d+\) with SIGTERM: "
+                     r"(worker 1 is leaving|the instance is stopping)$", u.log(), re.M)
+
+
+def _quietly(f, *args, **kw):
+    try:
+        f(*args, **kw)
+    except Exception:
+        pass
+
+
+def test_a_command_ignoring_sigterm_is_killed_at_the_stop(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    # trap '' TERM: sh and its children ignore SIGTERM
+    u.start(ini=ini(u, "scheduler-shutdown-timeout = 1s",
+                    'scheduler-cron = @start exec:"trap \\"\\" TERM; sleep 300 & echo $! >> children; wait" id=long',
+                    workers=2))
+    pids = children(u, 2)
+    stop_clean(u)
+    for pid in pids:
+        wait_for(lambda: not alive(pid), 10, what="command child %d to be gone" % pid)
+    assert u.count(r"^\[scheduler\] job long: stopping its command \(process group \d+\) with SIGTERM: ") == 2
+    assert u.count(r"^\[scheduler\] job long: its command \(process group \d+\) outlived SIGTERM by \d s: "
+                   r"SIGKILL$") == 2
 
 
 @pytest.fixture
