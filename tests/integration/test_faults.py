@@ -13,7 +13,8 @@ import threading
 
 import pytest
 
-from conftest import alive, app_ini as ini, get, wait_for
+from conftest import alive, app_ini as ini, free_port, get, wait_for
+from test_metrics import job_metrics
 from test_once import interruptions, setup_app, stop_clean
 
 
@@ -67,7 +68,9 @@ def test_no_command_outlives_its_worker(uwsgi, how):
     u.write("app.py", HANGING_APP)
     # scope=once: the next occurrence runs in the respawned worker, not
     # next to the command its predecessor left
-    u.start(ini=ini(u, "harakiri = 3", "scheduler-interval = 1s %s scope=once" % LONG_COMMAND, workers=1))
+    sport = free_port()
+    u.start(ini=ini(u, "harakiri = 3", "enable-metrics = true", "stats = 127.0.0.1:%d" % sport,
+                    "scheduler-interval = 1s %s scope=once" % LONG_COMMAND, workers=1))
     first = children(u, 1)[0]
     victim = u.workers[1]
     mark = u.mark()
@@ -81,6 +84,7 @@ def test_no_command_outlives_its_worker(uwsgi, how):
     wait_for(lambda: not alive(first), 10, what="the dead worker's command to be gone")
     assert u.count(STOPPING % victim) == 1
     assert [w for _, _, w, p in interruptions(u, "long") if p == victim] == [1]
+    wait_for(lambda: job_metrics(sport, "long")["interrupted"] == 1, 10, what="the interrupted counter")
     # the job goes on in the new worker; its command is stopped with the instance
     second = children(u, 2)[1]
     assert alive(second)
