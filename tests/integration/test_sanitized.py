@@ -3,8 +3,8 @@ in build/sanitized/) loaded into a real uwsgi with the sanitizer runtimes
 preloaded, and driven through every path a long-running instance takes:
 start, fires of every target kind (a Python callable with its context, one
 that raises, rpc:, signal:, exec:), the RPC control functions through the
-operator's command, a kill -9 of a worker mid-run, a SIGHUP reload with the
-state file, and the stop. Any report fails the test (leaks are not looked
+operator's command, a kill -9 of a worker mid-run (its command stopped by
+the master), a SIGHUP reload with the state file, and the stop. Any report fails the test (leaks are not looked
 for: uWSGI and Python keep their memory until exit, by design)."""
 import glob
 import os
@@ -69,7 +69,10 @@ def test_sanitized_plugin_reports_nothing(uwsgi):
                     "scheduler-interval = 500ms rpc:hello id=rpc",
                     "scheduler-interval = 600ms signal:5 id=sig",
                     "scheduler-interval = 800ms exec:true id=ex",
-                    "scheduler-interval = 1s app:held id=held scope=once", workers=2),
+                    "scheduler-interval = 1s app:held id=held scope=once",
+                    # a command in each worker that outlives its runs: stopped by the master
+                    'scheduler-cron = @start exec:"sleep 300" id=long', "scheduler-shutdown-timeout = 1s", "scheduler-threads = 3",
+                    workers=2),
             after=("rpc",), env=env, plugin=SANITIZED, timeout=90)
     u.wait_events("py", 3, timeout=60)
     u.wait_events("rpc", 1, per_worker=True, timeout=60)
@@ -95,6 +98,8 @@ def test_sanitized_plugin_reports_nothing(uwsgi):
     os.kill(start["pid"], signal.SIGKILL)
     u.wait_workers([wid], since=mark, timeout=90)
     u.wait_log(r"job held: occurrence \S+ interrupted", since=mark, timeout=60)
+    u.wait_log(r"job long: stopping its command \(process group \d+\) with SIGTERM: worker %d \(pid %d\) is gone"
+               % (wid, start["pid"]), since=mark, timeout=60)
     # a reload that re-executes the master: the state file carries the runs over
     mark = u.mark()
     u.send(signal.SIGHUP)
