@@ -99,3 +99,10 @@ void sched_log_interrupted(const struct usch_job *job, int64_t scheduled_us, int
 			stopped ? "ran it" : "died while running it",
 			job->interrupted == USCH_INTERRUPTED_RERUN ? ": it runs again (interrupted=rerun)" : "");
 }
+
+void sched_log_clock_step(int wid, int64_t step_us) {
+	sched_log("worker %d: the wall clock stepped %s by %.1f s: cron and date jobs follow the new time (%s), "
+		  "intervals keep their pace",
+			wid, step_us > 0 ? "forward" : "back", llabs(step_us) / 1e6,
+			step_us > 0 ? "the fires it skipped are late fires" : "no fire is repeated");
+}

@@ -38,6 +38,8 @@ void sched_log_event(const struct usch_job *job, const char *fmt, ...) __attribu
 /* A run cut short by the death of its worker (pid), or (stopped) by
  * the stop of the previous instance, found after a restart. */
 void sched_log_interrupted(const struct usch_job *job, int64_t scheduled_us, int wid, int pid, int stopped);
+/* Worker wid saw the wall clock step by step_us (> 0: forward). */
+void sched_log_clock_step(int wid, int64_t step_us);
 /* A command's output tail, shown with scheduler-log = all or errors. */
 void sched_log_output(const struct usch_job *job, const char *text);
 

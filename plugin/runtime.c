@@ -55,6 +55,7 @@ enum note_kind {
 	NOTE_DROPPED,            /* out of memory */
 	NOTE_INTERRUPTED,        /* value: the occurrence's scheduled instant; pid: who ran it */
 	NOTE_INTERRUPTED_BEFORE, /* the same, by the stop of the previous instance */
+	NOTE_CLOCK_STEP,         /* no job; value: µs the wall clock stepped (> 0 forward) */
 };
 
 struct note {
@@ -87,6 +88,7 @@ static struct {
 	int nnotes;
 	uint64_t notes_lost;        /* past MAX_NOTES before a flush */
 	int reruns;                 /* some once-job has interrupted=rerun: look for reruns each second */
+	int64_t steps_said;         /* the schedule's wall-clock steps logged so far */
 	struct pending *open_burst; /* the coalesce=all burst being handed over (timing thread) */
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -128,6 +130,9 @@ static void log_note(const struct note *n) {
 	case NOTE_INTERRUPTED:
 	case NOTE_INTERRUPTED_BEFORE:
 		sched_log_interrupted(job, n->value, uwsgi.mywid, n->pid, n->kind == NOTE_INTERRUPTED_BEFORE);
+		return;
+	case NOTE_CLOCK_STEP:
+		sched_log_clock_step(uwsgi.mywid, n->value);
 		return;
 	}
 }
@@ -308,6 +313,15 @@ void sched_runtime_wake(void) {
 	pthread_mutex_unlock(&rt.lock);
 }
 
+/* Said once per worker: a step back quiets a cron job for as long as it
+ * repeats, which nobody should have to guess from the runs. rt.lock held. */
+static void note_clock_step(void) {
+	if (rt.sched.steps == rt.steps_said)
+		return;
+	rt.steps_said = rt.sched.steps;
+	note(NULL, NOTE_CLOCK_STEP, rt.sched.last_step);
+}
+
 static void *timer_main(void *arg) {
 	sched_block_signals();
 	pthread_mutex_lock(&rt.lock);
@@ -316,6 +330,7 @@ static void *timer_main(void *arg) {
 		int64_t deadline = usch_sched_run_due(&rt.sched, sched_clock_us(CLOCK_MONOTONIC),
 				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
 		rt.open_burst = NULL; /* the executors may take it from now on */
+		note_clock_step();
 		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
 		/* reruns and runs asked for in another worker are looked for each second */
 		if (now + 1000000 < deadline)

@@ -9,8 +9,6 @@
 #include "sched.h"
 #include "trigger.h"
 
-#define USCH_MISSED_WALK 1000
-
 static int64_t to_timeline(const struct usch_entry *e, int64_t now_mono, int64_t now_wall) {
 	return e->wall ? now_wall : now_mono + e->shift;
 }
@@ -85,6 +83,8 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 	usch_timerq_init(&s->q, entry_less);
 	s->n = 0;
 	s->wall_minus_mono = now_wall - now_mono;
+	s->steps = 0;
+	s->last_step = 0;
 	s->rng = ((uint64_t) now_wall * 0x9E3779B97F4A7C15ULL) | 1;
 	s->entries = calloc(n ? n : 1, sizeof(*s->entries));
 	if (!s->entries || usch_timerq_reserve(&s->q, n ? n : 1) < 0) {
@@ -127,30 +127,54 @@ static void rebase_wall(struct usch_sched *s, int64_t now_mono, int64_t now_wall
 }
 
 /* The fires due now, from the entry's next one: the first and last of
- * them, how many, and the next fire after them. Walks at most
- * USCH_MISSED_WALK fires; past that the count is a lower bound and the
- * walk jumps to now. */
+ * them, how many, the earliest that coalesce=all runs, and the next fire
+ * after them. Past USCH_MISSED_WALK the count is a lower bound, but the
+ * last fire is still the latest one due. */
 struct due {
-	int64_t first, last, count, after;
+	int64_t first, last, count, tail, after;
 };
+
+/* How many fires of t lie in (after, to], counted up to cap. */
+static int64_t count_fires(const usch_trigger *t, int64_t after, int64_t to, int64_t cap) {
+	int64_t n = 0;
+	for (int64_t f = usch_trigger_next(t, after); f <= to && n < cap; f = usch_trigger_next(t, f))
+		n++;
+	return n;
+}
+
+/* The earliest of the latest n fires of t in (lo, to], where there are
+ * at least n: a bisection keeps n or more after lo and fewer after hi, so
+ * a stretch of any length costs a few dozen walks of n fires. */
+static int64_t latest_fires_from(const usch_trigger *t, int64_t lo, int64_t to, int64_t n) {
+	int64_t hi = to;
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (count_fires(t, mid, to, n) >= n)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return usch_trigger_next(t, lo);
+}
 
 static struct due collect_due(const struct usch_entry *e, int64_t now_tl) {
 	const struct usch_trigger *t = e->job->trigger;
-	struct due d = { .first = e->next, .last = e->next, .count = 1 };
+	struct due d = { .first = e->next, .last = e->next, .count = 1, .tail = e->next };
 	if (e->job->start_on_boot) {
 		d.after = INT64_MAX;
 		return d;
 	}
 	int64_t next = usch_trigger_next(t, e->next);
-	while (next != INT64_MAX && next <= now_tl) {
-		if (d.count >= USCH_MISSED_WALK) {
-			next = usch_trigger_next(t, now_tl);
-			break;
-		}
+	for (; next <= now_tl && d.count < USCH_MISSED_WALK; next = usch_trigger_next(t, next)) {
 		d.last = next;
 		d.count++;
-		next = usch_trigger_next(t, next);
 	}
+	if (next <= now_tl) {
+		d.last = latest_fires_from(t, d.last, now_tl, 1);
+		next = usch_trigger_next(t, d.last);
+	}
+	if (e->job->coalesce == USCH_COALESCE_ALL && d.count > USCH_ALL_MAX)
+		d.tail = latest_fires_from(t, d.first - 1, d.last, USCH_ALL_MAX);
 	d.after = next;
 	return d;
 }
@@ -169,12 +193,10 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 	struct usch_fire f = { .job = job, .missed = d->count - 1 };
 	if (job->coalesce == USCH_COALESCE_ALL && d->count > 1) {
 		f.missed = 0;
-		int64_t t = d->first, k = 0;
 		/* past the bound, the latest ones run */
-		for (; t != INT64_MAX && k < d->count - USCH_ALL_MAX; k++)
-			t = usch_trigger_next(job->trigger, t);
-		f.dropped = k;
-		for (int place = 1; t != INT64_MAX && t <= now_tl && k < d->count; k++, place++) {
+		f.dropped = d->count > USCH_ALL_MAX ? d->count - USCH_ALL_MAX : 0;
+		int place = 1;
+		for (int64_t t = d->tail; t <= d->last; t = usch_trigger_next(job->trigger, t), place++) {
 			f.scheduled_us = t + to_wall;
 			f.occurrence = t;
 			f.covers_to = t;
@@ -183,7 +205,6 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 			f.catch_up = t <= e->caught_up_to;
 			fire(ctx, &f);
 			f.dropped = 0;
-			t = usch_trigger_next(job->trigger, t);
 		}
 		return;
 	}
@@ -199,8 +220,11 @@ static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int6
 int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall, usch_fire_fn fire, void *ctx) {
 	int64_t offset = now_wall - now_mono;
 	int64_t drift = offset - s->wall_minus_mono;
-	if (drift > USCH_CLOCK_STEP_US || drift < -USCH_CLOCK_STEP_US)
+	if (drift > USCH_CLOCK_STEP_US || drift < -USCH_CLOCK_STEP_US) {
 		rebase_wall(s, now_mono, now_wall);
+		s->steps++;
+		s->last_step = drift;
+	}
 	s->wall_minus_mono = offset;
 
 	struct usch_timer *t;

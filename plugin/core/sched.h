@@ -34,6 +34,10 @@ struct usch_fire {
 	                         together, which run one after the other as one run; 0: alone */
 };
 
+/* Late fires are counted one by one up to this many (a day of a job that
+ * fires each second: a few ms); past it their count is a lower bound. */
+#define USCH_MISSED_WALK 100000
+
 /* coalesce=all runs at most this many late fires at once, the latest ones
  * (as the Kubernetes CronJob controller bounds missed schedules). */
 #define USCH_ALL_MAX 100
@@ -55,7 +59,9 @@ struct usch_sched {
 	struct usch_entry *entries;
 	size_t n;
 	int64_t wall_minus_mono;
-	uint64_t rng; /* jitter; seeded from the clock, see usch_sched_seed */
+	uint64_t rng;      /* jitter; seeded from the clock, see usch_sched_seed */
+	int64_t steps;     /* wall-clock steps seen, for the caller to say each once */
+	int64_t last_step; /* the latest one, µs: > 0 forward, < 0 back */
 };
 
 /* Computes every job's first fire. Returns 0, or -1 with the reason in

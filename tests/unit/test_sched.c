@@ -282,6 +282,97 @@ START_TEST(clock_step_back_does_not_repeat_fires) {
 }
 END_TEST
 
+/* Steps of exactly one hour, with a job of each kind: one that follows
+ * the clock (every second: an hour is 3600 fires), a fixed-time one and
+ * an interval. Started half-way through a second so that the interval
+ * never ties with the cron job. */
+static int64_t add_three(struct fake *fk, int64_t wall) {
+	fk->wall = wall;
+	add(fk, "scheduler-cron", "* * * * * * app:follow");
+	add(fk, "scheduler-cron", "30 9 * * * app:fixed");
+	add(fk, "scheduler-interval", "1m app:elapsed");
+	start(fk);
+	return fk->mono;
+}
+
+/* Advances the fake to the schedule's next deadline and runs what is due
+ * there; returns how many fires that made. */
+static int run_next(struct fake *fk) {
+	int before = fk->nfires;
+	int64_t deadline = run(fk);
+	advance(fk, deadline - fk->mono);
+	run(fk);
+	return fk->nfires - before;
+}
+
+START_TEST(clock_step_forward_by_an_hour) {
+	struct fake *fk = fresh();
+	int64_t mono0 = add_three(fk, W0 + 5 * SEC + SEC / 2);
+	advance(fk, SEC / 2);
+	run(fk); /* 09:00:06 */
+	ck_assert_int_eq(fk->nfires, 1);
+	advance(fk, SEC / 2);
+	fk->wall += 3600 * SEC; /* 09:00:06.5 -> 10:00:06.5 */
+	ck_assert_int_eq(run(fk), fk->mono + SEC / 2);
+	ck_assert_int_eq(fk->s.steps, 1); /* for the adapter to say */
+	ck_assert_int_eq(fk->s.last_step, 3600 * SEC);
+	/* the 3600 fires 09:00:07 .. 10:00:06 make one run, for the latest
+	 * (coalesce=latest), and the skipped 09:30 one late run */
+	ck_assert_int_eq(fk->nfires, 3);
+	ck_assert_str_eq(fk->fires[1].job->id, "app:follow");
+	ck_assert_int_eq(fk->fires[1].scheduled_us, W0 + 3606 * SEC);
+	ck_assert_int_eq(fk->fires[1].missed, 3599);
+	ck_assert_int_eq(fk->fires[1].misfired, 0);
+	ck_assert_str_eq(fk->fires[2].job->id, "app:fixed");
+	ck_assert_int_eq(fk->fires[2].scheduled_us, W0 + 1800 * SEC);
+	ck_assert_int_eq(fk->fires[2].missed, 0);
+	/* then each second on the new wall clock, until the interval fires a
+	 * minute after its start, as if nothing had happened */
+	fk->nfires = 0;
+	while (run_next(fk) == 1 && fk->fires[fk->nfires - 1].job == fk->jobs[0]) {
+		ck_assert_int_eq(fk->fires[fk->nfires - 1].scheduled_us, fk->wall);
+		ck_assert_int_eq(fk->fires[fk->nfires - 1].missed, 0);
+	}
+	ck_assert_int_eq(fk->nfires, 59 + 1); /* 10:00:07 .. 10:01:05, then the interval */
+	ck_assert_str_eq(fk->fires[59].job->id, "app:elapsed");
+	ck_assert_int_eq(fk->mono, mono0 + 60 * SEC);
+	ck_assert_int_eq(fk->fires[59].scheduled_us, fk->wall);
+	done(fk);
+}
+END_TEST
+
+START_TEST(clock_step_back_by_an_hour) {
+	struct fake *fk = fresh();
+	int64_t mono0 = add_three(fk, W0 + 1799 * SEC + SEC / 2);
+	advance(fk, SEC / 2);
+	run(fk); /* 09:30:00: follow and fixed */
+	ck_assert_int_eq(fk->nfires, 2);
+	advance(fk, SEC / 2);
+	fk->wall -= 3600 * SEC; /* 09:30:00.5 -> 08:30:00.5 */
+	ck_assert_int_eq(run(fk), mono0 + 60 * SEC);
+	ck_assert_int_eq(fk->s.steps, 1);
+	ck_assert_int_eq(fk->s.last_step, -3600 * SEC);
+	/* for the hour the step repeats, only the interval fires, on its pace:
+	 * neither the cron job's seconds nor 09:30 fire a second time */
+	fk->nfires = 0;
+	int minutes = 0;
+	while (run_next(fk) == 1 && fk->fires[0].job == fk->jobs[2]) {
+		ck_assert_int_eq(fk->mono, mono0 + ++minutes * 60 * SEC);
+		fk->nfires = 0;
+	}
+	ck_assert_int_eq(minutes, 60);
+	/* the cron job goes on with the second after its last fire, on the new
+	 * wall clock */
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_str_eq(fk->fires[0].job->id, "app:follow");
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 1801 * SEC);
+	ck_assert_int_eq(fk->fires[0].missed, 0);
+	ck_assert_int_eq(fk->wall, W0 + 1801 * SEC);
+	ck_assert_int_eq(run(fk), fk->mono + SEC);
+	done(fk);
+}
+END_TEST
+
 START_TEST(at_start_and_date_fire_once) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-cron", "@start app:boot");
@@ -473,6 +564,34 @@ START_TEST(coalesce_all_runs_the_latest_hundred) {
 }
 END_TEST
 
+/* Two days of a job that fires each second are more late fires than are
+ * counted one by one: still the latest ones run, on time. */
+START_TEST(clock_step_past_the_count_runs_the_latest_fires) {
+	struct fake *fk = fresh();
+	add(fk, "scheduler-cron", "* * * * * * app:latest misfire-grace=5s");
+	add(fk, "scheduler-cron", "* * * * * * app:each coalesce=all");
+	start(fk);
+	fk->wall += 2 * 86400 * SEC + SEC / 2;
+	fk->mono += SEC / 2;
+	struct capture c = { .n = 0 };
+	usch_sched_run_due(&fk->s, fk->mono, fk->wall, capture_fire, &c);
+	int64_t now = W0 + 2 * 86400 * SEC;
+	ck_assert_int_eq(c.n, 1 + USCH_ALL_MAX);
+	ck_assert_str_eq(c.f[0].job->id, "app:latest");
+	ck_assert_int_eq(c.f[0].scheduled_us, now);
+	ck_assert_int_eq(c.f[0].misfired, 0);
+	ck_assert_int_ge(c.f[0].missed, USCH_MISSED_WALK - 1);
+	ck_assert_int_ge(c.f[1].dropped, USCH_MISSED_WALK - USCH_ALL_MAX);
+	for (int i = 1; i <= USCH_ALL_MAX; i++) {
+		ck_assert_str_eq(c.f[i].job->id, "app:each");
+		ck_assert_int_eq(c.f[i].scheduled_us, now - (USCH_ALL_MAX - i) * SEC);
+		ck_assert_int_eq(c.f[i].burst, i);
+	}
+	ck_assert_int_eq(run(fk), fk->mono + SEC / 2);
+	done(fk);
+}
+END_TEST
+
 START_TEST(elapsed_interval_resumes_one_period_after_its_last_run) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "10s app:i");
@@ -580,6 +699,8 @@ int main(void) {
 	tcase_add_test(tc, cron_follows_the_wall_clock);
 	tcase_add_test(tc, clock_step_forward_is_a_misfire_run_once);
 	tcase_add_test(tc, clock_step_back_does_not_repeat_fires);
+	tcase_add_test(tc, clock_step_forward_by_an_hour);
+	tcase_add_test(tc, clock_step_back_by_an_hour);
 	tcase_add_test(tc, at_start_and_date_fire_once);
 	tcase_add_test(tc, paused_jobs_are_scheduled_like_the_others);
 	tcase_add_test(tc, interval_with_start_keeps_its_wall_anchor);
@@ -589,6 +710,7 @@ int main(void) {
 	tcase_add_test(tc, once_at_start_has_one_occurrence);
 	tcase_add_test(tc, resumed_fires_are_catch_up_and_later_ones_not);
 	tcase_add_test(tc, coalesce_all_runs_the_latest_hundred);
+	tcase_add_test(tc, clock_step_past_the_count_runs_the_latest_fires);
 	tcase_add_test(tc, elapsed_interval_resumes_one_period_after_its_last_run);
 	tcase_add_test(tc, once_interval_continues_from_a_remembered_run);
 	tcase_add_test(tc, calendar_continues_from_a_remembered_run);
