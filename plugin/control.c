@@ -126,12 +126,14 @@ static json_t *counters_json(const struct usch_job *job) {
 	if (!c)
 		return json_object();
 	int64_t success = atomic_load(&c->last_success);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "runs", (json_int_t) atomic_load(&c->runs),
-			"failures", (json_int_t) atomic_load(&c->failures), "skipped",
-			(json_int_t) atomic_load(&c->skipped), "misfired", (json_int_t) atomic_load(&c->misfired),
-			"interrupted", (json_int_t) atomic_load(&c->interrupted), "running",
-			(json_int_t) atomic_load(&c->running), "last_lag_us", (json_int_t) atomic_load(&c->last_lag_us),
-			"last_duration_us", (json_int_t) atomic_load(&c->last_duration_us), "last_success_ts",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "runs",
+			(json_int_t) atomic_load(&c->runs), "failures", (json_int_t) atomic_load(&c->failures),
+			"skipped", (json_int_t) atomic_load(&c->skipped), "misfired",
+			(json_int_t) atomic_load(&c->misfired), "interrupted",
+			(json_int_t) atomic_load(&c->interrupted), "overruns", (json_int_t) atomic_load(&c->overruns),
+			"running", (json_int_t) atomic_load(&c->running), "last_lag_us",
+			(json_int_t) atomic_load(&c->last_lag_us), "last_duration_us",
+			(json_int_t) atomic_load(&c->last_duration_us), "last_success_ts",
 			success ? json_integer(success) : json_null());
 }
 

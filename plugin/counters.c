@@ -50,6 +50,12 @@ void sched_counters_misfired(const struct usch_job *job) {
 		atomic_fetch_add(&c->misfired, 1);
 }
 
+void sched_counters_overran(const struct usch_job *job) {
+	struct sched_counters *c = sched_counters_of(job);
+	if (c)
+		atomic_fetch_add(&c->overruns, 1);
+}
+
 void sched_counters_interrupted(const struct usch_job *job, int was_running) {
 	struct sched_counters *c = sched_counters_of(job);
 	if (!c)

@@ -33,6 +33,7 @@ static const struct metric_row ROWS[] = {
 	{ "skipped", UWSGI_METRIC_COUNTER, FIELD(skipped) },
 	{ "misfired", UWSGI_METRIC_COUNTER, FIELD(misfired) },
 	{ "interrupted", UWSGI_METRIC_COUNTER, FIELD(interrupted) },
+	{ "overruns", UWSGI_METRIC_COUNTER, FIELD(overruns) },
 	{ "running", UWSGI_METRIC_GAUGE, FIELD(running) },
 	{ "last_lag_us", UWSGI_METRIC_GAUGE, FIELD(last_lag_us) },
 	{ "last_duration_us", UWSGI_METRIC_GAUGE, FIELD(last_duration_us) },
@@ -131,7 +132,7 @@ void sched_metrics_register(void) {
 		free(names[i]);
 	}
 	free(names);
-	sched_log("metrics: %zu per job (scheduler.<id>.runs, failures, skipped, misfired, interrupted, running, "
-		  "last_lag_us, last_duration_us, last_success, next_due)",
+	sched_log("metrics: %zu per job (scheduler.<id>.runs, failures, skipped, misfired, interrupted, overruns, "
+		  "running, last_lag_us, last_duration_us, last_success, next_due)",
 			NMETRICS);
 }

@@ -269,6 +269,7 @@ static int64_t watch_overruns(int64_t now) {
 		int64_t due = sl->started_mono + sl->job->timeout_us;
 		if (due <= now) {
 			note(sl->job, NOTE_OVERRUN, 0);
+			sched_counters_overran(sl->job);
 			sl->warned = 1;
 		}
 		else if (due < soonest) {

@@ -222,7 +222,7 @@ def job(id, next_in=None, last_ago=None, outcome="ok", paused=False, scope="work
             "max_running": 1, "running": 1 if runs and outcome == "running" else 0,
             "outcome": outcome if runs else None, "last": runs[0] if runs else None,
             "counters": {"runs": len(runs), "failures": 0, "skipped": 0, "misfired": 0, "interrupted": 0,
-                         "running": 0, "last_lag_us": 812, "last_duration_us": 20133, "last_success_ts": None},
+                         "overruns": 0, "running": 0, "last_lag_us": 812, "last_duration_us": 20133, "last_success_ts": None},
             "history": runs}
 
 
