@@ -1,0 +1,87 @@
+/* runtime_state.h - the state of one worker's scheduler, shared by the
+ * files that run it: runtime.c (start, stop), timing.c (the timing
+ * thread), executors.c (the executor threads), queue.c (the queue of due
+ * fires) and notes.c (what is logged once the lock is released). Nothing
+ * else includes it.
+ *
+ * Locking: one mutex (lock) guards the queue, the counts, the slots and
+ * the notes; the schedule itself is touched only by the timing thread.
+ * No line is logged with the mutex held (a slow log would stall the
+ * timing thread and every executor): what happens under it is noted, and
+ * the notes are logged once it is released. */
+#ifndef SCHED_RUNTIME_STATE_H
+#define SCHED_RUNTIME_STATE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "history.h"
+#include "core/sched.h"
+
+/* What an executor is running, for the overrun watchdog. */
+struct slot {
+	const struct usch_job *job; /* NULL when idle */
+	int64_t started_mono;
+	int warned;
+};
+
+/* Per job, in this worker: what happened to its fires. */
+struct counts {
+	uint64_t runs, failures, skipped, misfired;
+};
+
+struct pending {
+	struct usch_fire fire;   /* the first, or only, fire */
+	struct usch_fire *later; /* coalesce=all: the late fires handed over with it, run after it in order */
+	int nlater;
+	enum sched_how how; /* a trigger's fire, a run asked for now, an interrupted occurrence again */
+	struct pending *next;
+};
+
+/* Something to log once sched_rt.lock is released. */
+enum note_kind {
+	NOTE_MISFIRE, /* value: µs late */
+	NOTE_SKIP,    /* value: runs still going */
+	NOTE_OVERRUN,
+	NOTE_DROPPED,            /* out of memory */
+	NOTE_INTERRUPTED,        /* value: the occurrence's scheduled instant; pid: who ran it */
+	NOTE_INTERRUPTED_BEFORE, /* the same, by the stop of the previous instance */
+	NOTE_CLOCK_STEP,         /* no job; value: µs the wall clock stepped (> 0 forward) */
+};
+
+struct note {
+	const struct usch_job *job;
+	enum note_kind kind;
+	int64_t value;
+	int pid;
+};
+
+#define MAX_NOTES 64
+
+struct sched_rt {
+	pthread_mutex_t lock;
+	pthread_cond_t timer_cond; /* wakes the timing thread (stop) */
+	pthread_cond_t work_cond;  /* wakes executors (work or stop) */
+	pthread_cond_t idle_cond;  /* a run ended (the stopper waits on it) */
+	int started;
+	int stopping;
+	int running;           /* runs in progress */
+	int *active;           /* per job: queued + running */
+	int *queued;           /* per job: queued */
+	struct counts *counts; /* per job */
+	struct pending *head, *tail;
+	pthread_t timer;
+	pthread_t *executors;
+	struct slot *slots; /* per executor: the run it is doing */
+	int nexec;
+	struct usch_sched sched;
+	struct note notes[MAX_NOTES];
+	int nnotes;
+	uint64_t notes_lost;        /* past MAX_NOTES before a flush */
+	int reruns;                 /* some once-job has interrupted=rerun: look for reruns each second */
+	int64_t steps_said;         /* the schedule's wall-clock steps logged so far */
+	struct pending *open_burst; /* the coalesce=all burst being handed over (timing thread) */
+};
+
+extern struct sched_rt sched_rt;
+
+#endif
