@@ -17,6 +17,8 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	job->max_running = 1;
 	job->misfire_grace_us = -1;
 	job->catch_up = 1;
+	job->retry_delay_us = 1000000;
+	job->retry_backoff = 2;
 	job->start_us = INT64_MIN;
 	job->end_us = INT64_MAX;
 	if (!job->option || !job->line) {
@@ -57,7 +59,9 @@ static int refuse_control(const char *option, const char *line, const char *at, 
 
 struct usch_job *usch_decl_parse(
 		const char *option, const char *line, const struct usch_decl_env *env, char *err, size_t errlen) {
-	struct decl_ctx c = { .option = option, .line = line, .env = env, .err = err, .errlen = errlen };
+	struct decl_ctx c = {
+		.option = option, .line = line, .env = env, .err = err, .errlen = errlen, .noun = "target"
+	};
 	const char *bad = control_char(line);
 	if (bad) {
 		refuse_control(option, line, bad, err, errlen);

@@ -53,6 +53,7 @@ enum usch_key_type {
 	USCH_KEY_INSTANT, /* RFC 3339, read in the job's zone */
 	USCH_KEY_WORKERS, /* worker ids: 1,3-4 */
 	USCH_KEY_IDENT,   /* a Python identifier (ASCII), not a keyword */
+	USCH_KEY_NUMBER,  /* a decimal number in [min, max], kept as a double */
 };
 
 /* Keys are applied phase by phase: the zone first, then what is read in
@@ -73,7 +74,7 @@ struct usch_key {
 	enum usch_key_type type;
 	size_t field; /* offsetof(struct usch_job, ...) */
 	enum usch_key_phase phase;
-	long min, max;                     /* INT bounds; DURATION min */
+	long min, max;                     /* INT and NUMBER bounds; DURATION min */
 	const struct usch_key_name *names; /* ENUM: NULL-terminated */
 	const char *meaning;               /* README */
 	const char *dflt;                  /* README */

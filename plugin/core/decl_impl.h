@@ -25,6 +25,7 @@ struct decl_ctx {
 	char *err;
 	size_t errlen;
 	struct usch_job *job;
+	const char *noun;                        /* what a target is called in messages: "target", "on-failure" */
 	const char *kind;                        /* "cron", "interval", "at", "every", "and", "or" */
 	char trig_text[DECL_TRIGGER_MAX];        /* the trigger as text */
 	json_t *combo;                           /* and/or: the JSON array of child triggers (borrowed) */

@@ -78,6 +78,23 @@ const struct usch_key usch_keys[] = {
 	{ "interrupted", USCH_KEY_ENUM, FIELD(interrupted), USCH_PHASE_REST, 0, 0, INTERRUPTED,
 			"a run whose worker died: `skip` it (at most once) or `rerun` it, late (at least once)",
 			"skip" },
+	{ "retries", USCH_KEY_INT, FIELD(retries), USCH_PHASE_REST, 0, 100, NULL,
+			"a failed run (exception, non-zero exit, RPC failure, timeout) is tried again up to N times, in "
+			"the same worker; a retry that would start after the job's next fire is dropped",
+			"0" },
+	{ "retry-delay", USCH_KEY_DURATION, FIELD(retry_delay_us), USCH_PHASE_REST, 1, 0, NULL,
+			"wait before the first retry", "1s" },
+	{ "retry-backoff", USCH_KEY_NUMBER, FIELD(retry_backoff), USCH_PHASE_REST, 1, 100, NULL,
+			"each later retry waits this many times longer", "2" },
+	{ "retry-max-delay", USCH_KEY_DURATION, FIELD(retry_max_delay_us), USCH_PHASE_REST, 1, 0, NULL,
+			"the longest wait between attempts", "no limit" },
+	{ "on-failure", USCH_KEY_STRING, FIELD(on_failure_text), USCH_PHASE_REST, 0, 0, NULL,
+			"a target run once after the last attempt failed: a Python callable gets `context=` (the run's "
+			"context and `error`), a command `SCHEDULER_ERROR`; quote one with spaces "
+			"(`on-failure=\"exec:curl -fsS https://...\"`)",
+			"none" },
+	{ "on-success", USCH_KEY_STRING, FIELD(on_success_text), USCH_PHASE_REST, 0, 0, NULL,
+			"a target run after each run that succeeded (a dead man's switch), as `on-failure`", "none" },
 };
 
 const size_t usch_nkeys = sizeof(usch_keys) / sizeof(usch_keys[0]);
@@ -169,6 +186,18 @@ static int set_int(struct decl_ctx *c, const struct usch_key *key, const char *s
 	if (errno || end == s || *end || n < key->min || n > key->max)
 		return decl_fail(c, "%s=%s: expected a whole number in %ld-%ld", key->name, s, key->min, key->max);
 	*(int *) field_of(c, key) = (int) n;
+	return 0;
+}
+
+static int set_number(struct decl_ctx *c, const struct usch_key *key, const char *s) {
+	char *end;
+	errno = 0;
+	double d = strtod(s, &end);
+	/* not inf, nan or hex floats: a plain decimal number */
+	int plain = strspn(s, "0123456789.") == strlen(s);
+	if (errno || end == s || *end || !plain || d < (double) key->min || d > (double) key->max)
+		return decl_fail(c, "%s=%s: expected a number in %ld-%ld", key->name, s, key->min, key->max);
+	*(double *) field_of(c, key) = d;
 	return 0;
 }
 
@@ -266,6 +295,8 @@ static int set_value(struct decl_ctx *c, const struct usch_key *key, const struc
 		return set_duration(c, key, s);
 	case USCH_KEY_INT:
 		return set_int(c, key, s);
+	case USCH_KEY_NUMBER:
+		return set_number(c, key, s);
 	case USCH_KEY_BOOL:
 		return set_bool(c, key, s);
 	case USCH_KEY_ENUM:
@@ -277,6 +308,27 @@ static int set_value(struct decl_ctx *c, const struct usch_key *key, const struc
 	default:
 		return decl_fail(c, "%s: unhandled key type", key->name);
 	}
+}
+
+static const struct decl_value *given(struct decl_ctx *c, const char *name) {
+	const struct usch_key *key = decl_key_find(name, strlen(name));
+	return c->values[key - usch_keys].raw ? &c->values[key - usch_keys] : NULL;
+}
+
+/* retry-* without retries= would be silently ignored. */
+static int retries_check(struct decl_ctx *c) {
+	static const char *const needs[] = { "retry-delay", "retry-backoff", "retry-max-delay" };
+	const struct usch_job *job = c->job;
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]) && !job->retries; i++) {
+		const struct decl_value *v = given(c, needs[i]);
+		if (v)
+			return decl_fail(c, "%s=%s: there are no retries to space (add retries=N, or drop %s=)", needs[i],
+					v->raw, needs[i]);
+	}
+	if (job->retry_max_delay_us && job->retry_max_delay_us < job->retry_delay_us)
+		return decl_fail(c, "retry-max-delay=%s: shorter than retry-delay (%s)", given(c, "retry-max-delay")->raw,
+				given(c, "retry-delay") ? given(c, "retry-delay")->raw : "1s");
+	return 0;
 }
 
 int decl_keys_apply(struct decl_ctx *c) {
@@ -293,7 +345,7 @@ int decl_keys_apply(struct decl_ctx *c) {
 	/* silently ignored, it would run the job where it was meant not to */
 	if (c->job->scope != USCH_SCOPE_WORKERS && !usch_workers_empty(&c->job->workers))
 		return decl_fail(c, "workers= is for scope=workers (add it, or drop workers=)");
-	return 0;
+	return retries_check(c);
 }
 
 /* What a value of the row looks like, for the README. */
@@ -310,7 +362,7 @@ static void value_text(const struct usch_key *key, char *buf, size_t len) {
 		[USCH_KEY_IDENT] = "Python name",
 	};
 	size_t k = 0;
-	if (key->type == USCH_KEY_INT) {
+	if (key->type == USCH_KEY_INT || key->type == USCH_KEY_NUMBER) {
 		snprintf(buf, len, "%ld-%ld", key->min, key->max);
 		return;
 	}

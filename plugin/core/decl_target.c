@@ -34,16 +34,16 @@ static int python_target(struct decl_ctx *c, const char *text, const char *writt
 	const char *colon = strchr(text, ':');
 	/* module:attr[.attr...]: dotted identifiers, one ':' */
 	if (colon == text || !colon[1] || strchr(colon + 1, ':'))
-		return decl_fail(c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
+		return decl_fail(c, "%s \"%s\": expected module:function (e.g. app.tasks:cleanup)", c->noun, written);
 	for (const char *p = text; *p; p++)
 		if (p != colon && !(decl_is_ident_char(*p) || *p == '.'))
-			return decl_fail(c, "target \"%s\": \"%c\" cannot appear in a Python module:function", written,
+			return decl_fail(c, "%s \"%s\": \"%c\" cannot appear in a Python module:function", c->noun, written,
 					*p);
 	for (const char *p = text; *p; p++) {
 		int first = p == text || p[-1] == '.' || p[-1] == ':';
 		if (*p == '.' || *p == ':' ? first || !p[1] : first && usch_is_digit(*p))
 			return decl_fail(
-					c, "target \"%s\": expected module:function (e.g. app.tasks:cleanup)", written);
+					c, "%s \"%s\": expected module:function (e.g. app.tasks:cleanup)", c->noun, written);
 	}
 	c->job->kind = USCH_TARGET_PYTHON;
 	c->job->target = strdup(text);
@@ -56,7 +56,7 @@ static int exec_target(struct decl_ctx *c, const char *text, const char *cmd) {
 		cmd++;
 	c->job->target = *cmd == '"' ? unquote(cmd) : strdup(cmd);
 	if (!c->job->target || !*c->job->target)
-		return decl_fail(c, "target \"%s\": exec: needs a command", text);
+		return decl_fail(c, "%s \"%s\": exec: needs a command", c->noun, text);
 	return 0;
 }
 
@@ -65,7 +65,7 @@ static int signal_target(struct decl_ctx *c, const char *text, const char *num) 
 	long n = strtol(num, &end, 10);
 	c->job->kind = USCH_TARGET_SIGNAL;
 	if (!*num || *end || n < 0 || n > 255 || !usch_is_digit(*num))
-		return decl_fail(c, "target \"%s\": signal: needs a uWSGI signal number 0-255", text);
+		return decl_fail(c, "%s \"%s\": signal: needs a uWSGI signal number 0-255", c->noun, text);
 	c->job->signum = (int) n;
 	c->job->target = strdup(num);
 	return c->job->target ? 0 : decl_fail(c, "out of memory");
@@ -79,7 +79,7 @@ static int parse_target(struct decl_ctx *c, const char *text) {
 	if (plen == 3 && !strncmp(text, "rpc", 3)) {
 		c->job->kind = USCH_TARGET_RPC;
 		if (!*rest)
-			return decl_fail(c, "target \"%s\": rpc: needs a function name", text);
+			return decl_fail(c, "%s \"%s\": rpc: needs a function name", c->noun, text);
 		c->job->target = strdup(rest);
 		return c->job->target ? 0 : decl_fail(c, "out of memory");
 	}
@@ -89,7 +89,7 @@ static int parse_target(struct decl_ctx *c, const char *text) {
 		return exec_target(c, text, rest);
 	if (plen == 6 && !strncmp(text, "python", 6)) {
 		if (!strchr(rest, ':'))
-			return decl_fail(c, "target \"%s\": expected python:module:function", text);
+			return decl_fail(c, "%s \"%s\": expected python:module:function", c->noun, text);
 		return python_target(c, rest, text);
 	}
 	return python_target(c, text, text);
@@ -149,12 +149,60 @@ static int context_check(struct decl_ctx *c) {
 	return 0;
 }
 
+/* A hook (on-failure=, on-success=): a job of its own, for its target
+ * only, that runs where its job ran, in its zone, with its timeout. Its
+ * id is the job's and the key ("backup/on-failure"). A Python hook takes
+ * the run's context as `context`. */
+static int make_hook(struct decl_ctx *c, const char *noun, const char *text, struct usch_job **out) {
+	struct usch_job *job = c->job, *h = calloc(1, sizeof(*h));
+	if (!h)
+		return decl_fail(c, "out of memory");
+	*out = h; /* freed with the job */
+	h->index = job->index;
+	h->tz = job->tz;
+	h->timeout_us = job->timeout_us;
+	h->max_running = 1;
+	h->scope = job->scope;
+	h->option = strdup(job->option);
+	h->line = strdup(job->line);
+	h->id = malloc(strlen(job->id) + strlen(noun) + 2);
+	if (!h->option || !h->line || !h->id)
+		return decl_fail(c, "out of memory");
+	sprintf(h->id, "%s/%s", job->id, noun);
+	if (!decl_is_target(text, strlen(text)))
+		return decl_fail(c, "%s=%s: expected a target: module:function, rpc:NAME, signal:N or exec:COMMAND", noun,
+				text);
+	c->job = h;
+	c->noun = noun;
+	int r = parse_target(c, text);
+	c->job = job;
+	c->noun = "target";
+	if (r < 0)
+		return -1;
+	if (h->kind == USCH_TARGET_PYTHON && (!(h->context = strdup("context")) || (job->app && !(h->app = strdup(job->app)))))
+		return decl_fail(c, "out of memory");
+	if (h->kind == USCH_TARGET_RPC && !(h->rpc.argv = calloc(1, sizeof(char *))))
+		return decl_fail(c, "out of memory");
+	return 0;
+}
+
+static int make_hooks(struct decl_ctx *c) {
+	struct usch_job *job = c->job;
+	if (job->on_failure_text && make_hook(c, "on-failure", job->on_failure_text, &job->on_failure) < 0)
+		return -1;
+	if (job->on_success_text && make_hook(c, "on-success", job->on_success_text, &job->on_success) < 0)
+		return -1;
+	return 0;
+}
+
 int decl_complete(struct decl_ctx *c, const char *target) {
 	if (parse_target(c, target) < 0 || decl_keys_apply(c) < 0 || context_check(c) < 0)
 		return -1;
 	/* the default id is the target as written ("app.tasks:cleanup") */
 	if (!c->job->id && !(c->job->id = strdup(target)))
 		return decl_fail(c, "out of memory");
+	if (make_hooks(c) < 0)
+		return -1;
 	if (decl_build_trigger(c) < 0)
 		return -1;
 	return c->job->kind == USCH_TARGET_RPC ? rpc_args(c) : 0;

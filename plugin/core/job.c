@@ -25,7 +25,19 @@ void usch_job_free(struct usch_job *job) {
 	free(job->kwargs_json);
 	free(job->context);
 	free(job->app);
+	free(job->on_failure_text);
+	free(job->on_success_text);
+	usch_job_free(job->on_failure);
+	usch_job_free(job->on_success);
 	free(job);
+}
+
+int64_t usch_job_retry_delay(const struct usch_job *job, int attempt) {
+	double d = (double) job->retry_delay_us;
+	int64_t cap = job->retry_max_delay_us > 0 ? job->retry_max_delay_us : INT64_MAX / 2;
+	for (int i = 1; i < attempt && d < (double) cap; i++)
+		d *= job->retry_backoff;
+	return d >= (double) cap ? cap : (int64_t) d;
 }
 
 int usch_job_runs_on(const struct usch_job *job, int wid) {

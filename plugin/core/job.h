@@ -81,11 +81,25 @@ struct usch_job {
 	struct usch_workers workers; /* workers= (scope=workers runs there) */
 	int catch_up;                /* occurrences missed while no scheduler was up run late (default 1) */
 	enum usch_interrupted interrupted;
+	int retries;                /* a failed run is tried again up to this many times (default 0) */
+	int64_t retry_delay_us;     /* before the first retry (default 1 s) */
+	double retry_backoff;       /* each later delay is the one before times this (default 2) */
+	int64_t retry_max_delay_us; /* 0: no cap */
+	char *on_failure_text;      /* on-failure= / on-success= as written, or NULL */
+	char *on_success_text;
+	/* hooks: a target and no trigger, run after the last attempt failed /
+	   after a run succeeded; they have no hooks and no retries of their own */
+	struct usch_job *on_failure, *on_success;
 	int implicit_anchor; /* an interval (scope=once) or calendar trigger anchored at the master's start,
 	                        not by start=: a run remembered across a restart may move the anchor */
 };
 
 void usch_job_free(struct usch_job *job);
+
+/* How long after a failed attempt (1, 2 ...) the next one starts:
+ * retry-delay, times retry-backoff per attempt before, capped by
+ * retry-max-delay. */
+int64_t usch_job_retry_delay(const struct usch_job *job, int attempt);
 
 /* Whether worker `wid` (1-based) schedules the job: scope=all on every
  * worker, scope=workers on the listed ones, scope=once on every worker

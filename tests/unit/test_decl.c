@@ -747,12 +747,102 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates) {
 }
 END_TEST
 
+START_TEST(retries_and_their_delays) {
+	struct usch_job *job = ok("scheduler-cron", "0 9 * * * app:f");
+	ck_assert_int_eq(job->retries, 0);
+	ck_assert_int_eq(job->retry_delay_us, SEC);
+	usch_job_free(job);
+	job = ok("scheduler-cron", "0 9 * * * app:f retries=5 retry-delay=10s retry-backoff=1.5 retry-max-delay=30s");
+	ck_assert_int_eq(job->retries, 5);
+	/* after attempt 1: 10 s; 2: 15 s; 3: 22.5 s; then capped at 30 s */
+	ck_assert_int_eq(usch_job_retry_delay(job, 1), 10 * SEC);
+	ck_assert_int_eq(usch_job_retry_delay(job, 2), 15 * SEC);
+	ck_assert_int_eq(usch_job_retry_delay(job, 3), 22500000);
+	ck_assert_int_eq(usch_job_retry_delay(job, 4), 30 * SEC);
+	ck_assert_int_eq(usch_job_retry_delay(job, 100), 30 * SEC);
+	usch_job_free(job);
+	/* the defaults: 1 s, doubling, no cap (no overflow either) */
+	job = ok("scheduler-cron", "0 9 * * * app:f retries=100");
+	ck_assert_int_eq(usch_job_retry_delay(job, 1), SEC);
+	ck_assert_int_eq(usch_job_retry_delay(job, 4), 8 * SEC);
+	ck_assert_int_gt(usch_job_retry_delay(job, 100), 0);
+	usch_job_free(job);
+}
+END_TEST
+
+START_TEST(hooks) {
+	struct usch_job *job = ok("scheduler-cron",
+			"0 9 * * * app:f id=backup tz=Europe/Paris timeout=5m app=/b on-failure=alerts:page "
+			"on-success=\"exec:curl -fsS https://hc.example/ping\"");
+	struct usch_job *f = job->on_failure, *s = job->on_success;
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(f->id, "backup/on-failure");
+	ck_assert_int_eq(f->kind, USCH_TARGET_PYTHON);
+	ck_assert_str_eq(f->target, "alerts:page");
+	ck_assert_str_eq(f->context, "context");
+	ck_assert_str_eq(f->app, "/b");
+	ck_assert_ptr_eq(f->tz, job->tz);
+	ck_assert_int_eq(f->timeout_us, 300 * SEC);
+	ck_assert_ptr_null(f->trigger);
+	ck_assert_ptr_null(f->on_failure);
+	ck_assert_str_eq(s->id, "backup/on-success");
+	ck_assert_int_eq(s->kind, USCH_TARGET_EXEC);
+	ck_assert_str_eq(s->target, "curl -fsS https://hc.example/ping");
+	ck_assert_ptr_null(s->context);
+	usch_job_free(job);
+	job = ok("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"on-failure\": \"rpc:alert\", "
+				  "\"on-success\": \"signal:7\"}");
+	ck_assert_int_eq(job->on_failure->kind, USCH_TARGET_RPC);
+	ck_assert_str_eq(job->on_failure->target, "alert");
+	ck_assert_int_eq(job->on_success->kind, USCH_TARGET_SIGNAL);
+	ck_assert_int_eq(job->on_success->signum, 7);
+	ck_assert_str_eq(job->on_failure->id, "app:f/on-failure");
+	usch_job_free(job);
+}
+END_TEST
+
+START_TEST(errors_retries_and_hooks) {
+	bad("scheduler-cron", "0 9 * * * app:f retries=-1", "retries=-1: expected a whole number in 0-100");
+	bad("scheduler-cron", "0 9 * * * app:f retries=101", "retries=101: expected a whole number in 0-100");
+	bad("scheduler-cron", "0 9 * * * app:f retry-delay=5s",
+			"retry-delay=5s: there are no retries to space (add retries=N, or drop retry-delay=)");
+	bad("scheduler-cron", "0 9 * * * app:f retries=0 retry-backoff=3",
+			"retry-backoff=3: there are no retries to space (add retries=N, or drop retry-backoff=)");
+	bad("scheduler-cron", "0 9 * * * app:f retries=2 retry-delay=0s", "retry-delay=0s: must be greater than 0");
+	bad("scheduler-cron", "0 9 * * * app:f retries=2 retry-backoff=0.5",
+			"retry-backoff=0.5: expected a number in 1-100");
+	bad("scheduler-cron", "0 9 * * * app:f retries=2 retry-backoff=inf",
+			"retry-backoff=inf: expected a number in 1-100");
+	bad("scheduler-cron", "0 9 * * * app:f retries=2 retry-backoff=1e3",
+			"retry-backoff=1e3: expected a number in 1-100");
+	bad("scheduler-cron", "0 9 * * * app:f retries=2 retry-backoff=101",
+			"retry-backoff=101: expected a number in 1-100");
+	bad("scheduler-cron", "0 9 * * * app:f retries=2 retry-delay=1m retry-max-delay=30s",
+			"retry-max-delay=30s: shorter than retry-delay (1m)");
+	bad("scheduler-cron", "0 9 * * * app:f retries=2 retry-max-delay=500ms",
+			"retry-max-delay=500ms: shorter than retry-delay (1s)");
+	bad("scheduler-cron", "0 9 * * * app:f on-failure=", "on-failure= needs a value");
+	bad("scheduler-cron", "0 9 * * * app:f on-failure=page",
+			"on-failure=page: expected a target: module:function, rpc:NAME, signal:N or exec:COMMAND");
+	bad("scheduler-cron", "0 9 * * * app:f on-success=signal:300",
+			"on-success \"signal:300\": signal: needs a uWSGI signal number 0-255");
+	bad("scheduler-cron", "0 9 * * * app:f on-failure=exec:", "on-failure \"exec:\": exec: needs a command");
+	bad("scheduler-cron", "0 9 * * * app:f on-failure=rpc:", "on-failure \"rpc:\": rpc: needs a function name");
+	bad("scheduler-cron", "0 9 * * * app:f on-failure=a-b:c",
+			"on-failure=a-b:c: expected a target: module:function, rpc:NAME, signal:N or exec:COMMAND");
+	bad("scheduler-cron", "0 9 * * * app:f on-failure=a.:c",
+			"on-failure \"a.:c\": expected module:function (e.g. app.tasks:cleanup)");
+}
+END_TEST
+
 /* -------------------------------------------------------------- errors */
 
 #define UNITS "(use us, ms, s, m, h, d, w)"
 #define KNOWN \
 	"(known: id, args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, timeout, " \
-	"start, end, paused, scope, workers, app, catch-up, interrupted)"
+	"start, end, paused, scope, workers, app, catch-up, interrupted, retries, retry-delay, retry-backoff, " \
+	"retry-max-delay, on-failure, on-success)"
 #define DT_HINT "(use e.g. 2026-11-24T09:00:00+01:00, 2026-11-24 09:00 or 2026-11-24)"
 #define WORKERS "expected worker ids (1-1023) like 1,3 or 2-4"
 
@@ -1219,11 +1309,14 @@ int main(void) {
 	tcase_add_test(tc, values_parsed_once);
 	tcase_add_test(tc, rpc_limits_at_declaration);
 	tcase_add_test(tc, readme_key_table);
+	tcase_add_test(tc, retries_and_their_delays);
+	tcase_add_test(tc, hooks);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
 	tcase_add_test(te, errors_structure);
 	tcase_add_test(te, errors_json_values);
 	tcase_add_test(te, errors_key_values);
+	tcase_add_test(te, errors_retries_and_hooks);
 	tcase_add_test(te, errors_context);
 	tcase_add_test(te, errors_workers);
 	tcase_add_test(te, errors_window);
