@@ -18,6 +18,7 @@ GCC_LIST = [
     'plugin/runtime',
     'plugin/timing',
     'plugin/executors',
+    'plugin/attempts',
     'plugin/queue',
     'plugin/notes',
     'plugin/run',

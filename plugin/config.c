@@ -18,6 +18,7 @@ enum setting_type {
 	SET_ENUM,
 	SET_INSTANT, /* read in scheduler-timezone: after it in the table */
 	SET_PATH,
+	SET_TEXT,
 };
 
 struct setting {
@@ -88,6 +89,8 @@ static struct setting settings[] = {
 			"exec: commands' environment: inherit (the worker's, default) or clean (cron's: HOME, LOGNAME, "
 			"USER, SHELL=/bin/sh, PATH=/usr/bin:/bin)",
 			0, 0, 0, NULL, EXEC_ENVS },
+	{ "scheduler-alarm", SET_TEXT, FIELD(alarm),
+			"uWSGI alarm (alarm = NAME plugin:args) raised on every failed run and every give-up" },
 	{ "scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
 			"a number of fire times" },
 	{ "scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,
@@ -202,8 +205,9 @@ static void load_setting(const struct setting *s) {
 		load_enum(s);
 		return;
 	case SET_PATH:
+	case SET_TEXT:
 		if (s->text && !*s->text)
-			sched_fatal("%s: needs a path", s->name);
+			sched_fatal("%s: needs a %s", s->name, s->type == SET_PATH ? "path" : "value");
 		*(char **) field_of(s) = s->text;
 		return;
 	case SET_INSTANT:

@@ -30,6 +30,7 @@ struct sched_config {
 	int history;                 /* scheduler-history: runs kept per job */
 	int rpc_remote;              /* scheduler-rpc-remote: remote nodes may steer jobs */
 	int exec_env;                /* scheduler-exec-env: enum sched_exec_env */
+	const char *alarm;           /* scheduler-alarm: a uWSGI alarm's name, or NULL */
 	int list, list_json;         /* dry run: fires per job, 0 = none */
 	int64_t list_from_us;        /* dry run base (and calendar triggers' now) */
 };

@@ -42,8 +42,8 @@ static char **base_env(void) {
 	return clean_env;
 }
 
-void sched_context_of(const struct usch_fire *fire, struct sched_context *ctx) {
-	const struct usch_job *job = fire->job;
+void sched_context_of(const struct usch_fire *fire, const char *error, struct sched_context *ctx) {
+	const struct usch_job *job = fire->job->parent ? fire->job->parent : fire->job;
 	int64_t us = fire->scheduled_us;
 	uint64_t mag = us < 0 ? -(uint64_t) us : (uint64_t) us;
 	ctx->job = job->id;
@@ -54,12 +54,14 @@ void sched_context_of(const struct usch_fire *fire, struct sched_context *ctx) {
 			(unsigned long long) (mag / 1000000), (unsigned long long) (mag % 1000000));
 	ctx->worker = uwsgi.mywid;
 	ctx->catch_up = fire->catch_up != 0;
-	ctx->attempt = 1;
+	ctx->attempt = fire->attempt > 1 ? fire->attempt : 1;
+	ctx->hook = fire->job->hook != 0;
+	ctx->error = error;
 }
 
-#define NVARS 6
+#define NVARS 7
 static const char *const NAMES[NVARS] = { "SCHEDULER_JOB", "SCHEDULER_SCHEDULED", "SCHEDULER_SCHEDULED_TS",
-	"SCHEDULER_WORKER", "SCHEDULER_CATCH_UP", "SCHEDULER_ATTEMPT" };
+	"SCHEDULER_WORKER", "SCHEDULER_CATCH_UP", "SCHEDULER_ATTEMPT", "SCHEDULER_ERROR" };
 
 /* Whether entry ("NAME=value") sets one of NAMES. */
 static int is_ours(const char *entry) {
@@ -78,12 +80,14 @@ char **sched_context_environ(const struct sched_context *ctx) {
 	snprintf(worker, sizeof(worker), "%d", ctx->worker);
 	snprintf(attempt, sizeof(attempt), "%d", ctx->attempt);
 	const char *values[NVARS] = { ctx->job, ctx->scheduled, ctx->scheduled_ts, worker,
-		ctx->catch_up ? "true" : "false", attempt };
+		ctx->catch_up ? "true" : "false", attempt, ctx->error ? ctx->error : "" };
+	/* SCHEDULER_ERROR is a hook's only */
+	int nvars = ctx->hook ? NVARS : NVARS - 1;
 	char **base = base_env();
 	size_t n = 0, text = 0;
 	while (base[n])
 		n++;
-	for (int i = 0; i < NVARS; i++)
+	for (int i = 0; i < nvars; i++)
 		text += strlen(NAMES[i]) + 1 + strlen(values[i]) + 1;
 	/* the pointers, then the text of ours */
 	char **env = malloc((n + NVARS + 1) * sizeof(char *) + text);
@@ -94,7 +98,7 @@ char **sched_context_environ(const struct sched_context *ctx) {
 	for (size_t i = 0; i < n; i++)
 		if (!is_ours(base[i]))
 			env[k++] = base[i];
-	for (int i = 0; i < NVARS; i++) {
+	for (int i = 0; i < nvars; i++) {
 		env[k++] = p;
 		p += sprintf(p, "%s=%s", NAMES[i], values[i]) + 1;
 	}

@@ -15,17 +15,21 @@ struct sched_context {
 	char scheduled_ts[32];            /* the same, epoch seconds with 6 decimals */
 	int worker;                       /* uwsgi.mywid */
 	int catch_up;                     /* fire->catch_up */
-	int attempt;                      /* 1: no run is tried again yet */
+	int attempt;                      /* 1: the first attempt; retries count up */
+	const char *error;                /* a hook's: what the failed run said; NULL otherwise */
+	int hook;                         /* a hook's context (error is then given, NULL after a success) */
 };
 
-/* The context of a fire, in this worker. */
-void sched_context_of(const struct usch_fire *fire, struct sched_context *ctx);
+/* The context of a fire, in this worker; a hook's is its job's run's,
+ * with error (NULL after a success). */
+void sched_context_of(const struct usch_fire *fire, const char *error, struct sched_context *ctx);
 
 /* The environment of an exec: command, for posix_spawn (the worker's own
  * is never changed): the worker's (environ), or with scheduler-exec-env =
  * clean cron's (HOME, LOGNAME, USER, SHELL, PATH), with ctx's SCHEDULER_JOB,
  * SCHEDULER_SCHEDULED, SCHEDULER_SCHEDULED_TS, SCHEDULER_WORKER,
- * SCHEDULER_CATCH_UP (true/false) and SCHEDULER_ATTEMPT in place of any
+ * SCHEDULER_CATCH_UP (true/false), SCHEDULER_ATTEMPT (and for a hook
+ * SCHEDULER_ERROR, empty after a success) in place of any
  * of those names it has. One malloc'd block (free() it), or NULL when out
  * of memory. The worker's strings are borrowed: use it at once. */
 char **sched_context_environ(const struct sched_context *ctx);

@@ -121,20 +121,22 @@ static int last_record(const struct usch_job *job, struct sched_hist_run *out) {
 	return 1;
 }
 
+/* Every counter by its name; a time is "<name>_ts", null for never. */
 static json_t *counters_json(const struct usch_job *job) {
 	struct sched_counters *c = sched_counters_of(job);
-	if (!c)
-		return json_object();
-	int64_t success = atomic_load(&c->last_success);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "runs",
-			(json_int_t) atomic_load(&c->runs), "failures", (json_int_t) atomic_load(&c->failures),
-			"skipped", (json_int_t) atomic_load(&c->skipped), "misfired",
-			(json_int_t) atomic_load(&c->misfired), "interrupted",
-			(json_int_t) atomic_load(&c->interrupted), "overruns", (json_int_t) atomic_load(&c->overruns),
-			"running", (json_int_t) atomic_load(&c->running), "last_lag_us",
-			(json_int_t) atomic_load(&c->last_lag_us), "last_duration_us",
-			(json_int_t) atomic_load(&c->last_duration_us), "last_success_ts",
-			success ? json_integer(success) : json_null());
+	json_t *o = json_object();
+	for (size_t r = 0; c && o && r < sched_ncounter_rows; r++) {
+		const struct sched_counter_row *row = &sched_counter_rows[r];
+		int64_t v = sched_counter_value(c, row);
+		if (row->kind != SCHED_COUNTER_TIME) {
+			json_object_set_new(o, row->name, json_integer((json_int_t) v));
+			continue;
+		}
+		char key[64];
+		snprintf(key, sizeof(key), "%s_ts", row->name);
+		json_object_set_new(o, key, v ? json_integer((json_int_t) v) : json_null());
+	}
+	return o ? o : json_object();
 }
 
 /* scope= as written, but "worker" for every worker (the default "all"

@@ -8,6 +8,36 @@
 
 static struct sched_counters *counters; /* by job index */
 
+#define ROW(name, kind) \
+	{ #name, SCHED_COUNTER_##kind, offsetof(struct sched_counters, name) }
+
+const struct sched_counter_row sched_counter_rows[] = {
+	ROW(runs, COUNT),
+	ROW(failures, COUNT),
+	ROW(skipped, COUNT),
+	ROW(misfired, COUNT),
+	ROW(interrupted, COUNT),
+	ROW(overruns, COUNT),
+	ROW(retries, COUNT),
+	ROW(gave_up, COUNT),
+	ROW(running, GAUGE),
+	ROW(last_lag_us, GAUGE),
+	ROW(last_duration_us, GAUGE),
+	ROW(last_success, TIME),
+};
+
+const size_t sched_ncounter_rows = sizeof(sched_counter_rows) / sizeof(sched_counter_rows[0]);
+
+int64_t sched_counter_value(const struct sched_counters *c, const struct sched_counter_row *row) {
+	return atomic_load((_Atomic int64_t *) ((const char *) c + row->field));
+}
+
+static void add(const struct usch_job *job, size_t field) {
+	struct sched_counters *c = sched_counters_of(job);
+	if (c)
+		atomic_fetch_add((_Atomic int64_t *) ((char *) c + field), 1);
+}
+
 void sched_counters_setup(void) {
 	if (sched_cfg.njobs)
 		counters = uwsgi_calloc_shared(sizeof(*counters) * sched_cfg.njobs);
@@ -39,21 +69,23 @@ void sched_counters_ended(const struct usch_job *job, int ok, int64_t duration_u
 }
 
 void sched_counters_skipped(const struct usch_job *job) {
-	struct sched_counters *c = sched_counters_of(job);
-	if (c)
-		atomic_fetch_add(&c->skipped, 1);
+	add(job, offsetof(struct sched_counters, skipped));
 }
 
 void sched_counters_misfired(const struct usch_job *job) {
-	struct sched_counters *c = sched_counters_of(job);
-	if (c)
-		atomic_fetch_add(&c->misfired, 1);
+	add(job, offsetof(struct sched_counters, misfired));
 }
 
 void sched_counters_overran(const struct usch_job *job) {
-	struct sched_counters *c = sched_counters_of(job);
-	if (c)
-		atomic_fetch_add(&c->overruns, 1);
+	add(job, offsetof(struct sched_counters, overruns));
+}
+
+void sched_counters_retried(const struct usch_job *job) {
+	add(job, offsetof(struct sched_counters, retries));
+}
+
+void sched_counters_gave_up(const struct usch_job *job) {
+	add(job, offsetof(struct sched_counters, gave_up));
 }
 
 void sched_counters_interrupted(const struct usch_job *job, int was_running) {

@@ -1,8 +1,9 @@
 /* counters.h - what each job did across the whole instance (counters.c),
  * in memory the master shares before fork: runs, failures, skips,
- * misfires, interruptions, overruns, runs going on, and the last run's
- * lag, duration and success. Every worker adds to them; the metrics
- * subsystem (metrics.c) reads them. */
+ * misfires, interruptions, overruns, retries, give-ups, runs going on,
+ * and the last run's lag, duration and success. Every worker adds to
+ * them; one table (sched_counter_rows) names them for the metrics
+ * (metrics.c) and scheduler.list (control.c). */
 #ifndef SCHED_COUNTERS_H
 #define SCHED_COUNTERS_H
 
@@ -14,10 +15,30 @@
 struct sched_counters {
 	_Atomic int64_t runs, failures, skipped, misfired, interrupted;
 	_Atomic int64_t overruns; /* runs past their timeout= (once a run) */
+	_Atomic int64_t retries;  /* attempts after a failed one (retries=) */
+	_Atomic int64_t gave_up;  /* runs with retries= whose last attempt failed, or whose retry was dropped */
 	_Atomic int64_t running;
 	_Atomic int64_t last_lag_us, last_duration_us;
 	_Atomic int64_t last_success; /* epoch seconds of the last run that succeeded, 0: none */
 };
+
+enum sched_counter_kind {
+	SCHED_COUNTER_COUNT, /* only goes up */
+	SCHED_COUNTER_GAUGE, /* a level or the latest value */
+	SCHED_COUNTER_TIME,  /* epoch seconds, 0: never */
+};
+
+struct sched_counter_row {
+	const char *name;
+	enum sched_counter_kind kind;
+	size_t field; /* offsetof(struct sched_counters, ...) */
+};
+
+/* Every counter, in the order listings show them. */
+extern const struct sched_counter_row sched_counter_rows[];
+extern const size_t sched_ncounter_rows;
+/* A counter of c by its row. */
+int64_t sched_counter_value(const struct sched_counters *c, const struct sched_counter_row *row);
 
 /* Master, before fork. */
 void sched_counters_setup(void);
@@ -30,6 +51,10 @@ void sched_counters_skipped(const struct usch_job *job);
 void sched_counters_misfired(const struct usch_job *job);
 /* A run went past its timeout= (once a run: the overrun watchdog). */
 void sched_counters_overran(const struct usch_job *job);
+/* Another attempt at a failed run starts (retries=). */
+void sched_counters_retried(const struct usch_job *job);
+/* A run with retries= failed for good. */
+void sched_counters_gave_up(const struct usch_job *job);
 /* A run whose worker died (or whose instance stopped): it is no longer
  * going (running says so only when it had started in this instance). */
 void sched_counters_interrupted(const struct usch_job *job, int was_running);

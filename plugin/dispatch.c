@@ -110,10 +110,10 @@ static pid_t spawn_shell(const char *cmd, int out_fd, char **envp) {
 /* Runs the command in its own process group, with the run's context in
  * its environment, collects the tail of its output, and kills the group
  * when the job's timeout passes. */
-static char *exec_run(const struct usch_fire *fire) {
+static char *exec_run(const struct usch_fire *fire, const char *error) {
 	const struct usch_job *job = fire->job;
 	struct sched_context ctx;
-	sched_context_of(fire, &ctx);
+	sched_context_of(fire, error, &ctx);
 	char **envp = sched_context_environ(&ctx);
 	if (!envp)
 		return uwsgi_str("out of memory for the command's environment");
@@ -173,36 +173,42 @@ static char *exec_run(const struct usch_fire *fire) {
 	}
 	sched_commands_ended(note);
 	close(fds[0]);
+	while (tail_len && tail[tail_len - 1] == '\n')
+		tail_len--;
 	tail[tail_len] = 0;
-	if (tail_len)
-		sched_log_output(job, tail);
 	char msg[256];
 	if (killed) {
 		char dur[32];
 		usch_duration_format(job->timeout_us, dur, sizeof(dur));
 		snprintf(msg, sizeof(msg), "command killed after its timeout of %s", dur);
-		return uwsgi_str(msg);
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (tail_len)
+			sched_log_output(job, tail);
 		return NULL;
-	if (WIFEXITED(status))
+	}
+	else if (WIFEXITED(status)) {
 		snprintf(msg, sizeof(msg), "command exited with status %d", WEXITSTATUS(status));
-	else
+	}
+	else {
 		snprintf(msg, sizeof(msg), "command killed by signal %d", WTERMSIG(status));
-	return uwsgi_str(msg);
+	}
+	/* a failure's message carries the output's tail: the failure line,
+	 * the JSON log and a hook's error all have it */
+	return tail_len ? uwsgi_concat3(msg, "\n", tail) : uwsgi_str(msg);
 }
 
-char *sched_dispatch(const struct usch_fire *fire) {
+char *sched_dispatch(const struct usch_fire *fire, const char *error) {
 	const struct usch_job *job = fire->job;
 	switch (job->kind) {
 	case USCH_TARGET_PYTHON:
-		return sched_python_call(fire);
+		return sched_python_call(fire, error);
 	case USCH_TARGET_RPC:
 		return rpc_call(job);
 	case USCH_TARGET_SIGNAL:
 		return signal_raise(job);
 	case USCH_TARGET_EXEC:
-		return exec_run(fire);
+		return exec_run(fire, error);
 	}
 	return uwsgi_str("unknown target kind");
 }

@@ -6,6 +6,6 @@
 
 /* Runs fire on its job's target. NULL on success, else a malloc'd
  * message. Called from an executor thread, without the GIL. */
-char *sched_dispatch(const struct usch_fire *fire);
+char *sched_dispatch(const struct usch_fire *fire, const char *error);
 
 #endif

@@ -1,12 +1,12 @@
 /* executors.c - the executor threads: each takes the next due fire,
  * claims it (scope=once), checks it is still to run (a pause, misfire-
- * grace) and runs it (run.c) without the lock. */
+ * grace) and makes its attempts (attempts.c) without the lock. */
 #include <uwsgi.h>
 #include "executors.h"
 #include "runtime_state.h"
 #include "queue.h"
 #include "notes.h"
-#include "run.h"
+#include "attempts.h"
 #include "threads.h"
 #include "claims.h"
 #include "counters.h"
@@ -66,17 +66,7 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 			continue;
 		if (i && job->scope == USCH_SCOPE_ONCE)
 			sched_claims_running(job, slot_no, f->occurrence, f->scheduled_us);
-		slot->started_mono = sched_clock_us(CLOCK_MONOTONIC);
-		slot->warned = 0;
-		/* the timing thread sets its next wake-up by this run's timeout */
-		if (job->timeout_us > 0)
-			pthread_cond_signal(&sched_rt.timer_cond);
-		struct counts before = sched_rt.counts[job->index];
-		pthread_mutex_unlock(&sched_rt.lock);
-		int failed = sched_run_fire(f, p->how, before.runs, before.failures) < 0;
-		pthread_mutex_lock(&sched_rt.lock);
-		sched_rt.counts[job->index].runs++;
-		sched_rt.counts[job->index].failures += failed;
+		sched_attempts_run(f, p->how, slot);
 	}
 }
 

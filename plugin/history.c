@@ -74,7 +74,7 @@ static void write_record(struct record *r, const struct sched_hist_run *run) {
 	atomic_fetch_add(hs.changes, 1);
 }
 
-uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, int64_t scheduled_us) {
+uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, int64_t scheduled_us, int attempt) {
 	if (!hs.rings)
 		return 0;
 	uint64_t serial = atomic_fetch_add(&hs.rings[job->index].next, 1);
@@ -86,6 +86,7 @@ uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, i
 		.pid = (int) getpid(),
 		.outcome = SCHED_OUTCOME_RUNNING,
 		.how = how,
+		.attempt = attempt,
 	};
 	write_record(record_of(job, serial), &run);
 	return serial;
@@ -161,6 +162,8 @@ json_t *sched_history_json(const struct usch_job *job, const struct sched_hist_r
 			"duration_ms", r->ended_us ? json_real((r->ended_us - r->started_us) / 1e3) : json_null(),
 			"worker", r->worker, "pid", r->pid, "outcome", sched_outcome_name(r->outcome), "how",
 			sched_how_name(r->how));
+	if (o && r->attempt > 1)
+		json_object_set_new(o, "attempt", json_integer(r->attempt));
 	if (o && r->outcome == SCHED_OUTCOME_FAILED)
 		json_object_set_new(o, "error", json_string(r->error));
 	return o;

@@ -25,6 +25,7 @@ struct sched_hist_run {
 	int worker, pid;
 	enum sched_outcome outcome;
 	enum sched_how how;
+	int attempt;                         /* retries=: 1 for the first attempt, 2 for the first retry ... */
 	int restored;                        /* read from the state file */
 	char error[SCHED_HISTORY_ERROR_MAX]; /* failed: the line that says what went wrong */
 };
@@ -35,7 +36,7 @@ void sched_history_setup(void);
 int sched_history_depth(void);
 
 /* A run starts in this worker: returns its serial for sched_history_ended. */
-uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, int64_t scheduled_us);
+uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, int64_t scheduled_us, int attempt);
 /* It ended; err (NULL: ok) is the whole message, the line that matters is kept. */
 void sched_history_ended(const struct usch_job *job, uint64_t serial, int ok, const char *err);
 

@@ -19,30 +19,20 @@
 
 extern struct uwsgi_server uwsgi;
 
-struct metric_row {
-	const char *name;
-	uint8_t type;
-	size_t field; /* offsetof(struct sched_counters, ...) */
-};
+/* A counter's uWSGI metric type. */
+static uint8_t metric_type(enum sched_counter_kind kind) {
+	switch (kind) {
+	case SCHED_COUNTER_COUNT:
+		return UWSGI_METRIC_COUNTER;
+	case SCHED_COUNTER_GAUGE:
+		return UWSGI_METRIC_GAUGE;
+	default:
+		return UWSGI_METRIC_ABSOLUTE;
+	}
+}
 
-#define FIELD(f) offsetof(struct sched_counters, f)
-
-static const struct metric_row ROWS[] = {
-	{ "runs", UWSGI_METRIC_COUNTER, FIELD(runs) },
-	{ "failures", UWSGI_METRIC_COUNTER, FIELD(failures) },
-	{ "skipped", UWSGI_METRIC_COUNTER, FIELD(skipped) },
-	{ "misfired", UWSGI_METRIC_COUNTER, FIELD(misfired) },
-	{ "interrupted", UWSGI_METRIC_COUNTER, FIELD(interrupted) },
-	{ "overruns", UWSGI_METRIC_COUNTER, FIELD(overruns) },
-	{ "running", UWSGI_METRIC_GAUGE, FIELD(running) },
-	{ "last_lag_us", UWSGI_METRIC_GAUGE, FIELD(last_lag_us) },
-	{ "last_duration_us", UWSGI_METRIC_GAUGE, FIELD(last_duration_us) },
-	{ "last_success", UWSGI_METRIC_ABSOLUTE, FIELD(last_success) },
-};
-
+#define NROWS sched_ncounter_rows
 #define NMETRICS (NROWS + 1) /* and next_due, computed */
-
-#define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
 
 int64_t sched_next_due_us(const struct usch_job *job) {
 	if (job->start_on_boot)
@@ -114,9 +104,10 @@ void sched_metrics_register(void) {
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		char *c = (char *) sched_counters_of(sched_cfg.jobs[i]);
 		for (size_t r = 0; c && r < NROWS; r++) {
-			char *name = uwsgi_concat4("scheduler.", names[i], ".", (char *) ROWS[r].name);
+			const struct sched_counter_row *row = &sched_counter_rows[r];
+			char *name = uwsgi_concat4("scheduler.", names[i], ".", (char *) row->name);
 			struct uwsgi_metric *m = uwsgi_register_metric(
-					name, NULL, ROWS[r].type, "ptr", c + ROWS[r].field, 0, NULL);
+					name, NULL, metric_type(row->kind), "ptr", c + row->field, 0, NULL);
 			if (m)
 				m->value = &values[i * NMETRICS + r];
 			free(name);
@@ -132,7 +123,9 @@ void sched_metrics_register(void) {
 		free(names[i]);
 	}
 	free(names);
-	sched_log("metrics: %zu per job (scheduler.<id>.runs, failures, skipped, misfired, interrupted, overruns, "
-		  "running, last_lag_us, last_duration_us, last_success, next_due)",
-			NMETRICS);
+	char listed[512];
+	size_t k = 0;
+	for (size_t r = 0; r < NROWS && k < sizeof(listed); r++)
+		k += snprintf(listed + k, sizeof(listed) - k, "%s, ", sched_counter_rows[r].name);
+	sched_log("metrics: %zu per job (scheduler.<id>.%snext_due)", NMETRICS, listed);
 }

@@ -20,6 +20,7 @@
 #include "flags.h"
 #include "history.h"
 #include "commands.h"
+#include "attempts.h"
 #include "mainthread.h"
 #include "python.h"
 #include "log.h"
@@ -115,6 +116,7 @@ static int sched_init(void) {
 	if (!sched_cfg.njobs)
 		return 0;
 	check_targets();
+	sched_attempts_check_alarm();
 	if (!uwsgi.has_threads)
 		sched_fatal("threads are disabled but %zu job%s declared: add --enable-threads "
 			    "(ini: enable-threads = true) or --threads N",
@@ -128,17 +130,22 @@ static int sched_init(void) {
 
 /* Master, after eager app loading: a Python target that cannot be
  * imported is a startup error, found before any worker forks. */
+static void check_python_target(const struct usch_job *job, const char *what, const struct usch_job *target) {
+	if (!target || target->kind != USCH_TARGET_PYTHON)
+		return;
+	char *why = sched_python_check(target);
+	if (why)
+		sched_fatal("%s \"%s\": cannot load %s \"%s\": %s", job->option, job->line, what, target->target, why);
+}
+
 static void check_python_targets(void) {
 	if (uwsgi.lazy || uwsgi.lazy_apps || !sched_python_loaded())
 		return;
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		struct usch_job *job = sched_cfg.jobs[i];
-		if (job->kind != USCH_TARGET_PYTHON)
-			continue;
-		char *why = sched_python_check(job);
-		if (why)
-			sched_fatal("%s \"%s\": cannot load target \"%s\": %s", job->option, job->line, job->target,
-					why);
+		check_python_target(job, "target", job);
+		check_python_target(job, "on-failure", job->on_failure);
+		check_python_target(job, "on-success", job->on_success);
 	}
 }
 

@@ -149,16 +149,21 @@ static char *run_helper(void *interp, const struct usch_job *job, int check, con
 	struct helper *h = bootstrap(interp);
 	if (!h)
 		return uwsgi_str("unable to set up the scheduler's Python helper");
+	/* the helper keeps each job's arguments by this key: a hook has its own */
+	ssize_t key = (ssize_t) job->index * 3 + job->hook;
 	PyObject *ret;
 	if (check)
 		ret = py.CallFunction(h->check_fn, "szzz", job->target, job->args_json, job->kwargs_json, job->context);
 	else if (!ctx)
-		ret = py.CallFunction(h->call_fn, "snzz", job->target, (ssize_t) job->index, job->args_json,
-				job->kwargs_json);
+		ret = py.CallFunction(h->call_fn, "snzz", job->target, key, job->args_json, job->kwargs_json);
+	else if (!ctx->hook)
+		ret = py.CallFunction(h->call_fn, "snzzsssdiii", job->target, key, job->args_json, job->kwargs_json,
+				job->context, ctx->job, ctx->scheduled, (double) ctx->scheduled_us / 1e6, ctx->worker,
+				ctx->catch_up, ctx->attempt);
 	else
-		ret = py.CallFunction(h->call_fn, "snzzsssdiii", job->target, (ssize_t) job->index, job->args_json,
-				job->kwargs_json, job->context, ctx->job, ctx->scheduled,
-				(double) ctx->scheduled_us / 1e6, ctx->worker, ctx->catch_up, ctx->attempt);
+		ret = py.CallFunction(h->call_fn, "snzzsssdiiiz", job->target, key, job->args_json, job->kwargs_json,
+				job->context, ctx->job, ctx->scheduled, (double) ctx->scheduled_us / 1e6, ctx->worker,
+				ctx->catch_up, ctx->attempt, ctx->error);
 	if (!ret) {
 		py.ErrPrint();
 		return uwsgi_str("the scheduler's Python helper failed");
@@ -239,14 +244,14 @@ static char *invoke(const struct usch_job *job, int check, const struct sched_co
 	return msg;
 }
 
-char *sched_python_call(const struct usch_fire *fire) {
+char *sched_python_call(const struct usch_fire *fire, const char *error) {
 	if (!sched_python_loaded())
 		return uwsgi_str("no Python plugin is loaded");
 	if (!fire->job->context)
 		return invoke(fire->job, 0, NULL);
 	/* made before taking the GIL, for the jobs that ask only */
 	struct sched_context ctx;
-	sched_context_of(fire, &ctx);
+	sched_context_of(fire, error, &ctx);
 	return invoke(fire->job, 0, &ctx);
 }
 

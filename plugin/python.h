@@ -14,7 +14,7 @@ int sched_python_gil_held(void);
 /* Runs the fire's job's target in the interpreter of its app= (the main
  * one without), with its args= and kwargs=, and its context= when it
  * declares one. NULL on success, else a malloc'd message (a traceback). */
-char *sched_python_call(const struct usch_fire *fire);
+char *sched_python_call(const struct usch_fire *fire, const char *error);
 /* NULL when the job's target imports and is callable, else why not
  * (malloc'd). */
 char *sched_python_check(const struct usch_job *job);

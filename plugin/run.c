@@ -16,9 +16,11 @@ struct run_line {
 	const struct usch_fire *f;
 	const char *when; /* scheduled, RFC 3339 in the job's zone */
 	int64_t start, end;
+	int64_t due; /* when it was to start: the scheduled instant, or a retry's */
 	enum sched_how how;
 	const char *err;         /* NULL: ok */
 	uint64_t runs, failures; /* this worker's, before the run */
+	char attempt[48];        /* ", attempt 2 of 4" for a retry, else "" */
 };
 
 /* {"scheduler": "run", "event": ..., "job", "worker", "pid", "scheduled", "scheduled_ts", ...} */
@@ -32,24 +34,28 @@ static json_t *event_json(const struct run_line *r, const char *event) {
 static void log_start(const struct run_line *r) {
 	const struct usch_fire *f = r->f;
 	const struct usch_job *job = f->job;
-	double lag = (r->start - f->scheduled_us) / 1e3;
+	double lag = (r->start - r->due) / 1e3;
 	if (sched_log_format() == SCHED_LOG_JSON) {
 		json_t *o = sched_log_level() == SCHED_LOG_ALL ? event_json(r, "start") : NULL;
 		if (o) {
 			json_object_set_new(o, "lag_ms", json_real(lag));
 			json_object_set_new(o, "late_fires", json_integer((json_int_t) f->missed));
 			json_object_set_new(o, "catch_up", json_boolean(f->catch_up));
+			if (f->attempt > 1)
+				json_object_set_new(o, "attempt", json_integer(f->attempt));
 			sched_log_json(o);
 		}
 	}
 	else if (r->how == SCHED_HOW_MANUAL)
-		sched_log_run(job, "start (worker %d, asked for at %s by scheduler.run, lag %.1f ms)", uwsgi.mywid,
-				r->when, lag);
+		sched_log_run(job, "start (worker %d, asked for at %s by scheduler.run%s, lag %.1f ms)", uwsgi.mywid,
+				r->when, r->attempt, lag);
 	else if (f->missed)
-		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms, %lld late fire%s coalesced)",
-				uwsgi.mywid, r->when, lag, (long long) f->missed, f->missed == 1 ? "" : "s");
+		sched_log_run(job, "start (worker %d, scheduled %s%s, lag %.1f ms, %lld late fire%s coalesced)",
+				uwsgi.mywid, r->when, r->attempt, lag, (long long) f->missed,
+				f->missed == 1 ? "" : "s");
 	else
-		sched_log_run(job, "start (worker %d, scheduled %s, lag %.1f ms)", uwsgi.mywid, r->when, lag);
+		sched_log_run(job, "start (worker %d, scheduled %s%s, lag %.1f ms)", uwsgi.mywid, r->when, r->attempt,
+				lag);
 	if (f->dropped)
 		sched_log("job %s: %lld more late fires were dropped (coalesce=all runs the latest %d)", job->id,
 				(long long) f->dropped, USCH_ALL_MAX);
@@ -60,6 +66,8 @@ static void log_end_json(const struct run_line *r) {
 	if (!o)
 		return;
 	json_object_set_new(o, "duration_ms", json_real((r->end - r->start) / 1e3));
+	if (r->f->attempt > 1)
+		json_object_set_new(o, "attempt", json_integer(r->f->attempt));
 	if (r->err) {
 		json_object_set_new(o, "error", json_string(r->err));
 		json_object_set_new(o, "failures", json_integer((json_int_t) r->failures + 1));
@@ -79,34 +87,37 @@ static void log_end(const struct run_line *r) {
 	}
 	double ms = (r->end - r->start) / 1e3;
 	if (!r->err) {
-		sched_log_run(job, "ok (worker %d, scheduled %s, %.1f ms)", uwsgi.mywid, r->when, ms);
+		sched_log_run(job, "ok (worker %d, scheduled %s%s, %.1f ms)", uwsgi.mywid, r->when, r->attempt, ms);
 		return;
 	}
-	sched_log("job %s: failed (worker %d, scheduled %s, %.1f ms; failure %llu of %llu runs here):", job->id,
-			uwsgi.mywid, r->when, ms, (unsigned long long) r->failures + 1,
+	sched_log("job %s: failed (worker %d, scheduled %s%s, %.1f ms; failure %llu of %llu runs here):", job->id,
+			uwsgi.mywid, r->when, r->attempt, ms, (unsigned long long) r->failures + 1,
 			(unsigned long long) r->runs + 1);
 	sched_log_block(job->id, r->err);
 }
 
-int sched_run_fire(const struct usch_fire *f, enum sched_how how, uint64_t runs, uint64_t failures) {
+char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_us, uint64_t runs, uint64_t failures) {
 	const struct usch_job *job = f->job;
 	char when[USCH_RFC3339_MAX];
 	usch_rfc3339_format(f->scheduled_us, job->tz, when, sizeof(when));
 	struct run_line r = { .f = f,
 		.when = when,
 		.start = sched_clock_us(CLOCK_REALTIME),
+		.due = due_us ? due_us : f->scheduled_us,
 		.how = how,
 		.runs = runs,
 		.failures = failures };
+	if (f->attempt > 1)
+		snprintf(r.attempt, sizeof(r.attempt), ", attempt %d of %d", f->attempt, job->retries + 1);
 	/* a run asked for now is no occurrence: the last run record (the
 	 * anchor catch-up counts from) is the trigger's */
 	int occurrence = how != SCHED_HOW_MANUAL;
 	log_start(&r);
 	if (occurrence)
 		sched_runs_started(job, f->occurrence, f->scheduled_us);
-	uint64_t serial = sched_history_started(job, how, f->scheduled_us);
-	sched_counters_started(job, r.start - f->scheduled_us);
-	char *err = sched_dispatch(f);
+	uint64_t serial = sched_history_started(job, how, f->scheduled_us, f->attempt > 1 ? f->attempt : 1);
+	sched_counters_started(job, r.start - r.due);
+	char *err = sched_dispatch(f, NULL);
 	r.end = sched_clock_us(CLOCK_REALTIME);
 	r.err = err;
 	if (occurrence)
@@ -114,7 +125,5 @@ int sched_run_fire(const struct usch_fire *f, enum sched_how how, uint64_t runs,
 	sched_history_ended(job, serial, !err, err);
 	sched_counters_ended(job, !err, r.end - r.start, r.end);
 	log_end(&r);
-	int failed = err != NULL;
-	free(err);
-	return failed ? -1 : 0;
+	return err;
 }

@@ -40,6 +40,7 @@ static int init_conds(void) {
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	int ret = pthread_cond_init(&sched_rt.timer_cond, &attr);
+	pthread_cond_init(&sched_rt.retry_cond, &attr);
 	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&sched_rt.work_cond, NULL);
 	pthread_cond_init(&sched_rt.idle_cond, NULL);
@@ -238,6 +239,7 @@ void sched_runtime_stop(int graceful) {
 	sched_rt.tail = NULL;
 	pthread_cond_broadcast(&sched_rt.timer_cond);
 	pthread_cond_broadcast(&sched_rt.work_cond);
+	pthread_cond_broadcast(&sched_rt.retry_cond);
 	int running = sched_rt.running;
 	pthread_mutex_unlock(&sched_rt.lock);
 

@@ -62,6 +62,7 @@ struct sched_rt {
 	pthread_cond_t timer_cond; /* wakes the timing thread (stop) */
 	pthread_cond_t work_cond;  /* wakes executors (work or stop) */
 	pthread_cond_t idle_cond;  /* a run ended (the stopper waits on it) */
+	pthread_cond_t retry_cond; /* wakes executors waiting to retry (stop) */
 	int started;
 	int stopping;
 	int running;           /* runs in progress */

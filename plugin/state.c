@@ -120,6 +120,7 @@ static int past_run_of(json_t *o, struct sched_hist_run *r) {
 		.how = (enum sched_how) sched_how_parse(json_string_value(how)),
 		.worker = (int) json_integer_value(json_object_get(o, "worker")),
 		.pid = (int) json_integer_value(json_object_get(o, "pid")),
+		.attempt = (int) json_integer_value(json_object_get(o, "attempt")),
 	};
 	if (error)
 		snprintf(r->error, sizeof(r->error), "%s", error);

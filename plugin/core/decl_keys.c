@@ -322,11 +322,12 @@ static int retries_check(struct decl_ctx *c) {
 	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]) && !job->retries; i++) {
 		const struct decl_value *v = given(c, needs[i]);
 		if (v)
-			return decl_fail(c, "%s=%s: there are no retries to space (add retries=N, or drop %s=)", needs[i],
-					v->raw, needs[i]);
+			return decl_fail(c, "%s=%s: there are no retries to space (add retries=N, or drop %s=)",
+					needs[i], v->raw, needs[i]);
 	}
 	if (job->retry_max_delay_us && job->retry_max_delay_us < job->retry_delay_us)
-		return decl_fail(c, "retry-max-delay=%s: shorter than retry-delay (%s)", given(c, "retry-max-delay")->raw,
+		return decl_fail(c, "retry-max-delay=%s: shorter than retry-delay (%s)",
+				given(c, "retry-max-delay")->raw,
 				given(c, "retry-delay") ? given(c, "retry-delay")->raw : "1s");
 	return 0;
 }

@@ -37,13 +37,13 @@ static int python_target(struct decl_ctx *c, const char *text, const char *writt
 		return decl_fail(c, "%s \"%s\": expected module:function (e.g. app.tasks:cleanup)", c->noun, written);
 	for (const char *p = text; *p; p++)
 		if (p != colon && !(decl_is_ident_char(*p) || *p == '.'))
-			return decl_fail(c, "%s \"%s\": \"%c\" cannot appear in a Python module:function", c->noun, written,
-					*p);
+			return decl_fail(c, "%s \"%s\": \"%c\" cannot appear in a Python module:function", c->noun,
+					written, *p);
 	for (const char *p = text; *p; p++) {
 		int first = p == text || p[-1] == '.' || p[-1] == ':';
 		if (*p == '.' || *p == ':' ? first || !p[1] : first && usch_is_digit(*p))
-			return decl_fail(
-					c, "%s \"%s\": expected module:function (e.g. app.tasks:cleanup)", c->noun, written);
+			return decl_fail(c, "%s \"%s\": expected module:function (e.g. app.tasks:cleanup)", c->noun,
+					written);
 	}
 	c->job->kind = USCH_TARGET_PYTHON;
 	c->job->target = strdup(text);
@@ -153,11 +153,14 @@ static int context_check(struct decl_ctx *c) {
  * only, that runs where its job ran, in its zone, with its timeout. Its
  * id is the job's and the key ("backup/on-failure"). A Python hook takes
  * the run's context as `context`. */
-static int make_hook(struct decl_ctx *c, const char *noun, const char *text, struct usch_job **out) {
+static int make_hook(struct decl_ctx *c, int kind, const char *text, struct usch_job **out) {
+	const char *noun = kind == USCH_HOOK_FAILURE ? "on-failure" : "on-success";
 	struct usch_job *job = c->job, *h = calloc(1, sizeof(*h));
 	if (!h)
 		return decl_fail(c, "out of memory");
 	*out = h; /* freed with the job */
+	h->parent = job;
+	h->hook = kind;
 	h->index = job->index;
 	h->tz = job->tz;
 	h->timeout_us = job->timeout_us;
@@ -170,8 +173,8 @@ static int make_hook(struct decl_ctx *c, const char *noun, const char *text, str
 		return decl_fail(c, "out of memory");
 	sprintf(h->id, "%s/%s", job->id, noun);
 	if (!decl_is_target(text, strlen(text)))
-		return decl_fail(c, "%s=%s: expected a target: module:function, rpc:NAME, signal:N or exec:COMMAND", noun,
-				text);
+		return decl_fail(c, "%s=%s: expected a target: module:function, rpc:NAME, signal:N or exec:COMMAND",
+				noun, text);
 	c->job = h;
 	c->noun = noun;
 	int r = parse_target(c, text);
@@ -179,7 +182,8 @@ static int make_hook(struct decl_ctx *c, const char *noun, const char *text, str
 	c->noun = "target";
 	if (r < 0)
 		return -1;
-	if (h->kind == USCH_TARGET_PYTHON && (!(h->context = strdup("context")) || (job->app && !(h->app = strdup(job->app)))))
+	if (h->kind == USCH_TARGET_PYTHON &&
+			(!(h->context = strdup("context")) || (job->app && !(h->app = strdup(job->app)))))
 		return decl_fail(c, "out of memory");
 	if (h->kind == USCH_TARGET_RPC && !(h->rpc.argv = calloc(1, sizeof(char *))))
 		return decl_fail(c, "out of memory");
@@ -188,9 +192,9 @@ static int make_hook(struct decl_ctx *c, const char *noun, const char *text, str
 
 static int make_hooks(struct decl_ctx *c) {
 	struct usch_job *job = c->job;
-	if (job->on_failure_text && make_hook(c, "on-failure", job->on_failure_text, &job->on_failure) < 0)
+	if (job->on_failure_text && make_hook(c, USCH_HOOK_FAILURE, job->on_failure_text, &job->on_failure) < 0)
 		return -1;
-	if (job->on_success_text && make_hook(c, "on-success", job->on_success_text, &job->on_success) < 0)
+	if (job->on_success_text && make_hook(c, USCH_HOOK_SUCCESS, job->on_success_text, &job->on_success) < 0)
 		return -1;
 	return 0;
 }

@@ -33,6 +33,11 @@ enum usch_interrupted {
 	USCH_INTERRUPTED_RERUN,    /* at least once: it runs again, late */
 };
 
+enum usch_hook_kind {
+	USCH_HOOK_FAILURE = 1,
+	USCH_HOOK_SUCCESS,
+};
+
 enum usch_target_kind {
 	USCH_TARGET_PYTHON = 1, /* pkg.module:function */
 	USCH_TARGET_RPC,        /* rpc:name */
@@ -90,7 +95,9 @@ struct usch_job {
 	/* hooks: a target and no trigger, run after the last attempt failed /
 	   after a run succeeded; they have no hooks and no retries of their own */
 	struct usch_job *on_failure, *on_success;
-	int implicit_anchor; /* an interval (scope=once) or calendar trigger anchored at the master's start,
+	const struct usch_job *parent; /* a hook's job, else NULL */
+	int hook;                      /* 0: a job; USCH_HOOK_FAILURE / USCH_HOOK_SUCCESS: a hook */
+	int implicit_anchor;           /* an interval (scope=once) or calendar trigger anchored at the master's start,
 	                        not by start=: a run remembered across a restart may move the anchor */
 };
 

@@ -179,6 +179,13 @@ static struct due collect_due(const struct usch_entry *e, int64_t now_tl) {
 	return d;
 }
 
+int64_t usch_sched_next_due(const struct usch_sched *s, const struct usch_job *job) {
+	for (size_t i = 0; i < s->n; i++)
+		if (s->entries[i].job == job)
+			return s->entries[i].timer.slot ? s->entries[i].timer.deadline : INT64_MAX;
+	return INT64_MAX;
+}
+
 int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t now_us) {
 	return job->misfire_grace_us >= 0 && now_us - scheduled_us > job->misfire_grace_us;
 }

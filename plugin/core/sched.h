@@ -32,6 +32,7 @@ struct usch_fire {
 	                         USCH_ALL_MAX) */
 	int burst;            /* coalesce=all: its place (1, 2 ...) among the late fires handed over
 	                         together, which run one after the other as one run; 0: alone */
+	int attempt;          /* retries=: which attempt at it this is (0 and 1: the first) */
 };
 
 /* Late fires are counted one by one up to this many (a day of a job that
@@ -83,6 +84,10 @@ void usch_sched_free(struct usch_sched *s);
  * here. */
 int usch_sched_resume(struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t after_wall,
 		int64_t now_mono, int64_t now_wall);
+
+/* The monotonic deadline of job's next fire here, INT64_MAX when it has
+ * none (or no entry here). */
+int64_t usch_sched_next_due(const struct usch_sched *s, const struct usch_job *job);
 
 /* Fixes the jitter sequence (tests); seed != 0. */
 void usch_sched_seed(struct usch_sched *s, uint64_t seed);

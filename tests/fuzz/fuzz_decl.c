@@ -1,7 +1,8 @@
 /* fuzz_decl.c - the declaration parser, line and JSON forms: the first
  * byte picks the option, the rest is its value. Whatever it accepts is a
- * job whose trigger answers next() later than asked, and whose listing
- * text can be made. */
+ * job whose trigger answers next() later than asked, whose listing text
+ * can be made, whose retry delays never shrink nor pass retry-max-delay,
+ * and whose hooks belong to it. */
 #include "fuzz.h"
 #include "decl.h"
 #include "job.h"
@@ -9,6 +10,18 @@
 #include "tz.h"
 
 static const char *const OPTIONS[] = { "scheduler-cron", "scheduler-interval", "scheduler-at", "scheduler-job" };
+
+static void check_retries(const struct usch_job *job, const char *line) {
+	int64_t before = 0;
+	for (int n = 1; n <= job->retries; n++) {
+		int64_t d = usch_job_retry_delay(job, n);
+		FUZZ_CHECK(d > 0 && d >= before, "\"%s\": retry delay %d is %lld after %lld", line, n, (long long) d,
+				(long long) before);
+		FUZZ_CHECK(!job->retry_max_delay_us || d <= job->retry_max_delay_us, "\"%s\": delay %d past the cap",
+				line, n);
+		before = d;
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if (!size)
@@ -22,6 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		int64_t next = usch_trigger_next(job->trigger, from);
 		FUZZ_CHECK(next > from, "\"%s\": next(%lld) = %lld", line, (long long) from, (long long) next);
 		usch_job_schedule(job, text, sizeof(text));
+		check_retries(job, line);
+		FUZZ_CHECK(!job->on_failure ||
+						(job->on_failure->parent == job &&
+								job->on_failure->hook == USCH_HOOK_FAILURE &&
+								!job->on_failure->trigger),
+				"\"%s\": on-failure", line);
+		FUZZ_CHECK(!job->on_success ||
+						(job->on_success->parent == job &&
+								job->on_success->hook == USCH_HOOK_SUCCESS),
+				"\"%s\": on-success", line);
 		usch_job_free(job);
 	}
 	free(line);

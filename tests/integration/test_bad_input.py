@@ -27,7 +27,8 @@ def cases():
         {"option": "scheduler-interval", "value": "1s signal:5 %s=1" % k,
          "message": 'scheduler-interval "1s signal:5 %s..." (10014 characters): unknown key "%s..." (known: id, '
                     'args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, timeout, start, end, '
-                    'paused, scope, workers, app, catch-up, interrupted)' % (("1s signal:5 " + k)[:120][12:], k[:40])},
+                    'paused, scope, workers, app, catch-up, interrupted, retries, retry-delay, retry-backoff, '
+                    'retry-max-delay, on-failure, on-success)' % (("1s signal:5 " + k)[:120][12:], k[:40])},
         {"option": "scheduler-cron", "value": ",".join(["0"] * 5000) + " * * * * signal:5",
          "message": 'scheduler-cron "%s..." (10016 characters): the cron expression is too long'
                     % ",".join(["0"] * 5000)[:120]},
@@ -51,7 +52,8 @@ def test_the_corpus_is_large_and_covers_every_option():
     for option in sorted(every):
         assert option in options, option
     keys = ("id", "args", "kwargs", "context", "tz", "jitter", "misfire-grace", "coalesce", "max-running", "timeout",
-            "start", "end", "paused", "scope", "workers", "app", "catch-up", "interrupted")
+            "start", "end", "paused", "scope", "workers", "app", "catch-up", "interrupted", "retries",
+            "retry-delay", "retry-backoff", "retry-max-delay", "on-failure", "on-success")
     lines = " ".join(c["value"] for c in CASES)
     for key in keys:
         assert " %s=" % key in lines, key

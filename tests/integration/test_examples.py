@@ -1,4 +1,5 @@
-"""The runnable examples (examples/flask, examples/django, examples/rpc),
+"""The runnable examples (examples/flask, examples/django, examples/rpc,
+examples/failures),
 started from a copy of their own directory and ini.
 
 Each test copies the example into its directory and changes only what a
@@ -310,12 +311,48 @@ def test_rpc_example(uwsgi):
     assert_nothing_fatal(u.log())
 
 
+# ------------------------------------------------------------- failures
+
+def test_failures_example(uwsgi):
+    """The backup retried, then the webhook with the error; after a good
+    run the dead man's switch gets its ping; the alarm logs each failure."""
+    u = uwsgi()
+    text = copy_example(u, "failures", [
+        ("scheduler-cron = 0 3 * * * app:backup", "scheduler-cron = */4 * * * * * app:backup"),
+        ("retry-delay=30s retry-backoff=2", "retry-delay=300ms retry-backoff=1 retries=2"),
+        ("retries=3 ", ""),
+    ])
+    text = text.replace("127.0.0.1:9094/", "127.0.0.1:%d/" % u.port)
+    open(os.path.join(u.dir, "disk-full"), "w").close()
+    u.start(ini=text)
+
+    def received(kind):
+        try:
+            body = urllib.request.urlopen("http://127.0.0.1:%d/" % u.port, timeout=10).read()
+        except OSError:
+            return []
+        return [r for r in json.loads(body) if r["kind"] == kind]
+    alert = wait_for(lambda: received("alert"), 40, what="the webhook")[0]
+    assert alert["job"] == "backup" and alert["attempt"] == "3"
+    assert alert["error"].startswith("Traceback ") and "OSError: [Errno 28] No space left on device (attempt 3)" in alert["error"]
+    assert not received("ping")
+    assert u.count(r"ALARM: \[scheduler\] job backup failed \(worker \d, scheduled \S+, attempt 1 of 3\): OSError") >= 1
+    assert u.count(r"ALARM: \[scheduler\] job backup gave up \(worker \d, scheduled \S+, attempt 3 of 3\): OSError") >= 1
+    os.unlink(os.path.join(u.dir, "disk-full"))
+    ping = wait_for(lambda: received("ping"), 40, what="the dead man's switch")[0]
+    assert ping["job"] == "backup"
+    assert os.listdir(os.path.join(u.dir, "backups"))
+    u.stop()
+    assert_nothing_fatal(u.log())
+
+
 # ---------------------------------------------- the inis as users run them
 
 @pytest.mark.parametrize("name,ids", [
     ("flask", FLASK_JOBS),
     ("django", ["warm-cache-at-start", "warm-cache", "shop.jobs:purge_sessions", "low-stock-report"]),
     ("rpc", ["rpc:send_digest", "signal:17"]),
+    ("failures", ["backup"]),
 ])
 def test_example_ini_as_shipped(uwsgi, name, ids):
     """The unmodified schedules parse (dry run), and the README shows the

@@ -791,8 +791,9 @@ START_TEST(hooks) {
 	ck_assert_str_eq(s->target, "curl -fsS https://hc.example/ping");
 	ck_assert_ptr_null(s->context);
 	usch_job_free(job);
-	job = ok("scheduler-job", "{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"on-failure\": \"rpc:alert\", "
-				  "\"on-success\": \"signal:7\"}");
+	job = ok("scheduler-job",
+			"{\"cron\": \"0 9 * * *\", \"target\": \"app:f\", \"on-failure\": \"rpc:alert\", "
+			"\"on-success\": \"signal:7\"}");
 	ck_assert_int_eq(job->on_failure->kind, USCH_TARGET_RPC);
 	ck_assert_str_eq(job->on_failure->target, "alert");
 	ck_assert_int_eq(job->on_success->kind, USCH_TARGET_SIGNAL);

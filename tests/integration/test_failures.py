@@ -1,0 +1,169 @@
+"""What happens when a job fails, in real uwsgi masters: retries with
+growing delays (retries=, retry-delay=, retry-backoff=), in the worker
+that ran the first attempt, with the attempt in the run's context; a retry
+that would start after the job's next fire is dropped; the hooks
+(on-failure= after the last attempt, with the error; on-success= after a
+good run), in Python and as commands; the uWSGI alarm of scheduler-alarm
+on each failure and give-up; the counters of it all; and a worker that
+stops while a retry waits."""
+import os
+import re
+
+from conftest import app_ini, free_port, wait_for
+from test_metrics import job_metrics
+from test_once import stop_clean
+
+JOBS = '''
+import os
+from events import record
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+def flaky(fails, ctx):
+    """Fails its first `fails` attempts at each occurrence."""
+    record("flaky", attempt=ctx["attempt"], scheduled=ctx["scheduled"])
+    if ctx["attempt"] <= fails:
+        raise ValueError("attempt %d went wrong" % ctx["attempt"])
+
+def broken(ctx):
+    record("broken", attempt=ctx["attempt"])
+    raise ValueError("nope")
+
+def hook(context):
+    record("hook", context=context)
+'''
+
+APP = '''
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+'''
+
+
+def setup_app(u):
+    u.write("jobs.py", JOBS)
+    u.write("app.py", APP)
+
+
+def ini(u, *lines, workers=2):
+    sport = free_port()
+    return app_ini(u, "enable-metrics = true", "stats = 127.0.0.1:%d" % sport, *lines, workers=workers), sport
+
+
+def test_a_job_that_fails_twice_succeeds_on_its_third_attempt(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    text, sport = ini(u, 'scheduler-cron = @start jobs:flaky args=[2] context=ctx scope=once id=flaky retries=3 '
+                         'retry-delay=500ms retry-backoff=2 on-success=jobs:hook on-failure=jobs:hook')
+    u.start(ini=text)
+    wait_for(lambda: len(u.events("hook")) == 1, 30, what="the on-success hook")
+    runs = u.events("flaky")
+    assert [r["attempt"] for r in runs] == [1, 2, 3]
+    assert len({r["pid"] for r in runs}) == 1  # in the worker that ran the first attempt
+    assert len({r["scheduled"] for r in runs}) == 1  # the same occurrence
+    gaps = [b["t"] - a["t"] for a, b in zip(runs, runs[1:])]
+    assert 0.45 <= gaps[0] < 5 and 0.95 <= gaps[1] < 6, gaps  # 500 ms, then twice that
+    hook, = u.events("hook")
+    ctx = hook["context"]
+    assert ctx["job"] == "flaky" and ctx["attempt"] == 3 and ctx["error"] is None
+    assert ctx["scheduled"] == runs[0]["scheduled"]
+    assert hook["pid"] == runs[0]["pid"]
+    w = runs[0]["worker"]
+    assert u.count(r"^\[scheduler\] job flaky: attempt 1 of 4 failed: retrying in 500ms \(worker %d\)$" % w) == 1
+    assert u.count(r"^\[scheduler\] job flaky: attempt 2 of 4 failed: retrying in 1s \(worker %d\)$" % w) == 1
+    assert u.count(r"^\[scheduler\] job flaky: ok \(worker %d, scheduled \S+, attempt 3 of 4, [\d.]+ ms\)$" % w) == 1
+    assert u.count(r"^\[scheduler\] job flaky: \| ValueError: attempt [12] went wrong$") == 2
+    assert u.count(r"on-success jobs:hook: ok") == 1
+    assert u.count(r"gave up") == 0
+    m = wait_for(lambda: (lambda m: m if m["runs"] == 3 else None)(job_metrics(sport, "flaky")), 10)
+    assert (m["failures"], m["retries"], m["gave_up"]) == (2, 2, 0), m
+    stop_clean(u)
+
+
+def test_a_give_up_calls_on_failure_once_with_the_error_and_raises_the_alarm(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    text, sport = ini(u, "alarm = jobs log:", "scheduler-alarm = jobs",
+                      'scheduler-cron = @start jobs:broken context=ctx scope=once id=broken retries=2 '
+                      'retry-delay=200ms on-failure=jobs:hook on-success=jobs:hook')
+    u.start(ini=text)
+    wait_for(lambda: len(u.events("hook")) == 1, 30, what="the on-failure hook")
+    assert [r["attempt"] for r in u.events("broken")] == [1, 2, 3]
+    ctx = u.events("hook")[0]["context"]
+    assert ctx["job"] == "broken" and ctx["attempt"] == 3
+    assert ctx["error"].startswith("Traceback ") and ctx["error"].rstrip().endswith("ValueError: nope")
+    w = u.events("broken")[0]["worker"]
+    assert u.count(r"^\[scheduler\] job broken: gave up after 3 attempts \(worker %d\): ValueError: nope$" % w) == 1
+    # uWSGI's log alarm: each failure, then the give-up
+    alarm = r"ALARM: \[scheduler\] job broken %s \(worker %d, scheduled \S+, attempt %d of 3\): ValueError: nope$"
+    u.wait_log(alarm % ("gave up", w, 3), timeout=10)
+    for n in (1, 2, 3):
+        assert u.count(alarm % ("failed", w, n)) == 1
+    m = wait_for(lambda: (lambda m: m if m["runs"] == 3 else None)(job_metrics(sport, "broken")), 10)
+    assert (m["failures"], m["retries"], m["gave_up"]) == (3, 2, 1), m
+    stop_clean(u)
+    assert len(u.events("hook")) == 1
+
+
+def test_a_retry_due_after_the_next_fire_is_dropped(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    text, sport = ini(u, 'scheduler-interval = 1s jobs:broken context=ctx scope=once id=broken retries=3 '
+                         'retry-delay=5s', workers=1)
+    u.start(ini=text)
+    u.wait_log(r"job broken: attempt 1 of 4 failed: retry dropped, it would start in 5s, after the next fire "
+               r"\(in [\d.]+ s\) \(worker 1\)$", count=3)
+    assert {r["attempt"] for r in u.events("broken")} == {1}
+    # the metrics thread polls once a second
+    m = wait_for(lambda: (lambda m: m if m["gave_up"] >= 3 else None)(job_metrics(sport, "broken")), 10)
+    assert m["retries"] == 0, m
+    stop_clean(u)
+
+
+def test_command_hooks_get_the_error_and_the_output(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    out = os.path.join(u.dir, "hooks")
+    text, _ = ini(u, 'scheduler-cron = @start exec:"echo disk is full; exit 4" scope=once id=cmd '
+                     'on-failure="exec:printf \'%%%%s|%%%%s|%%%%s\\\\n\' \\"$SCHEDULER_JOB\\" \\"$SCHEDULER_ATTEMPT\\" '
+                     '\\"$SCHEDULER_ERROR\\" >> %s"' % out,
+                  'scheduler-cron = @start exec:true scope=once id=good '
+                  'on-success="exec:echo \\"$SCHEDULER_JOB:${SCHEDULER_ERROR-unset}:$SCHEDULER_ERROR.\\" >> %s"' % out)
+    u.start(ini=text)
+    wait_for(lambda: os.path.exists(out) and len(open(out).read().splitlines()) >= 3, 30, what="both hooks")
+    lines = open(out).read().splitlines()
+    assert "cmd|1|command exited with status 4" in lines
+    assert "disk is full" in lines  # the output's tail, the error's second line
+    assert "good::." in lines  # after a success SCHEDULER_ERROR is set, empty
+    # the failure's message has the output too, after the status
+    log = u.log()
+    assert re.search(r"^\[scheduler\] job cmd: \| command exited with status 4\n\[scheduler\] job cmd: \| disk is full$",
+                     log, re.M), log[-2000:]
+    stop_clean(u)
+
+
+def test_a_stop_during_a_retry_wait_is_prompt(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    text, _ = ini(u, 'scheduler-cron = @start jobs:broken context=ctx id=broken retries=3 retry-delay=1m',
+                  workers=2)
+    u.start(ini=text)
+    u.wait_log(r"job broken: attempt 1 of 4 failed: retrying in 1m", count=2)
+    code, took = u.stop()
+    assert took < 10
+    assert u.count(r"^\[scheduler\] job broken: attempt 2 of 4 not run: worker [12] is stopping$") == 2
+
+
+def test_python_hooks_are_checked_at_startup(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    u.write("jobs.py", JOBS + "\ndef no_context():\n    pass\n")
+    for hook, why in [("jobs:nothere", r"module 'jobs' has no attribute 'nothere'"),
+                      ("jobs:no_context", r"the job's arguments do not fit jobs:no_context\(\)")]:
+        text, _ = ini(u, "scheduler-cron = 0 3 * * * jobs:flaky args=[0] context=ctx on-failure=%s" % hook)
+        u.start(ini=text, wait=False)
+        assert u.proc.wait(30) != 0
+        assert re.search(r'^\[scheduler\] scheduler-cron "0 3 \* \* \* jobs:flaky args=\[0\] context=ctx '
+                         r'on-failure=%s": cannot load on-failure "%s": .*%s' % (hook, hook, why), u.log(), re.M), \
+            u.log()[-2000:]
+        assert "spawned uWSGI worker" not in u.log()
