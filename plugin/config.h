@@ -22,7 +22,8 @@ struct sched_config {
 	struct usch_idset ids;       /* job id -> index in jobs */
 	usch_tz *default_tz;         /* scheduler-timezone */
 	int64_t shutdown_timeout_us; /* scheduler-shutdown-timeout */
-	int threads;                 /* executor threads per worker */
+	int threads;                 /* the most executor threads per worker */
+	int64_t threads_idle_us;     /* scheduler-threads-idle */
 	int log_level;               /* enum sched_log_level */
 	int log_format;              /* enum sched_log_format */
 	int rpc_signal;              /* uWSGI signal for RPC in request threads */

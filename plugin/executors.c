@@ -1,6 +1,13 @@
 /* executors.c - the executor threads: each takes the next due fire,
  * claims it (scope=once), checks it is still to run (a pause, misfire-
- * grace) and makes its attempts (attempts.c) without the lock. */
+ * grace) and makes its attempts (attempts.c) without the lock.
+ *
+ * The pool grows on demand: a worker starts with one executor, and
+ * whenever more fires wait than executors are free, the timing thread
+ * starts another, up to scheduler-threads, so that a slow or hung job
+ * never holds up the others. An executor beyond the first that stays idle
+ * for scheduler-threads-idle exits (giving its Python thread states
+ * back); its slot is joined and reused by the next one. */
 #include <uwsgi.h>
 #include "executors.h"
 #include "runtime_state.h"
@@ -11,6 +18,8 @@
 #include "claims.h"
 #include "counters.h"
 #include "common.h"
+#include "config.h"
+#include "python.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -70,42 +79,105 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 	}
 }
 
-void *sched_executor_main(void *arg) {
+enum wait_outcome { WAIT_WORK, WAIT_STOP, WAIT_EXIT };
+
+/* Waits for a fire; sched_rt.lock held. An executor beyond the first
+ * that has been idle for scheduler-threads-idle exits. */
+static enum wait_outcome wait_for_work(void) {
+	while (!sched_rt.stopping && !sched_rt.head) {
+		if (!sched_rt.can_exit || sched_rt.alive <= 1) {
+			pthread_cond_wait(&sched_rt.work_cond, &sched_rt.lock);
+			continue;
+		}
+		struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + sched_cfg.threads_idle_us);
+		if (pthread_cond_timedwait(&sched_rt.work_cond, &sched_rt.lock, &ts) == ETIMEDOUT && !sched_rt.head &&
+				!sched_rt.stopping && sched_rt.alive > 1)
+			return WAIT_EXIT;
+	}
+	return sched_rt.stopping ? WAIT_STOP : WAIT_WORK;
+}
+
+/* Takes the next fire and runs what of it is this executor's; sched_rt.lock
+ * held. */
+static void take_and_run(struct slot *slot, int slot_no) {
+	struct pending *p = sched_rt.head;
+	sched_rt.head = p->next;
+	if (!sched_rt.head)
+		sched_rt.tail = NULL;
+	const struct usch_job *job = p->fire.job;
+	sched_rt.queued[job->index]--;
+	sched_rt.nqueued--;
+	sched_rt.idle--;
+	int64_t after;
+	if (claim(p, slot_no, &after)) {
+		/* a run taken back from a dead worker is logged before this
+		 * run, which may outlast this worker */
+		sched_notes_flush_pending();
+		sched_rt.running++;
+		slot->job = job;
+		run_pending(p, slot, slot_no, after);
+		if (job->scope == USCH_SCOPE_ONCE)
+			sched_claims_done(job, slot_no);
+		slot->job = NULL;
+		sched_rt.running--;
+		pthread_cond_broadcast(&sched_rt.idle_cond);
+	}
+	sched_rt.idle++;
+	sched_rt.active[job->index]--;
+	sched_pending_free(p);
+	sched_notes_flush_pending();
+}
+
+static void *executor_main(void *arg) {
 	struct slot *slot = arg;
 	int slot_no = (int) (slot - sched_rt.slots);
 	sched_block_signals();
 	sched_thread_mark();
 	sched_init_language_thread(uwsgi.cores + slot_no);
 	pthread_mutex_lock(&sched_rt.lock);
-	for (;;) {
-		while (!sched_rt.stopping && !sched_rt.head)
-			pthread_cond_wait(&sched_rt.work_cond, &sched_rt.lock);
-		if (sched_rt.stopping)
-			break;
-		struct pending *p = sched_rt.head;
-		sched_rt.head = p->next;
-		if (!sched_rt.head)
-			sched_rt.tail = NULL;
-		const struct usch_job *job = p->fire.job;
-		sched_rt.queued[job->index]--;
-		int64_t after;
-		if (claim(p, slot_no, &after)) {
-			/* a run taken back from a dead worker is logged before this
-			 * run, which may outlast this worker */
-			sched_notes_flush_pending();
-			sched_rt.running++;
-			slot->job = job;
-			run_pending(p, slot, slot_no, after);
-			if (job->scope == USCH_SCOPE_ONCE)
-				sched_claims_done(job, slot_no);
-			slot->job = NULL;
-			sched_rt.running--;
-			pthread_cond_broadcast(&sched_rt.idle_cond);
-		}
-		sched_rt.active[job->index]--;
-		sched_pending_free(p);
-		sched_notes_flush_pending();
+	enum wait_outcome w;
+	while ((w = wait_for_work()) == WAIT_WORK)
+		take_and_run(slot, slot_no);
+	if (w == WAIT_STOP) {
+		pthread_mutex_unlock(&sched_rt.lock);
+		return NULL;
 	}
+	/* no longer counted: a fire from now on starts another executor */
+	sched_rt.alive--;
+	sched_rt.idle--;
+	pthread_mutex_unlock(&sched_rt.lock);
+	sched_python_thread_exit();
+	pthread_mutex_lock(&sched_rt.lock);
+	slot->state = SLOT_DONE;
 	pthread_mutex_unlock(&sched_rt.lock);
 	return NULL;
+}
+
+int sched_executors_add(void) {
+	int free_slot = -1;
+	for (int i = 0; i < sched_rt.nexec && free_slot < 0; i++) {
+		struct slot *s = &sched_rt.slots[i];
+		if (s->state == SLOT_DONE) {
+			/* it has left the loop: the join is at most its return */
+			pthread_join(sched_rt.executors[i], NULL);
+			s->state = SLOT_FREE;
+		}
+		if (s->state == SLOT_FREE)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return -1;
+	struct slot *s = &sched_rt.slots[free_slot];
+	if (sched_spawn(&sched_rt.executors[free_slot], "sched-exec", executor_main, s))
+		return -1;
+	s->state = SLOT_ALIVE;
+	sched_rt.alive++;
+	sched_rt.idle++;
+	return 0;
+}
+
+void sched_executors_grow(void) {
+	while (sched_rt.nqueued > sched_rt.idle && sched_rt.alive < sched_rt.nexec && !sched_rt.stopping)
+		if (sched_executors_add() < 0)
+			return;
 }

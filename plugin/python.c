@@ -39,6 +39,9 @@ static struct {
 	void *(*InterpreterStateMain)(void);
 	void (*EvalRestoreThread)(void *);
 	void *(*EvalSaveThread)(void);
+	void (*ThreadStateDeleteCurrent)(void);
+	void *(*ThreadStateGet)(void);
+	void (*gil_get)(void); /* the python plugin's: takes the GIL with its thread state for this thread */
 	PyObject *none;
 } py;
 
@@ -83,6 +86,11 @@ static int resolve_symbols(void) {
 		else
 			memcpy(syms[i].dst, &p, sizeof(p));
 	}
+	/* for executors that exit (sched_python_thread_exit); without them
+	 * they stay */
+	*(void **) &py.ThreadStateDeleteCurrent = dlsym(RTLD_DEFAULT, "PyThreadState_DeleteCurrent");
+	*(void **) &py.ThreadStateGet = dlsym(RTLD_DEFAULT, "PyThreadState_Get");
+	*(void **) &py.gil_get = dlsym(RTLD_DEFAULT, "gil_real_get");
 	py.state = 1;
 	return 1;
 }
@@ -242,6 +250,26 @@ static char *invoke(const struct usch_job *job, int check, const struct sched_co
 	char *msg = run_helper(interp, job, check, ctx);
 	py.EvalSaveThread();
 	return msg;
+}
+
+int sched_python_thread_can_exit(void) {
+	return !sched_python_loaded() || (py.ThreadStateDeleteCurrent && py.ThreadStateGet && py.gil_get);
+}
+
+/* Each thread state of this thread: ours in sub-interpreters, and the one
+ * the python plugin's init_thread made (rpc: calls into Python take it). */
+void sched_python_thread_exit(void) {
+	if (!sched_python_loaded() || !sched_python_thread_can_exit())
+		return;
+	for (int i = 0; i < MAX_INTERPRETERS && sub_states[i].interp; i++) {
+		py.EvalRestoreThread(sub_states[i].ts);
+		py.ThreadStateClear(sub_states[i].ts);
+		py.ThreadStateDeleteCurrent();
+		sub_states[i].interp = NULL;
+	}
+	py.gil_get();
+	py.ThreadStateClear(py.ThreadStateGet());
+	py.ThreadStateDeleteCurrent();
 }
 
 char *sched_python_call(const struct usch_fire *fire, const char *error) {

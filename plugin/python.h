@@ -15,6 +15,12 @@ int sched_python_gil_held(void);
  * one without), with its args= and kwargs=, and its context= when it
  * declares one. NULL on success, else a malloc'd message (a traceback). */
 char *sched_python_call(const struct usch_fire *fire, const char *error);
+/* Whether a thread of ours can give its Python thread states back
+ * (sched_python_thread_exit) before it exits; 1 without Python. */
+int sched_python_thread_can_exit(void);
+/* A thread of ours that ran Python is about to exit: its thread states
+ * go (it must not hold the GIL). */
+void sched_python_thread_exit(void);
 /* NULL when the job's target imports and is callable, else why not
  * (malloc'd). */
 char *sched_python_check(const struct usch_job *job);

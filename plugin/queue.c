@@ -38,6 +38,7 @@ struct pending *sched_queue_add(const struct usch_fire *fire, enum sched_how how
 	sched_rt.tail = p;
 	sched_rt.active[idx]++;
 	sched_rt.queued[idx]++;
+	sched_rt.nqueued++;
 	pthread_cond_signal(&sched_rt.work_cond);
 	return p;
 }

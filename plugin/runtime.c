@@ -41,8 +41,8 @@ static int init_conds(void) {
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	int ret = pthread_cond_init(&sched_rt.timer_cond, &attr);
 	pthread_cond_init(&sched_rt.retry_cond, &attr);
+	pthread_cond_init(&sched_rt.work_cond, &attr);
 	pthread_condattr_destroy(&attr);
-	pthread_cond_init(&sched_rt.work_cond, NULL);
 	pthread_cond_init(&sched_rt.idle_cond, NULL);
 	return ret;
 }
@@ -50,13 +50,14 @@ static int init_conds(void) {
 /* Undoes a start that failed half-way: the threads already started are
  * told to stop and joined (none has run anything yet), and everything
  * allocated is freed. */
-static void release(int nstarted) {
+static void release(void) {
 	pthread_mutex_lock(&sched_rt.lock);
 	sched_rt.stopping = 1;
 	pthread_cond_broadcast(&sched_rt.work_cond);
 	pthread_mutex_unlock(&sched_rt.lock);
-	for (int i = 0; i < nstarted; i++)
-		pthread_join(sched_rt.executors[i], NULL);
+	for (int i = 0; i < sched_rt.nexec; i++)
+		if (sched_rt.slots[i].state != SLOT_FREE)
+			pthread_join(sched_rt.executors[i], NULL);
 	usch_sched_free(&sched_rt.sched);
 	free(sched_rt.active);
 	free(sched_rt.queued);
@@ -69,6 +70,7 @@ static void release(int nstarted) {
 	sched_rt.executors = NULL;
 	sched_rt.slots = NULL;
 	sched_rt.nexec = 0;
+	sched_rt.alive = sched_rt.idle = 0;
 	sched_rt.stopping = 0;
 }
 
@@ -126,16 +128,15 @@ static struct usch_job **my_jobs(size_t *n) {
 	return mine;
 }
 
+/* One executor to begin with (the timing thread starts more as fires
+ * need them), then the timing thread. */
 static int start_threads(char *err, size_t errlen) {
-	int started = 0;
-	for (; started < sched_rt.nexec; started++)
-		if (sched_spawn(&sched_rt.executors[started], "sched-exec", sched_executor_main,
-				    &sched_rt.slots[started]))
-			break;
-	if (started < sched_rt.nexec || sched_spawn(&sched_rt.timer, "sched-timer", sched_timing_main, NULL)) {
-		snprintf(err, errlen, "cannot start the %s thread: %s",
-				started < sched_rt.nexec ? "executor" : "timing", strerror(errno));
-		release(started);
+	pthread_mutex_lock(&sched_rt.lock);
+	int ok = sched_executors_add() == 0;
+	pthread_mutex_unlock(&sched_rt.lock);
+	if (!ok || sched_spawn(&sched_rt.timer, "sched-timer", sched_timing_main, NULL)) {
+		snprintf(err, errlen, "cannot start the %s thread: %s", ok ? "timing" : "executor", strerror(errno));
+		release();
 		return -1;
 	}
 	return 0;
@@ -173,14 +174,15 @@ int sched_runtime_start(char *err, size_t errlen) {
 				     sched_clock_us(CLOCK_REALTIME), err, errlen) == 0;
 	free(mine);
 	if (!ok) {
-		release(0);
+		release();
 		return -1;
 	}
+	sched_rt.can_exit = sched_python_thread_can_exit();
 	take_up();
 	if (start_threads(err, errlen) < 0)
 		return -1;
 	sched_rt.started = 1;
-	sched_log("worker %d (pid %d): scheduler thread started, %zu job%s, %d executor thread%s", uwsgi.mywid,
+	sched_log("worker %d (pid %d): scheduler thread started, %zu job%s, up to %d executor thread%s", uwsgi.mywid,
 			(int) getpid(), nmine, nmine == 1 ? "" : "s", sched_rt.nexec, sched_rt.nexec == 1 ? "" : "s");
 	return 0;
 }
@@ -267,7 +269,8 @@ void sched_runtime_stop(int graceful) {
 		deadline = realtime_in(100000);
 	join_until(sched_rt.timer, &deadline);
 	for (int i = 0; i < sched_rt.nexec; i++)
-		join_until(sched_rt.executors[i], &deadline);
+		if (sched_rt.slots[i].state != SLOT_FREE)
+			join_until(sched_rt.executors[i], &deadline);
 	sched_notes_flush();
 	log_counts();
 	if (left)

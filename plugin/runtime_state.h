@@ -17,8 +17,15 @@
 #include "history.h"
 #include "core/sched.h"
 
-/* What an executor is running, for the overrun watchdog. */
+enum slot_state {
+	SLOT_FREE = 0, /* no thread, or one joined */
+	SLOT_ALIVE,    /* an executor runs on it */
+	SLOT_DONE,     /* its executor left when idle: to join before the slot is used again */
+};
+
+/* An executor, and what it is running, for the overrun watchdog. */
 struct slot {
+	enum slot_state state;
 	const struct usch_job *job; /* NULL when idle */
 	int64_t started_mono;
 	int warned;
@@ -73,7 +80,11 @@ struct sched_rt {
 	pthread_t timer;
 	pthread_t *executors;
 	struct slot *slots; /* per executor: the run it is doing */
-	int nexec;
+	int nexec;          /* slots: scheduler-threads, the most executors at once */
+	int alive;          /* executors running */
+	int idle;           /* of them, those free to take a fire */
+	int nqueued;        /* fires queued, of every job */
+	int can_exit;       /* an idle executor may exit (its Python thread states can go) */
 	struct usch_sched sched;
 	struct note notes[MAX_NOTES];
 	int nnotes;

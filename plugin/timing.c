@@ -6,6 +6,7 @@
 #include "timing.h"
 #include "runtime_state.h"
 #include "queue.h"
+#include "executors.h"
 #include "notes.h"
 #include "threads.h"
 #include "claims.h"
@@ -124,6 +125,7 @@ void *sched_timing_main(void *arg) {
 		int64_t deadline = usch_sched_run_due(&sched_rt.sched, sched_clock_us(CLOCK_MONOTONIC),
 				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
 		sched_rt.open_burst = NULL; /* the executors may take it from now on */
+		sched_executors_grow();
 		note_clock_step();
 		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
 		/* reruns and runs asked for in another worker are looked for each second */

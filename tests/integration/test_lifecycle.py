@@ -323,7 +323,8 @@ def test_scheduler_threads_and_worker_scopes(uwsgi):
     assert len(scheduled) >= 3 and len(scheduled) == len(set(scheduled)), scheduled
     for pid in (w[2], w[3]):
         names = thread_names(pid)
-        assert names.count("sched-exec") == 3 and names.count("sched-timer") == 1, names
+        # executors start as fires need them, up to scheduler-threads
+        assert 1 <= names.count("sched-exec") <= 3 and names.count("sched-timer") == 1, names
     u.stop()
     assert_nothing_fatal(u.log())
 
