@@ -99,6 +99,10 @@ static char *attempt(const struct usch_fire *f, enum sched_how how, struct slot 
 	const struct usch_job *job = f->job;
 	slot->started_mono = sched_clock_us(CLOCK_MONOTONIC);
 	slot->warned = 0;
+	slot->attempt_seq++;
+	slot->timeout_wanted = 0;
+	slot->timeout_raised = 0;
+	slot->hung_said = 0;
 	/* the timing thread sets its next wake-up by this run's timeout */
 	if (job->timeout_us > 0)
 		pthread_cond_signal(&sched_rt.timer_cond);

@@ -20,6 +20,7 @@ const struct sched_counter_row sched_counter_rows[] = {
 	ROW(overruns, COUNT),
 	ROW(retries, COUNT),
 	ROW(gave_up, COUNT),
+	ROW(hung, COUNT),
 	ROW(running, GAUGE),
 	ROW(last_lag_us, GAUGE),
 	ROW(last_duration_us, GAUGE),
@@ -86,6 +87,10 @@ void sched_counters_retried(const struct usch_job *job) {
 
 void sched_counters_gave_up(const struct usch_job *job) {
 	add(job, offsetof(struct sched_counters, gave_up));
+}
+
+void sched_counters_hung(const struct usch_job *job) {
+	add(job, offsetof(struct sched_counters, hung));
 }
 
 void sched_counters_interrupted(const struct usch_job *job, int was_running) {

@@ -41,6 +41,14 @@ static void log_note(const struct note *n) {
 		sched_log("job %s: overrunning, still running after its timeout of %s (worker %d)", job->id, dur,
 				uwsgi.mywid);
 		return;
+	case NOTE_TIMEOUT:
+		sched_log("job %s: TimeoutError raised in the run (worker %d)", job->id, uwsgi.mywid);
+		return;
+	case NOTE_HUNG:
+		sched_log("job %s: hung, still running %.0f s after its TimeoutError (code outside Python bytecode: a "
+			  "C call, a blocking read, time.sleep); the other jobs go on (worker %d)",
+				job->id, n->value / 1e6, uwsgi.mywid);
+		return;
 	case NOTE_DROPPED:
 		sched_log("job %s: out of memory, fire dropped", job->id);
 		return;

@@ -42,8 +42,15 @@ static struct {
 	void (*ThreadStateDeleteCurrent)(void);
 	void *(*ThreadStateGet)(void);
 	void (*gil_get)(void); /* the python plugin's: takes the GIL with its thread state for this thread */
+	int (*ThreadStateSetAsyncExc)(unsigned long, PyObject *);
+	PyObject **TimeoutError;
 	PyObject *none;
 } py;
+
+/* The threads of ours inside a job's Python call now, for timeouts;
+ * guarded by the GIL. */
+#define MAX_CALLS 256
+static unsigned long in_call[MAX_CALLS];
 
 enum { PY_FILE_INPUT = 257 }; /* Py_file_input, stable across 3.x */
 
@@ -91,6 +98,8 @@ static int resolve_symbols(void) {
 	*(void **) &py.ThreadStateDeleteCurrent = dlsym(RTLD_DEFAULT, "PyThreadState_DeleteCurrent");
 	*(void **) &py.ThreadStateGet = dlsym(RTLD_DEFAULT, "PyThreadState_Get");
 	*(void **) &py.gil_get = dlsym(RTLD_DEFAULT, "gil_real_get");
+	*(void **) &py.ThreadStateSetAsyncExc = dlsym(RTLD_DEFAULT, "PyThreadState_SetAsyncExc");
+	py.TimeoutError = dlsym(RTLD_DEFAULT, "PyExc_TimeoutError");
 	py.state = 1;
 	return 1;
 }
@@ -149,6 +158,42 @@ static struct helper *bootstrap(void *interp) {
 	return h;
 }
 
+/* The GIL held: this thread enters (on) or leaves a job's call. On the
+ * way out a TimeoutError raised too late to land in the call is dropped,
+ * so that it never lands in the next one. */
+static void mark_call(int on) {
+	unsigned long me = (unsigned long) pthread_self();
+	for (int i = 0; i < MAX_CALLS; i++) {
+		if (on && !in_call[i]) {
+			in_call[i] = me;
+			return;
+		}
+		if (!on && in_call[i] == me) {
+			in_call[i] = 0;
+			if (py.ThreadStateSetAsyncExc)
+				py.ThreadStateSetAsyncExc(me, NULL);
+			return;
+		}
+	}
+}
+
+int sched_python_gil_take(void) {
+	return py.GILState_Ensure();
+}
+
+void sched_python_gil_give(int state) {
+	py.GILState_Release(state);
+}
+
+int sched_python_raise_timeout(unsigned long thread) {
+	if (!py.ThreadStateSetAsyncExc || !py.TimeoutError)
+		return 0;
+	for (int i = 0; i < MAX_CALLS; i++)
+		if (in_call[i] == thread)
+			return py.ThreadStateSetAsyncExc(thread, *py.TimeoutError) > 0;
+	return 0;
+}
+
 /* Runs the helper's call(target, job, args, kwargs), with the context's
  * name and values after them when ctx is given, or check(target, args,
  * kwargs, name) when check is set, with the GIL held in the right interpreter; returns NULL
@@ -160,6 +205,8 @@ static char *run_helper(void *interp, const struct usch_job *job, int check, con
 	/* the helper keeps each job's arguments by this key: a hook has its own */
 	ssize_t key = (ssize_t) job->index * 3 + job->hook;
 	PyObject *ret;
+	if (!check)
+		mark_call(1);
 	if (check)
 		ret = py.CallFunction(h->check_fn, "szzz", job->target, job->args_json, job->kwargs_json, job->context);
 	else if (!ctx)
@@ -172,6 +219,8 @@ static char *run_helper(void *interp, const struct usch_job *job, int check, con
 		ret = py.CallFunction(h->call_fn, "snzzsssdiiiz", job->target, key, job->args_json, job->kwargs_json,
 				job->context, ctx->job, ctx->scheduled, (double) ctx->scheduled_us / 1e6, ctx->worker,
 				ctx->catch_up, ctx->attempt, ctx->error);
+	if (!check)
+		mark_call(0);
 	if (!ret) {
 		py.ErrPrint();
 		return uwsgi_str("the scheduler's Python helper failed");

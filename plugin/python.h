@@ -15,6 +15,13 @@ int sched_python_gil_held(void);
  * one without), with its args= and kwargs=, and its context= when it
  * declares one. NULL on success, else a malloc'd message (a traceback). */
 char *sched_python_call(const struct usch_fire *fire, const char *error);
+/* The GIL for a thread of ours that runs no job (timeouts.c). */
+int sched_python_gil_take(void);
+void sched_python_gil_give(int state);
+/* The GIL held: raises TimeoutError in thread (a pthread_t) if it is in a
+ * job's Python call in the main interpreter; Python delivers it at the
+ * next bytecode. Returns 1 when raised. */
+int sched_python_raise_timeout(unsigned long thread);
 /* Whether a thread of ours can give its Python thread states back
  * (sched_python_thread_exit) before it exits; 1 without Python. */
 int sched_python_thread_can_exit(void);

@@ -8,6 +8,7 @@
 #include "runtime_state.h"
 #include "timing.h"
 #include "executors.h"
+#include "timeouts.h"
 #include "queue.h"
 #include "notes.h"
 #include "threads.h"
@@ -47,6 +48,10 @@ static int init_conds(void) {
 	return ret;
 }
 
+static struct timespec realtime_in(int64_t us) {
+	return sched_timespec_at(sched_clock_us(CLOCK_REALTIME) + us);
+}
+
 /* Undoes a start that failed half-way: the threads already started are
  * told to stop and joined (none has run anything yet), and everything
  * allocated is freed. */
@@ -55,6 +60,8 @@ static void release(void) {
 	sched_rt.stopping = 1;
 	pthread_cond_broadcast(&sched_rt.work_cond);
 	pthread_mutex_unlock(&sched_rt.lock);
+	struct timespec soon = realtime_in(1000000);
+	sched_timeouts_stop(&soon);
 	for (int i = 0; i < sched_rt.nexec; i++)
 		if (sched_rt.slots[i].state != SLOT_FREE)
 			pthread_join(sched_rt.executors[i], NULL);
@@ -131,6 +138,11 @@ static struct usch_job **my_jobs(size_t *n) {
 /* One executor to begin with (the timing thread starts more as fires
  * need them), then the timing thread. */
 static int start_threads(char *err, size_t errlen) {
+	if (sched_timeouts_start() < 0) {
+		snprintf(err, errlen, "cannot start the timeout thread: %s", strerror(errno));
+		release();
+		return -1;
+	}
 	pthread_mutex_lock(&sched_rt.lock);
 	int ok = sched_executors_add() == 0;
 	pthread_mutex_unlock(&sched_rt.lock);
@@ -203,10 +215,6 @@ static void log_counts(void) {
 	}
 }
 
-static struct timespec realtime_in(int64_t us) {
-	return sched_timespec_at(sched_clock_us(CLOCK_REALTIME) + us);
-}
-
 /* Joins t unless it is still busy at the deadline (then it is left to the
  * process's exit). Returns 1 when joined. */
 static int join_until(pthread_t t, const struct timespec *deadline) {
@@ -268,6 +276,7 @@ void sched_runtime_stop(int graceful) {
 	else if (left)
 		deadline = realtime_in(100000);
 	join_until(sched_rt.timer, &deadline);
+	sched_timeouts_stop(&deadline);
 	for (int i = 0; i < sched_rt.nexec; i++)
 		if (sched_rt.slots[i].state != SLOT_FREE)
 			join_until(sched_rt.executors[i], &deadline);

@@ -29,6 +29,10 @@ struct slot {
 	const struct usch_job *job; /* NULL when idle */
 	int64_t started_mono;
 	int warned;
+	uint64_t attempt_seq;   /* counts the attempts it ran: a TimeoutError is for one of them */
+	int timeout_wanted;     /* past its timeout: sched-watch is to raise TimeoutError (timeouts.c) */
+	int64_t timeout_raised; /* monotonic µs it was raised, 0: not */
+	int hung_said;
 };
 
 /* Per job, in this worker: what happened to its fires. */
@@ -52,6 +56,8 @@ enum note_kind {
 	NOTE_DROPPED,            /* out of memory */
 	NOTE_INTERRUPTED,        /* value: the occurrence's scheduled instant; pid: who ran it */
 	NOTE_INTERRUPTED_BEFORE, /* the same, by the stop of the previous instance */
+	NOTE_TIMEOUT,            /* TimeoutError raised in the run */
+	NOTE_HUNG,               /* still going SCHED_HUNG_GRACE_US after it */
 	NOTE_CLOCK_STEP,         /* no job; value: µs the wall clock stepped (> 0 forward) */
 };
 
@@ -70,6 +76,9 @@ struct sched_rt {
 	pthread_cond_t work_cond;  /* wakes executors (work or stop) */
 	pthread_cond_t idle_cond;  /* a run ended (the stopper waits on it) */
 	pthread_cond_t retry_cond; /* wakes executors waiting to retry (stop) */
+	pthread_cond_t watch_cond; /* wakes sched-watch (timeouts.c) */
+	pthread_t watcher;
+	int watching;
 	int started;
 	int stopping;
 	int running;           /* runs in progress */

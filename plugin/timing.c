@@ -7,6 +7,7 @@
 #include "runtime_state.h"
 #include "queue.h"
 #include "executors.h"
+#include "timeouts.h"
 #include "notes.h"
 #include "threads.h"
 #include "claims.h"
@@ -58,18 +59,30 @@ static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 		sched_rt.open_burst = p;
 }
 
-/* Logs, once per run, every run past its timeout; returns the monotonic
- * instant of the next run that will pass it. sched_rt.lock held. */
+/* Logs, once per run, every run past its timeout (a Python one gets its
+ * TimeoutError, timeouts.c), and a run still going SCHED_HUNG_GRACE_US
+ * after it as hung; returns the monotonic instant of the next run that
+ * will pass either. sched_rt.lock held. */
 static int64_t watch_overruns(int64_t now) {
 	int64_t soonest = INT64_MAX;
 	for (int i = 0; i < sched_rt.nexec; i++) {
 		struct slot *sl = &sched_rt.slots[i];
+		int64_t hung_at = sl->timeout_raised + SCHED_HUNG_GRACE_US;
+		if (sl->job && sl->timeout_raised && !sl->hung_said && hung_at <= now) {
+			sched_note(sl->job, NOTE_HUNG, now - sl->timeout_raised);
+			sched_counters_hung(sl->job);
+			sl->hung_said = 1;
+		}
+		else if (sl->job && sl->timeout_raised && !sl->hung_said && hung_at < soonest) {
+			soonest = hung_at;
+		}
 		if (!sl->job || sl->warned || sl->job->timeout_us <= 0)
 			continue;
 		int64_t due = sl->started_mono + sl->job->timeout_us;
 		if (due <= now) {
 			sched_note(sl->job, NOTE_OVERRUN, 0);
 			sched_counters_overran(sl->job);
+			sched_timeouts_ask(sl);
 			sl->warned = 1;
 		}
 		else if (due < soonest) {

@@ -55,7 +55,9 @@ const struct usch_key usch_keys[] = {
 	{ "max-running", USCH_KEY_INT, FIELD(max_running), USCH_PHASE_REST, 1, 1000, NULL,
 			"concurrent runs per worker; a fire that finds them busy is skipped and logged", "1" },
 	{ "timeout", USCH_KEY_DURATION, FIELD(timeout_us), USCH_PHASE_REST, 1, 0, NULL,
-			"a run longer than this is logged as overrunning; commands are killed", "none" },
+			"a run longer than this is logged as overrunning and stopped: TimeoutError is raised in a Python run "
+			"(one that does not stop within 5 s is reported hung), a command is killed",
+			"none" },
 	{ "start", USCH_KEY_INSTANT, FIELD(start_us), USCH_PHASE_WINDOW, 0, 0, NULL,
 			"no fire before; an interval with `start` is anchored there", "none" },
 	{ "end", USCH_KEY_INSTANT, FIELD(end_us), USCH_PHASE_WINDOW, 0, 0, NULL, "no fire after", "none" },

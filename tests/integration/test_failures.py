@@ -14,7 +14,7 @@ from test_metrics import job_metrics
 from test_once import stop_clean
 
 JOBS = '''
-import os
+import os, time
 from events import record
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,6 +31,24 @@ def broken(ctx):
 
 def hook(context):
     record("hook", context=context)
+
+def spin(ctx):
+    """Pure Python: stops at the TimeoutError of its timeout=."""
+    record("spin", phase="start", attempt=ctx["attempt"])
+    try:
+        while True:
+            pass
+    finally:
+        record("spin", phase="end", attempt=ctx["attempt"])
+
+def nap(seconds):
+    """In C (time.sleep): the TimeoutError waits for it."""
+    record("nap", phase="start")
+    time.sleep(seconds)
+    record("nap", phase="end")
+
+def tick():
+    record("tick")
 '''
 
 APP = '''
@@ -167,3 +185,43 @@ def test_python_hooks_are_checked_at_startup(uwsgi):
                          r'on-failure=%s": cannot load on-failure "%s": .*%s' % (hook, hook, why), u.log(), re.M), \
             u.log()[-2000:]
         assert "spawned uWSGI worker" not in u.log()
+
+
+def test_a_python_loop_is_stopped_at_its_timeout_and_retried(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    text, sport = ini(u, "scheduler-interval = 3s jobs:spin context=ctx scope=once id=spin timeout=1s retries=1 "
+                         "retry-delay=100ms", workers=2)
+    u.start(ini=text)
+    ends = u.wait_events("spin", 2, phase="end", timeout=30)
+    starts = u.events("spin", phase="start")
+    assert [r["attempt"] for r in starts[:2]] == [1, 2]
+    for a, b in zip(starts, ends):
+        assert 0.9 <= b["t"] - a["t"] < 5, (a, b)  # stopped at its timeout, not left spinning
+    u.wait_log(r"^\[scheduler\] job spin: gave up after 2 attempts \(worker \d\): TimeoutError$")
+    assert u.count(r"^\[scheduler\] job spin: TimeoutError raised in the run \(worker \d\)$") >= 2
+    # the next fire runs
+    u.wait_events("spin", 3, phase="start", timeout=20)
+    m = wait_for(lambda: (lambda m: m if m["gave_up"] >= 1 else None)(job_metrics(sport, "spin")), 10)
+    assert m["overruns"] >= 2 and m["hung"] == 0, m
+    stop_clean(u)
+
+
+def test_a_job_stuck_in_c_code_is_reported_hung_and_the_others_go_on(uwsgi):
+    u = uwsgi()
+    setup_app(u)
+    text, sport = ini(u, "scheduler-cron = @start jobs:nap args=[60] scope=once id=nap timeout=1s",
+                      "scheduler-interval = 300ms jobs:tick scope=once id=tick", "scheduler-shutdown-timeout = 1s",
+                      workers=1)
+    u.start(ini=text)
+    u.wait_events("nap", 1, phase="start")
+    hung = u.wait_log(r"^\[scheduler\] job nap: hung, still running 5 s after its TimeoutError \(code outside "
+                      r"Python bytecode: a C call, a blocking read, time.sleep\); the other jobs go on \(worker 1\)$",
+                      timeout=20)
+    n = len(u.events("tick"))
+    u.wait_events("tick", n + 5)
+    wait_for(lambda: job_metrics(sport, "nap")["hung"] == 1, 10, what="the hung counter")
+    assert job_metrics(sport, "nap")["running"] == 1
+    assert u.count(r"job nap: hung") == 1
+    assert not u.events("nap", phase="end")
+    u.stop()
