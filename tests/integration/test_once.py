@@ -316,7 +316,8 @@ def test_once_busy_worker_leaves_the_occurrence(uwsgi):
     # job; meanwhile the once-job runs every second on workers 2 and 3
     u = uwsgi()
     setup_app(u)
-    u.start(ini=ini(u, 'scheduler-cron = @start jobs:held args=["blocker", 6] scope=workers workers=1 id=blocker',
+    u.start(ini=ini(u, "scheduler-threads = 1",
+                    'scheduler-cron = @start jobs:held args=["blocker", 6] scope=workers workers=1 id=blocker',
                     'scheduler-interval = 1s jobs:quick args=["tick"] scope=once id=tick'))
     ends = u.wait_events("blocker", 1, phase="end", timeout=30)
     wait_starts(u, "tick", 3, int(ends[0]["t"] * SECOND))

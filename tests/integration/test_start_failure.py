@@ -33,10 +33,12 @@ def shim(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("nth, which", [(3, "timing"), (2, "executor")])
-def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nth, which):
-    # scheduler-threads = 2: the 1st and 2nd pthread_create of a worker are
-    # its executors, the 3rd its timing thread
+@pytest.mark.parametrize("nth, which, keys", [(2, "timing", ""), (1, "executor", ""), (1, "timeout", " timeout=5s"),
+                                             (2, "executor", " timeout=5s")])
+def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nth, which, keys):
+    # a worker's pthread_creates: the timeout thread (only for a Python job
+    # with timeout=), its first executor (more start later, as fires need
+    # them), then its timing thread
     monkeypatch.setenv("LD_PRELOAD", shim)
     monkeypatch.setenv("SCHED_TEST_FAIL_THREAD", str(nth))
     u = uwsgi()
@@ -45,7 +47,7 @@ def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nt
     u.start(ini="\n".join([
         "[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true", "workers = 2",
         "enable-threads = true", "wsgi-file = app.py", "scheduler-threads = 2",
-        "scheduler-interval = 1s jobs:tick",
+        "scheduler-interval = 1s jobs:tick" + keys,
     ]) + "\n", wait=False)
     line = r"worker (\d) \(pid (\d+)\): the scheduler is not running: cannot start the %s thread: " \
            r"Resource temporarily unavailable" % which
