@@ -502,6 +502,23 @@ FATAL = re.compile(r"Fatal Python error|Segmentation [Ff]ault|SIGSEGV|core dumpe
                    r"AddressSanitizer|DAMN ! worker \d+ \(pid: \d+\) died, killed by signal")
 
 
+# the app of tests about jobs only: it answers "ok"
+OK_APP = '''
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+'''
+
+
+def compile_shim(tmp_path_factory, name):
+    """shims/NAME.c built as an LD_PRELOAD library; returns its path."""
+    out = str(tmp_path_factory.mktemp("shim") / (name + ".so"))
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", out,
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "shims", name + ".c"), "-ldl"],
+                   check=True)
+    return out
+
+
 def assert_nothing_fatal(text):
     m = FATAL.search(text)
     assert not m, "fatal condition %r in log:\n%s" % (m.group(0), text[-4000:])

@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import app_ini as ini, get, wait_for
+from conftest import compile_shim, app_ini as ini, get, wait_for
 from test_once import SECOND, now_us, rfc, setup_app, starts, stop_clean
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,10 +48,7 @@ JOBS = ['scheduler-cron = * * * * * * jobs:quick args=["sec"] id=sec misfire-gra
 
 @pytest.fixture(scope="module")
 def shim(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("shim") / "clock_offset.so")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", out, os.path.join(HERE, "shims", "clock_offset.c"), "-ldl"],
-                   check=True)
-    return out
+    return compile_shim(tmp_path_factory, "clock_offset")
 
 
 class WallClock:

@@ -9,8 +9,8 @@ stops while a retry waits."""
 import os
 import re
 
-from conftest import app_ini, free_port, wait_for
-from test_metrics import job_metrics
+from conftest import OK_APP, app_ini, free_port, wait_for
+from test_metrics import job_metrics, metrics_when
 from test_once import stop_clean
 
 JOBS = '''
@@ -51,16 +51,9 @@ def tick():
     record("tick")
 '''
 
-APP = '''
-def application(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"ok"]
-'''
-
-
 def setup_app(u):
     u.write("jobs.py", JOBS)
-    u.write("app.py", APP)
+    u.write("app.py", OK_APP)
 
 
 def ini(u, *lines, workers=2):
@@ -93,7 +86,7 @@ def test_a_job_that_fails_twice_succeeds_on_its_third_attempt(uwsgi):
     assert u.count(r"^\[scheduler\] job flaky: \| ValueError: attempt [12] went wrong$") == 2
     assert u.count(r"on-success jobs:hook: ok") == 1
     assert u.count(r"gave up") == 0
-    m = wait_for(lambda: (lambda m: m if m["runs"] == 3 else None)(job_metrics(sport, "flaky")), 10)
+    m = metrics_when(sport, "flaky", lambda m: m["runs"] == 3)
     assert (m["failures"], m["retries"], m["gave_up"]) == (2, 2, 0), m
     stop_clean(u)
 
@@ -117,7 +110,7 @@ def test_a_give_up_calls_on_failure_once_with_the_error_and_raises_the_alarm(uws
     u.wait_log(alarm % ("gave up", w, 3), timeout=10)
     for n in (1, 2, 3):
         assert u.count(alarm % ("failed", w, n)) == 1
-    m = wait_for(lambda: (lambda m: m if m["runs"] == 3 else None)(job_metrics(sport, "broken")), 10)
+    m = metrics_when(sport, "broken", lambda m: m["runs"] == 3)
     assert (m["failures"], m["retries"], m["gave_up"]) == (3, 2, 1), m
     stop_clean(u)
     assert len(u.events("hook")) == 1
@@ -133,7 +126,7 @@ def test_a_retry_due_after_the_next_fire_is_dropped(uwsgi):
                r"\(in [\d.]+ s\) \(worker 1\)$", count=3)
     assert {r["attempt"] for r in u.events("broken")} == {1}
     # the metrics thread polls once a second
-    m = wait_for(lambda: (lambda m: m if m["gave_up"] >= 3 else None)(job_metrics(sport, "broken")), 10)
+    m = metrics_when(sport, "broken", lambda m: m["gave_up"] >= 3)
     assert m["retries"] == 0, m
     stop_clean(u)
 
@@ -202,7 +195,7 @@ def test_a_python_loop_is_stopped_at_its_timeout_and_retried(uwsgi):
     assert u.count(r"^\[scheduler\] job spin: TimeoutError raised in the run \(worker \d\)$") >= 2
     # the next fire runs
     u.wait_events("spin", 3, phase="start", timeout=20)
-    m = wait_for(lambda: (lambda m: m if m["gave_up"] >= 1 else None)(job_metrics(sport, "spin")), 10)
+    m = metrics_when(sport, "spin", lambda m: m["gave_up"] >= 1)
     assert m["overruns"] >= 2 and m["hung"] == 0, m
     stop_clean(u)
 

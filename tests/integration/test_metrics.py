@@ -29,6 +29,13 @@ def job_metrics(port, mid):
     return {n: m["scheduler.%s.%s" % (mid, n)]["value"] for n in NAMES}
 
 
+def metrics_when(port, mid, ready, timeout=10):
+    """A job's metrics once ready(metrics) holds (the metrics thread polls
+    once a second)."""
+    return wait_for(lambda: (lambda m: m if ready(m) else None)(job_metrics(port, mid)), timeout,
+                    what=lambda: "metrics of %s: %s" % (mid, job_metrics(port, mid)))
+
+
 def start_with_stats(u, *lines):
     """Starts u (app and jobs of test_once) with metrics and a stats server;
     returns the stats port."""

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import assert_nothing_fatal, get, thread_names
+from conftest import OK_APP, compile_shim, assert_nothing_fatal, get, thread_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -18,19 +18,11 @@ def tick():
         f.write("%d\\n" % os.getpid())
 '''
 
-APP = '''
-def application(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"ok"]
-'''
 
 
 @pytest.fixture(scope="module")
 def shim(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("shim") / "fail_pthread.so")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", out, os.path.join(HERE, "shims", "fail_pthread.c"), "-ldl"],
-                   check=True)
-    return out
+    return compile_shim(tmp_path_factory, "fail_pthread")
 
 
 @pytest.mark.parametrize("nth, which, keys", [(2, "timing", ""), (1, "executor", ""), (1, "timeout", " timeout=5s"),
@@ -43,7 +35,7 @@ def test_failed_thread_start_is_undone_and_reported(uwsgi, shim, monkeypatch, nt
     monkeypatch.setenv("SCHED_TEST_FAIL_THREAD", str(nth))
     u = uwsgi()
     u.write("jobs.py", JOBS)
-    u.write("app.py", APP)
+    u.write("app.py", OK_APP)
     u.start(ini="\n".join([
         "[uwsgi]", "http-socket = 127.0.0.1:%d" % u.port, "master = true", "workers = 2",
         "enable-threads = true", "wsgi-file = app.py", "scheduler-threads = 2",
