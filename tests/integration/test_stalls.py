@@ -49,8 +49,15 @@ def hog(name, seconds):
     record(name, phase="start")
     try:
         ctypes.PyDLL(None).sleep(seconds)
-    finally:  # the TimeoutError of timeout= lands once the C call is over
-        record(name, phase="end")
+    finally:
+        # the TimeoutError of timeout= lands once the C call is over, at any
+        # bytecode after it: in the middle of this record too
+        for _ in range(3):
+            try:
+                record(name, phase="end")
+                break
+            except TimeoutError:
+                pass
 '''
 
 # "/call/<function>/<arg>...": uwsgi.call in this worker (its JSON answer);
@@ -227,17 +234,20 @@ def test_a_job_holding_the_gil_is_logged_during_the_hog_and_exec_jobs_go_on(uwsg
     wait_for(lambda: all(len([r for r in u.events("tick", pid=p) if r["t"] > last]) >= 3 for p in pids), 20,
              what=lambda: "tick runs after the hog:\n%s" % u.log()[-3000:])
     log = u.log()
-    # once per hogging run, and before the hog's end; the hog's TimeoutError
-    # (raised at its timeout) lands once the C call returns: it fails then
+    # once per hogging run, and before the hog's end. The hog's TimeoutError,
+    # asked for at its timeout, needs the GIL: it lands once the C call is
+    # over and the hog drops the GIL, if the run is still going then (it
+    # fails), else it is dropped (the run is ok)
     assert sorted(re.findall(overrun_re("hog", "1s"), log, re.M)) == ["1", "2"]
-    failed = list(re.finditer(r"^\[scheduler\] job hog: failed \(worker (\d+), scheduled \S+, ([\d.]+) ms; "
-                              r"failure 1 of \d+ runs here\):$", log, re.M))
-    assert len(failed) == 2 and all(float(m.group(2)) >= 2900 for m in failed), [m.group(0) for m in failed]
-    for m in failed:
+    ended = list(re.finditer(r"^\[scheduler\] job hog: (?:ok|failed) \(worker (\d+), scheduled \S+, ([\d.]+) ms"
+                             r"[;)]", log, re.M))
+    long_runs = [m for m in ended if float(m.group(2)) >= 2900]
+    assert sorted(m.group(1) for m in long_runs) == ["1", "2"], [m.group(0) for m in ended]
+    for m in long_runs:
         overrun = re.search(overrun_re("hog", "1s", m.group(1)), log, re.M)
         assert overrun.start() < m.start()
-    assert u.count(r"^\[scheduler\] job hog: \| TimeoutError$") == 2
-    assert u.count(r"^\[scheduler\] job hog: TimeoutError raised in the run \(worker [12]\)$") == 2
+    assert u.count(r"^\[scheduler\] job hog: \| TimeoutError$") <= u.count(
+        r"^\[scheduler\] job hog: TimeoutError raised in the run \(worker [12]\)$") <= 2
     counters = listed(u, "hog")["counters"]
     assert counters["overruns"] == 2, counters
     assert listed(u, "ex")["counters"]["overruns"] == 0
