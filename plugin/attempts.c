@@ -36,27 +36,6 @@ void sched_attempts_check_alarm(void) {
 			name, name);
 }
 
-/* The first line of a message, for one-line texts. */
-static void first_line(const char *msg, char *out, size_t len) {
-	size_t n = strcspn(msg, "\n");
-	snprintf(out, len, "%.*s", (int) (n < len ? n : len - 1), msg);
-}
-
-/* What a failure says in one line: a Python traceback's last line (the
- * exception), otherwise the first. */
-static void error_line(const char *err, char *out, size_t len) {
-	const char *line = err;
-	if (!strncmp(err, "Traceback ", 10)) {
-		const char *end = err + strlen(err);
-		while (end > err && end[-1] == '\n')
-			end--;
-		line = end;
-		while (line > err && line[-1] != '\n')
-			line--;
-	}
-	first_line(line, out, len);
-}
-
 /* uWSGI drops an alarm that repeats the one before within alarm-freq:
  * the scheduled instant and the attempt tell every failure apart. */
 static void raise_alarm(const struct usch_fire *a, const char *what, const char *err) {
@@ -64,7 +43,7 @@ static void raise_alarm(const struct usch_fire *a, const char *what, const char 
 		return;
 	const struct usch_job *job = a->job;
 	char line[256], msg[640], when[USCH_RFC3339_MAX];
-	error_line(err, line, sizeof(line));
+	sched_error_line(err, line, sizeof(line));
 	usch_rfc3339_format(a->scheduled_us, job->tz, when, sizeof(when));
 	int n = snprintf(msg, sizeof(msg), "[scheduler] job %s %s (worker %d, scheduled %s, attempt %d of %d): %s",
 			job->id, what, uwsgi.mywid, when, a->attempt, job->retries + 1, line);
@@ -157,7 +136,7 @@ static void give_up(const struct usch_fire *a, const char *err) {
 	if (job->retries) {
 		sched_counters_gave_up(job);
 		char line[256];
-		error_line(err, line, sizeof(line));
+		sched_error_line(err, line, sizeof(line));
 		sched_log_event(job, "gave up after %d attempt%s (worker %d): %s", a->attempt,
 				a->attempt == 1 ? "" : "s", uwsgi.mywid, line);
 		raise_alarm(a, "gave up", err);

@@ -96,21 +96,9 @@ static int group_alive(int pgid) {
 	struct dirent *e;
 	while (!alive && (e = readdir(d))) {
 		int pid = atoi(e->d_name);
-		if (pid <= 0)
-			continue;
-		char path[64], stat[512];
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue;
-		size_t len = fread(stat, 1, sizeof(stat) - 1, f);
-		fclose(f);
-		stat[len] = 0;
-		/* pid (comm) state ppid pgrp ...: comm may hold anything but ')' ends it */
-		const char *p = strrchr(stat, ')');
 		char state;
-		int ppid, pgrp;
-		if (p && sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid)
+		int pgrp;
+		if (pid > 0 && sched_proc_stat(pid, &state, &pgrp) == 0 && pgrp == pgid)
 			alive = state != 'Z' && state != 'X';
 	}
 	closedir(d);

@@ -39,17 +39,45 @@ int sched_python_plugin_loaded(void) {
 	return 0;
 }
 
-int sched_pid_gone(int pid) {
-	if (kill(pid, 0) < 0)
-		return errno == ESRCH;
+void sched_error_line(const char *err, char *out, size_t len) {
+	const char *line = err, *end;
+	if (!strncmp(err, "Traceback ", 10)) {
+		for (const char *p = err; *p; p++)
+			if (p[0] == '\n' && p[1] && p[1] != '\n')
+				line = p + 1;
+	}
+	end = strchr(line, '\n');
+	size_t n = end ? (size_t) (end - line) : strlen(line);
+	if (n >= len) {
+		n = len - 1;
+		while (n && ((unsigned char) line[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, line, n);
+	out[n] = 0;
+}
+
+int sched_proc_stat(int pid, char *state, int *pgrp) {
 	char path[64], stat[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return 1;
+		return -1;
 	size_t len = fread(stat, 1, sizeof(stat) - 1, f);
 	fclose(f);
 	stat[len] = 0;
-	const char *state = strrchr(stat, ')');
-	return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+	/* pid (comm) state ppid pgrp ...: comm may hold anything, the last ')' ends it */
+	const char *p = strrchr(stat, ')');
+	int ppid;
+	return p && sscanf(p + 1, " %c %d %d", state, &ppid, pgrp) == 3 ? 0 : -1;
+}
+
+int sched_pid_gone(int pid) {
+	if (kill(pid, 0) < 0)
+		return errno == ESRCH;
+	char state;
+	int pgrp;
+	if (sched_proc_stat(pid, &state, &pgrp) < 0)
+		return 1;
+	return state == 'Z' || state == 'X';
 }

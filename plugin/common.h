@@ -23,6 +23,13 @@ json_t *sched_json_instant(int64_t us, const struct usch_tz *tz);
 int sched_is_python_plugin(const struct uwsgi_plugin *p);
 /* Whether any python plugin is loaded in this uWSGI. */
 int sched_python_plugin_loaded(void);
+/* The line of a failure's message that says what went wrong: a Python
+ * traceback's last ("ValueError: ..."), otherwise the first; cut to len
+ * on a character boundary. */
+void sched_error_line(const char *err, char *out, size_t len);
+/* From /proc/PID/stat: the process's state letter ('R', 'S', 'Z'...) and
+ * its process group. 0, or -1 when it cannot be read (gone). */
+int sched_proc_stat(int pid, char *state, int *pgrp);
 /* Whether process pid is gone, or a zombie nobody has reaped yet. */
 int sched_pid_gone(int pid);
 

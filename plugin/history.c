@@ -92,27 +92,6 @@ uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, i
 	return serial;
 }
 
-/* The line of an error that says what went wrong: a Python traceback's
- * last ("ValueError: ..."), otherwise the first; cut on a character
- * boundary. */
-static void error_line(const char *err, char *out, size_t len) {
-	const char *line = err, *end;
-	if (!strncmp(err, "Traceback ", 10)) {
-		for (const char *p = err; *p; p++)
-			if (p[0] == '\n' && p[1] && p[1] != '\n')
-				line = p + 1;
-	}
-	end = strchr(line, '\n');
-	size_t n = end ? (size_t) (end - line) : strlen(line);
-	if (n >= len) {
-		n = len - 1;
-		while (n && ((unsigned char) line[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(out, line, n);
-	out[n] = 0;
-}
-
 void sched_history_ended(const struct usch_job *job, uint64_t serial, int ok, const char *err) {
 	if (!hs.rings || !serial)
 		return;
@@ -123,7 +102,7 @@ void sched_history_ended(const struct usch_job *job, uint64_t serial, int ok, co
 	run.ended_us = sched_clock_us(CLOCK_REALTIME);
 	run.outcome = ok ? SCHED_OUTCOME_OK : SCHED_OUTCOME_FAILED;
 	if (err)
-		error_line(err, run.error, sizeof(run.error));
+		sched_error_line(err, run.error, sizeof(run.error));
 	/* only this run's executor writes its record until the ring comes round */
 	write_record(r, &run);
 }

@@ -26,9 +26,12 @@ struct run_line {
 /* {"scheduler": "run", "event": ..., "job", "worker", "pid", "scheduled", "scheduled_ts", ...} */
 static json_t *event_json(const struct run_line *r, const char *event) {
 	const struct usch_fire *f = r->f;
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:f, s:s}", "scheduler", "run", "event", event, "job",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:f, s:s}", "scheduler", "run", "event", event, "job",
 			f->job->id, "worker", uwsgi.mywid, "pid", (int) getpid(), "scheduled", r->when, "scheduled_ts",
 			f->scheduled_us / 1e6, "how", sched_how_name(r->how));
+	if (o && f->attempt > 1)
+		json_object_set_new(o, "attempt", json_integer(f->attempt));
+	return o;
 }
 
 static void log_start(const struct run_line *r) {
@@ -41,8 +44,6 @@ static void log_start(const struct run_line *r) {
 			json_object_set_new(o, "lag_ms", json_real(lag));
 			json_object_set_new(o, "late_fires", json_integer((json_int_t) f->missed));
 			json_object_set_new(o, "catch_up", json_boolean(f->catch_up));
-			if (f->attempt > 1)
-				json_object_set_new(o, "attempt", json_integer(f->attempt));
 			sched_log_json(o);
 		}
 	}
@@ -66,8 +67,6 @@ static void log_end_json(const struct run_line *r) {
 	if (!o)
 		return;
 	json_object_set_new(o, "duration_ms", json_real((r->end - r->start) / 1e3));
-	if (r->f->attempt > 1)
-		json_object_set_new(o, "attempt", json_integer(r->f->attempt));
 	if (r->err) {
 		json_object_set_new(o, "error", json_string(r->err));
 		json_object_set_new(o, "failures", json_integer((json_int_t) r->failures + 1));
