@@ -19,6 +19,7 @@ GCC_LIST = [
     'plugin/timing',
     'plugin/executors',
     'plugin/attempts',
+    'plugin/overlap',
     'plugin/timeouts',
     'plugin/queue',
     'plugin/notes',

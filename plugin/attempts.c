@@ -13,6 +13,7 @@
 #include <uwsgi.h>
 #include "attempts.h"
 #include "run.h"
+#include "overlap.h"
 #include "dispatch.h"
 #include "counters.h"
 #include "config.h"
@@ -96,13 +97,29 @@ static char *attempt(const struct usch_fire *f, enum sched_how how, struct slot 
 	return err;
 }
 
-/* Waits until monotonic instant at, or the stop; sched_rt.lock held.
- * Returns 0 when it is time, -1 when the worker is stopping. */
-static int wait_until(int64_t at) {
-	struct timespec ts = sched_timespec_at(at);
-	while (!sched_rt.stopping && sched_clock_us(CLOCK_MONOTONIC) < at)
+/* Waits until monotonic instant at, the stop, or (overlap=replace) the
+ * next run's ask to stop, which for a once-job comes from any worker
+ * through shared memory: looked for every 100 ms. sched_rt.lock held.
+ * Returns 0 when it is time, -1 when the worker is stopping or the run
+ * is replaced. */
+static int wait_until(int64_t at, const struct slot *slot) {
+	int poll = slot->job->overlap == USCH_OVERLAP_REPLACE && slot->job->scope == USCH_SCOPE_ONCE;
+	int64_t now;
+	while (!sched_rt.stopping && !sched_overlap_replaced(slot) && (now = sched_clock_us(CLOCK_MONOTONIC)) < at) {
+		struct timespec ts = sched_timespec_at(poll && at - now > 100000 ? now + 100000 : at);
 		pthread_cond_timedwait(&sched_rt.retry_cond, &sched_rt.lock, &ts);
-	return sched_rt.stopping ? -1 : 0;
+	}
+	return sched_rt.stopping || sched_overlap_replaced(slot) ? -1 : 0;
+}
+
+/* A run that the next one replaced (overlap=replace) ends here: its
+ * failure was asked for. */
+static void stopped_for_next(const struct usch_fire *a) {
+	pthread_mutex_unlock(&sched_rt.lock);
+	sched_counters_replaced(a->job);
+	sched_log_event(a->job, "stopped for the next run (overlap=replace): not retried, no hook (worker %d)",
+			uwsgi.mywid);
+	pthread_mutex_lock(&sched_rt.lock);
 }
 
 /* Whether to try again after the failed attempt a.attempt; sched_rt.lock
@@ -159,13 +176,22 @@ void sched_attempts_run(const struct usch_fire *f, enum sched_how how, struct sl
 			return;
 		}
 		int64_t at;
+		if (sched_overlap_replaced(slot)) {
+			stopped_for_next(&a);
+			free(err);
+			return;
+		}
 		if (a.attempt > job->retries || sched_rt.stopping || !retry_due(&a, &at, &due)) {
 			give_up(&a, err);
 			free(err);
 			return;
 		}
 		free(err);
-		if (wait_until(at) < 0) {
+		if (wait_until(at, slot) < 0) {
+			if (!sched_rt.stopping) {
+				stopped_for_next(&a);
+				return;
+			}
 			pthread_mutex_unlock(&sched_rt.lock);
 			sched_log_event(job, "attempt %d of %d not run: worker %d is stopping", a.attempt + 1,
 					job->retries + 1, uwsgi.mywid);

@@ -35,6 +35,7 @@ struct job_claim {
 	 * run it again (rerun INT64_MIN: none; rerun_us written before it) */
 	_Atomic int64_t rerun;
 	_Atomic int64_t rerun_us;
+	_Atomic int waiter; /* overlap=queue|replace: the pid whose executor waits for a place, 0: none */
 };
 
 /* The run an executor has claimed; pid 0 when none. The other fields are
@@ -43,6 +44,7 @@ struct run_note {
 	_Atomic int pid;
 	int job;
 	int64_t occurrence, scheduled_us;
+	_Atomic int replace; /* overlap=replace: 1 asked to stop for the next run, 2 and the ask taken */
 };
 
 static struct {
@@ -204,6 +206,7 @@ static enum sched_claim start_run(const struct usch_job *job, int64_t occurrence
 		n->job = (int) job->index;
 		n->occurrence = occurrence;
 		n->scheduled_us = scheduled_us;
+		atomic_store(&n->replace, 0);
 		atomic_store(&n->pid, (int) getpid());
 	}
 	return SCHED_CLAIM_WON;
@@ -242,6 +245,56 @@ enum sched_claim sched_claims_take_again(
 	if (r == SCHED_CLAIM_BUSY)
 		sched_claims_rerun_put(job, occurrence, scheduled_us); /* for the next free executor */
 	return r;
+}
+
+int sched_claims_wait_begin(const struct usch_job *job) {
+	if (!cl.jobs)
+		return 0;
+	struct job_claim *c = &cl.jobs[job->index];
+	int me = (int) getpid(), seen = atomic_load(&c->waiter);
+	/* a waiter whose worker died waits no more */
+	if (seen && seen != me && !sched_pid_gone(seen))
+		return 0;
+	return atomic_compare_exchange_strong(&c->waiter, &seen, me);
+}
+
+void sched_claims_wait_end(const struct usch_job *job) {
+	int me = (int) getpid();
+	if (cl.jobs)
+		atomic_compare_exchange_strong(&cl.jobs[job->index].waiter, &me, 0);
+}
+
+enum sched_claim sched_claims_turn(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
+	return cl.jobs ? start_run(job, occurrence, scheduled_us, slot) : SCHED_CLAIM_WON;
+}
+
+int sched_claims_replace(const struct usch_job *job) {
+	int asked = 0;
+	for (int w = 1; cl.runs && w <= cl.nworkers; w++) {
+		for (int s = 0; s < cl.nexec; s++) {
+			struct run_note *n = note_of(w, s);
+			int none = 0;
+			if (atomic_load(&n->pid) && n->job == (int) job->index)
+				asked += atomic_compare_exchange_strong(&n->replace, &none, 1);
+		}
+	}
+	return asked;
+}
+
+static struct run_note *mine(int slot) {
+	struct run_note *n = cl.runs ? note_of(uwsgi.mywid, slot) : NULL;
+	return n && atomic_load(&n->pid) == (int) getpid() ? n : NULL;
+}
+
+int sched_claims_replace_asked(int slot) {
+	struct run_note *n = mine(slot);
+	int asked = 1;
+	return n && atomic_compare_exchange_strong(&n->replace, &asked, 2);
+}
+
+int sched_claims_replaced(int slot) {
+	struct run_note *n = mine(slot);
+	return n && atomic_load(&n->replace);
 }
 
 void sched_claims_done(const struct usch_job *job, int slot) {

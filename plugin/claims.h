@@ -70,6 +70,20 @@ int sched_claims_reports(struct sched_claims_report *out);
  * log it before running, the run may outlast this worker). */
 int sched_claims_pending_reports(void);
 void sched_claims_log_reports(const struct sched_claims_report *r, int n);
+/* overlap=queue|replace, for a claimed occurrence that found max-running
+ * runs going: one executor of the instance waits for a place (begin
+ * returns 1 when it is this one: the others skip), and takes it with
+ * sched_claims_turn (BUSY: not yet) before it ends its wait. */
+int sched_claims_wait_begin(const struct usch_job *job);
+void sched_claims_wait_end(const struct usch_job *job);
+enum sched_claim sched_claims_turn(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot);
+/* overlap=replace: every claimed run of job, in any worker, is asked to
+ * stop (returns how many); the worker that runs one takes the ask for a
+ * Python run (replace_asked, 1 once) and sees it when the attempt ends
+ * (replaced: no retry, no hook). */
+int sched_claims_replace(const struct usch_job *job);
+int sched_claims_replace_asked(int slot);
+int sched_claims_replaced(int slot);
 /* The claimed run on executor `slot` has ended. */
 void sched_claims_done(const struct usch_job *job, int slot);
 

@@ -119,6 +119,16 @@ static void send_term(struct command_note *n, int pgid, int64_t now, const char 
 	atomic_store(&n->term_at, now);
 }
 
+/* SIGKILL for a group that outlived its SIGTERM; once, whoever comes
+ * first (the master's sweep, or the worker that waits for it). */
+static void kill_after_term(struct command_note *n, int pgid, int64_t term_at, int64_t now) {
+	if (!atomic_compare_exchange_strong(&n->term_at, &term_at, -1))
+		return;
+	sched_log("job %s: its command (process group %d) outlived SIGTERM by %.0f s: SIGKILL", job_id(n), pgid,
+			(now - term_at) / 1e6);
+	kill(-pgid, SIGKILL);
+}
+
 /* One step of stopping a noted group: SIGTERM, SIGKILL once grace_us has
  * passed, the note freed once the group is gone. why says whose it was. */
 static void stop_step(struct command_note *n, int64_t now, int64_t grace_us, const char *why) {
@@ -134,11 +144,34 @@ static void stop_step(struct command_note *n, int64_t now, int64_t grace_us, con
 		send_term(n, pgid, now, why);
 	}
 	else if (term_at > 0 && now - term_at >= grace_us) {
-		sched_log("job %s: its command (process group %d) outlived SIGTERM by %.0f s: SIGKILL", job_id(n), pgid,
-				(now - term_at) / 1e6);
-		kill(-pgid, SIGKILL);
-		atomic_store(&n->term_at, -1);
+		kill_after_term(n, pgid, term_at, now);
 	}
+}
+
+void sched_commands_check(int note) {
+	if (note < 0)
+		return;
+	struct command_note *n = &cm.notes[note];
+	int64_t term_at = atomic_load(&n->term_at), now = sched_clock_us(CLOCK_MONOTONIC);
+	if (term_at > 0 && now - term_at >= TERM_GRACE_US)
+		kill_after_term(n, atomic_load(&n->pgid), term_at, now);
+}
+
+int sched_commands_replace(const struct usch_job *job, int only_pid) {
+	if (!cm.notes)
+		return 0;
+	int stopped = 0;
+	int64_t now = sched_clock_us(CLOCK_MONOTONIC);
+	for (int i = 0; i < nnotes(); i++) {
+		struct command_note *n = &cm.notes[i];
+		int pgid = atomic_load(&n->pgid);
+		if (!pgid || n->job != (int) job->index || (only_pid && n->worker_pid != only_pid) ||
+				atomic_load(&n->term_at))
+			continue;
+		send_term(n, pgid, now, "the job's next run replaces it (overlap=replace)");
+		stopped++;
+	}
+	return stopped;
 }
 
 void sched_commands_sweep(void) {

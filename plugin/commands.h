@@ -15,6 +15,14 @@ void sched_commands_setup(void);
  * of this worker is taken (the command then goes unnoted). */
 int sched_commands_started(const struct usch_job *job, pid_t pgid);
 void sched_commands_ended(int note);
+/* While the command of note runs: SIGKILL it when it has outlived a
+ * SIGTERM by 2 s (a replace or a stop asked for it), so it ends even
+ * without a master's sweep. */
+void sched_commands_check(int note);
+
+/* overlap=replace: SIGTERM the running commands of job (of the worker
+ * only_pid, or 0: of every worker), SIGKILL 2 s later; returns how many. */
+int sched_commands_replace(const struct usch_job *job, int only_pid);
 
 /* Master, every cycle: SIGTERM the groups whose worker is gone, SIGKILL
  * those still there 2 s later. */

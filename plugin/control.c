@@ -167,6 +167,7 @@ static json_t *job_json(const struct usch_job *job) {
 	}
 	snprintf(text, sizeof(text), "%s%s", usch_job_kind_prefix(job), job->target);
 	json_object_set_new(o, "target", json_string(text));
+	json_object_set_new(o, "overlap", json_string(usch_key_value_name("overlap", (int) job->overlap)));
 	int n = sched_history_get(job, runs, depth);
 	json_t *history = json_array();
 	for (int i = 0; i < n; i++)

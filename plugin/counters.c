@@ -21,6 +21,8 @@ const struct sched_counter_row sched_counter_rows[] = {
 	ROW(retries, COUNT),
 	ROW(gave_up, COUNT),
 	ROW(hung, COUNT),
+	ROW(queued, COUNT),
+	ROW(replaced, COUNT),
 	ROW(running, GAUGE),
 	ROW(last_lag_us, GAUGE),
 	ROW(last_duration_us, GAUGE),
@@ -91,6 +93,14 @@ void sched_counters_gave_up(const struct usch_job *job) {
 
 void sched_counters_hung(const struct usch_job *job) {
 	add(job, offsetof(struct sched_counters, hung));
+}
+
+void sched_counters_queued(const struct usch_job *job) {
+	add(job, offsetof(struct sched_counters, queued));
+}
+
+void sched_counters_replaced(const struct usch_job *job) {
+	add(job, offsetof(struct sched_counters, replaced));
 }
 
 void sched_counters_interrupted(const struct usch_job *job, int was_running) {

@@ -18,6 +18,8 @@ struct sched_counters {
 	_Atomic int64_t retries;  /* attempts after a failed one (retries=) */
 	_Atomic int64_t gave_up;  /* runs with retries= whose last attempt failed, or whose retry was dropped */
 	_Atomic int64_t hung;     /* Python runs still going long after their TimeoutError */
+	_Atomic int64_t queued;   /* fires that waited for a place in max-running (overlap=queue|replace) */
+	_Atomic int64_t replaced; /* runs stopped for the next one (overlap=replace) */
 	_Atomic int64_t running;
 	_Atomic int64_t last_lag_us, last_duration_us;
 	_Atomic int64_t last_success; /* epoch seconds of the last run that succeeded, 0: none */
@@ -58,6 +60,8 @@ void sched_counters_retried(const struct usch_job *job);
 void sched_counters_gave_up(const struct usch_job *job);
 /* A Python run did not stop at its TimeoutError. */
 void sched_counters_hung(const struct usch_job *job);
+void sched_counters_queued(const struct usch_job *job);
+void sched_counters_replaced(const struct usch_job *job);
 /* A run whose worker died (or whose instance stopped): it is no longer
  * going (running says so only when it had started in this instance). */
 void sched_counters_interrupted(const struct usch_job *job, int was_running);

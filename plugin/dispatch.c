@@ -165,6 +165,7 @@ static char *exec_run(const struct usch_fire *fire, const char *error) {
 				keep_tail(tail, &tail_len, buf, (size_t) n);
 			break;
 		}
+		sched_commands_check(note);
 		if (sched_clock_us(CLOCK_MONOTONIC) >= kill_at && killed < 2) {
 			kill(-pid, killed ? SIGKILL : SIGTERM);
 			kill_at = sched_clock_us(CLOCK_MONOTONIC) + 2000000; /* SIGKILL if still there in 2 s */

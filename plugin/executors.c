@@ -16,6 +16,8 @@
 #include "attempts.h"
 #include "threads.h"
 #include "claims.h"
+#include "overlap.h"
+#include "timeouts.h"
 #include "counters.h"
 #include "common.h"
 #include "config.h"
@@ -25,7 +27,8 @@ extern struct uwsgi_server uwsgi;
 
 /* Whether this executor runs p: not when its job was paused while it
  * waited; a once-job's occurrence (or burst) only if this executor claims
- * it. sched_rt.lock held. Returns 1 to go on, with *after the last occurrence
+ * it; with overlap=queue|replace, once a place in max-running is free
+ * (overlap.c). sched_rt.lock held. Returns 1 to go on, with *after the last occurrence
  * another worker claimed (a burst's fires up to it are not run here). */
 static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	const struct usch_job *job = p->fire.job;
@@ -35,7 +38,7 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	if (sched_queue_passed_over(last, p->how))
 		return 0;
 	if (job->scope != USCH_SCOPE_ONCE)
-		return 1;
+		return sched_overlap_wait_here(&p->fire) == 0;
 	/* a burst is claimed whole, up to its last occurrence */
 	int64_t need = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
 	int64_t covers = p->nlater ? need : p->fire.covers_to;
@@ -46,6 +49,12 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	case SCHED_CLAIM_WON:
 		return 1;
 	case SCHED_CLAIM_BUSY:
+		/* a run asked for now, or a rerun, is not held back */
+		if (p->how == SCHED_HOW_SCHEDULE) {
+			int waited = sched_overlap_wait_once(&p->fire, need, slot_no);
+			if (waited)
+				return waited > 0;
+		}
 		sched_rt.counts[job->index].skipped++;
 		sched_counters_skipped(job);
 		sched_note(job, NOTE_SKIP, job->max_running);
@@ -114,7 +123,11 @@ static void take_and_run(struct slot *slot, int slot_no) {
 		 * run, which may outlast this worker */
 		sched_notes_flush_pending();
 		sched_rt.running++;
+		slot->replaced = slot->replace_wanted = 0;
 		slot->job = job;
+		/* sched-watch looks for another worker's ask to stop it while it runs */
+		if (job->overlap == USCH_OVERLAP_REPLACE && job->scope == USCH_SCOPE_ONCE)
+			sched_timeouts_poke();
 		run_pending(p, slot, slot_no, after);
 		if (job->scope == USCH_SCOPE_ONCE)
 			sched_claims_done(job, slot_no);

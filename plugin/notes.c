@@ -8,6 +8,7 @@
 #include "counters.h"
 #include "log.h"
 #include "core/timefmt.h"
+#include "core/decl.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -33,7 +34,11 @@ static void log_note(const struct note *n) {
 				uwsgi.mywid);
 		return;
 	case NOTE_SKIP:
-		sched_log_event(job, "skipped, %lld run%s still going (max-running=%d, worker %d)",
+		if (job->overlap != USCH_OVERLAP_SKIP)
+			sched_log_event(job, "skipped, a fire waits already for a place (overlap=%s, max-running=%d, worker %d)",
+					usch_key_value_name("overlap", (int) job->overlap), job->max_running, uwsgi.mywid);
+		else
+			sched_log_event(job, "skipped, %lld run%s still going (max-running=%d, worker %d)",
 				(long long) n->value, n->value == 1 ? "" : "s", job->max_running, uwsgi.mywid);
 		return;
 	case NOTE_OVERRUN:
@@ -44,10 +49,14 @@ static void log_note(const struct note *n) {
 	case NOTE_TIMEOUT:
 		sched_log("job %s: TimeoutError raised in the run (worker %d)", job->id, uwsgi.mywid);
 		return;
+	case NOTE_REPLACE_RAISED:
+		sched_log("job %s: InterruptedError raised in the run the next one replaces (overlap=replace, worker %d)",
+				job->id, uwsgi.mywid);
+		return;
 	case NOTE_HUNG:
-		sched_log("job %s: hung, still running %.0f s after its TimeoutError (code outside Python bytecode: a "
+		sched_log("job %s: hung, still running %.0f s after its %s (code outside Python bytecode: a "
 			  "C call, a blocking read, time.sleep); the other jobs go on (worker %d)",
-				job->id, n->value / 1e6, uwsgi.mywid);
+				job->id, n->value / 1e6, n->pid ? "InterruptedError" : "TimeoutError", uwsgi.mywid);
 		return;
 	case NOTE_DROPPED:
 		sched_log("job %s: out of memory, fire dropped", job->id);

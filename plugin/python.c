@@ -44,6 +44,7 @@ static struct {
 	void (*gil_get)(void); /* the python plugin's: takes the GIL with its thread state for this thread */
 	int (*ThreadStateSetAsyncExc)(unsigned long, PyObject *);
 	PyObject **TimeoutError;
+	PyObject **InterruptedError;
 	PyObject *none;
 } py;
 
@@ -100,6 +101,7 @@ static int resolve_symbols(void) {
 	*(void **) &py.gil_get = dlsym(RTLD_DEFAULT, "gil_real_get");
 	*(void **) &py.ThreadStateSetAsyncExc = dlsym(RTLD_DEFAULT, "PyThreadState_SetAsyncExc");
 	py.TimeoutError = dlsym(RTLD_DEFAULT, "PyExc_TimeoutError");
+	py.InterruptedError = dlsym(RTLD_DEFAULT, "PyExc_InterruptedError");
 	py.state = 1;
 	return 1;
 }
@@ -185,12 +187,13 @@ void sched_python_gil_give(int state) {
 	py.GILState_Release(state);
 }
 
-int sched_python_raise_timeout(unsigned long thread) {
-	if (!py.ThreadStateSetAsyncExc || !py.TimeoutError)
+int sched_python_raise(unsigned long thread, enum sched_python_exc exc) {
+	PyObject **type = exc == SCHED_PY_TIMEOUT ? py.TimeoutError : py.InterruptedError;
+	if (!py.ThreadStateSetAsyncExc || !type)
 		return 0;
 	for (int i = 0; i < MAX_CALLS; i++)
 		if (in_call[i] == thread)
-			return py.ThreadStateSetAsyncExc(thread, *py.TimeoutError) > 0;
+			return py.ThreadStateSetAsyncExc(thread, *type) > 0;
 	return 0;
 }
 

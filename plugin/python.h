@@ -18,10 +18,12 @@ char *sched_python_call(const struct usch_fire *fire, const char *error);
 /* The GIL for a thread of ours that runs no job (timeouts.c). */
 int sched_python_gil_take(void);
 void sched_python_gil_give(int state);
-/* The GIL held: raises TimeoutError in thread (a pthread_t) if it is in a
- * job's Python call in the main interpreter; Python delivers it at the
- * next bytecode. Returns 1 when raised. */
-int sched_python_raise_timeout(unsigned long thread);
+/* The GIL held: raises TimeoutError (a timeout) or InterruptedError
+ * (overlap=replace) in thread (a pthread_t) if it is in a job's Python
+ * call in the main interpreter; Python delivers it at the next bytecode.
+ * Returns 1 when raised. */
+enum sched_python_exc { SCHED_PY_TIMEOUT, SCHED_PY_REPLACED };
+int sched_python_raise(unsigned long thread, enum sched_python_exc exc);
 /* Whether a thread of ours can give its Python thread states back
  * (sched_python_thread_exit) before it exits; 1 without Python. */
 int sched_python_thread_can_exit(void);

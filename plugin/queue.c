@@ -15,7 +15,9 @@ extern struct uwsgi_server uwsgi;
 struct pending *sched_queue_add(const struct usch_fire *fire, enum sched_how how) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
-	if (job->scope != USCH_SCOPE_ONCE && sched_rt.active[idx] >= job->max_running) {
+	/* overlap=queue|replace: one more may wait for a place (overlap.c) */
+	int room = job->max_running + (job->overlap != USCH_OVERLAP_SKIP);
+	if (job->scope != USCH_SCOPE_ONCE && sched_rt.active[idx] >= room) {
 		sched_rt.counts[idx].skipped++;
 		sched_counters_skipped(job);
 		sched_note(job, NOTE_SKIP, sched_rt.active[idx]);

@@ -31,8 +31,11 @@ struct slot {
 	int warned;
 	uint64_t attempt_seq;   /* counts the attempts it ran: a TimeoutError is for one of them */
 	int timeout_wanted;     /* past its timeout: sched-watch is to raise TimeoutError (timeouts.c) */
-	int64_t timeout_raised; /* monotonic µs it was raised, 0: not */
+	int64_t timeout_raised; /* monotonic µs it was raised (or InterruptedError), 0: not */
 	int hung_said;
+	int replace_wanted; /* overlap=replace: sched-watch is to raise InterruptedError (timeouts.c) */
+	int replaced;       /* overlap=replace asked this run to stop: no retry, no hook (overlap.c) */
+	int raised_replace; /* what was raised: InterruptedError, else TimeoutError */
 };
 
 /* Per job, in this worker: what happened to its fires. */
@@ -57,7 +60,8 @@ enum note_kind {
 	NOTE_INTERRUPTED,        /* value: the occurrence's scheduled instant; pid: who ran it */
 	NOTE_INTERRUPTED_BEFORE, /* the same, by the stop of the previous instance */
 	NOTE_TIMEOUT,            /* TimeoutError raised in the run */
-	NOTE_HUNG,               /* still going SCHED_HUNG_GRACE_US after it */
+	NOTE_HUNG,               /* still going SCHED_HUNG_GRACE_US after it; pid 1: after an InterruptedError */
+	NOTE_REPLACE_RAISED,     /* InterruptedError raised in a run the next one replaces */
 	NOTE_CLOCK_STEP,         /* no job; value: µs the wall clock stepped (> 0 forward) */
 };
 

@@ -21,30 +21,54 @@
 #include "threads.h"
 #include "python.h"
 #include "common.h"
+#include "claims.h"
 
 extern struct uwsgi_server uwsgi;
 
-/* The slot that wants its TimeoutError, or NULL; sched_rt.lock held. */
-static struct slot *wanted(void) {
-	for (int i = 0; i < sched_rt.nexec; i++)
-		if (sched_rt.slots[i].timeout_wanted)
-			return &sched_rt.slots[i];
+/* A once-job's run here that another worker may ask to stop (overlap=replace). */
+static int replaceable_from_afar(const struct slot *slot) {
+	const struct usch_job *job = slot->job;
+	return job && job->kind == USCH_TARGET_PYTHON && job->scope == USCH_SCOPE_ONCE &&
+			job->overlap == USCH_OVERLAP_REPLACE;
+}
+
+/* The slot that wants its TimeoutError or InterruptedError, or NULL;
+ * sched_rt.lock held. *polling: some run's ask to stop comes from
+ * another worker, through shared memory, so it is looked for every
+ * POLL_US. */
+static struct slot *wanted(int *polling) {
+	*polling = 0;
+	for (int i = 0; i < sched_rt.nexec; i++) {
+		struct slot *slot = &sched_rt.slots[i];
+		if (replaceable_from_afar(slot)) {
+			*polling = 1;
+			if (sched_claims_replace_asked(i))
+				slot->replace_wanted = slot->replaced = 1;
+		}
+		if (slot->timeout_wanted || slot->replace_wanted)
+			return slot;
+	}
 	return NULL;
 }
 
-/* Raises TimeoutError in slot's run if it is still the attempt asked
- * for; called with sched_rt.lock held, which it releases and takes again. */
+#define POLL_US 100000
+
+/* Raises TimeoutError (or InterruptedError) in slot's run if it is still
+ * the attempt asked for; called with sched_rt.lock held, which it
+ * releases and takes again. */
 static void interrupt(struct slot *slot) {
 	uint64_t attempt = slot->attempt_seq;
 	unsigned long thread = (unsigned long) sched_rt.executors[slot - sched_rt.slots];
-	slot->timeout_wanted = 0;
+	int replace = slot->replace_wanted;
+	slot->timeout_wanted = slot->replace_wanted = 0;
 	pthread_mutex_unlock(&sched_rt.lock);
 	int gil = sched_python_gil_take();
 	pthread_mutex_lock(&sched_rt.lock);
 	int same = slot->job && slot->attempt_seq == attempt && !sched_rt.stopping;
-	if (same && sched_python_raise_timeout(thread)) {
+	if (same && sched_python_raise(thread, replace ? SCHED_PY_REPLACED : SCHED_PY_TIMEOUT)) {
 		slot->timeout_raised = sched_clock_us(CLOCK_MONOTONIC);
-		sched_note(slot->job, NOTE_TIMEOUT, 0);
+		slot->raised_replace = replace;
+		sched_note(slot->job, replace ? NOTE_REPLACE_RAISED : NOTE_TIMEOUT, 0);
 		pthread_cond_signal(&sched_rt.timer_cond); /* the hung check */
 	}
 	pthread_mutex_unlock(&sched_rt.lock);
@@ -57,11 +81,18 @@ static void *watch_main(void *arg) {
 	sched_thread_mark();
 	pthread_mutex_lock(&sched_rt.lock);
 	while (!sched_rt.stopping) {
-		struct slot *slot = wanted();
-		if (slot)
+		int polling;
+		struct slot *slot = wanted(&polling);
+		if (slot) {
 			interrupt(slot);
-		else
+		}
+		else if (polling) {
+			struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + POLL_US);
+			pthread_cond_timedwait(&sched_rt.watch_cond, &sched_rt.lock, &ts);
+		}
+		else {
 			pthread_cond_wait(&sched_rt.watch_cond, &sched_rt.lock);
+		}
 	}
 	pthread_mutex_unlock(&sched_rt.lock);
 	return NULL;
@@ -71,7 +102,7 @@ int sched_timeouts_start(void) {
 	int any = 0;
 	for (size_t i = 0; i < sched_rt.sched.n; i++) {
 		const struct usch_job *job = sched_rt.sched.entries[i].job;
-		any |= job->kind == USCH_TARGET_PYTHON && job->timeout_us > 0;
+		any |= job->kind == USCH_TARGET_PYTHON && (job->timeout_us > 0 || job->overlap == USCH_OVERLAP_REPLACE);
 	}
 	if (!any || !sched_python_loaded())
 		return 0;
@@ -80,6 +111,18 @@ int sched_timeouts_start(void) {
 		return -1;
 	sched_rt.watching = 1;
 	return 0;
+}
+
+void sched_timeouts_replace(struct slot *slot) {
+	if (!sched_rt.watching || slot->job->kind != USCH_TARGET_PYTHON)
+		return;
+	slot->replace_wanted = 1;
+	pthread_cond_signal(&sched_rt.watch_cond);
+}
+
+void sched_timeouts_poke(void) {
+	if (sched_rt.watching)
+		pthread_cond_signal(&sched_rt.watch_cond);
 }
 
 void sched_timeouts_ask(struct slot *slot) {

@@ -69,7 +69,7 @@ static int64_t watch_overruns(int64_t now) {
 		struct slot *sl = &sched_rt.slots[i];
 		int64_t hung_at = sl->timeout_raised + SCHED_HUNG_GRACE_US;
 		if (sl->job && sl->timeout_raised && !sl->hung_said && hung_at <= now) {
-			sched_note(sl->job, NOTE_HUNG, now - sl->timeout_raised);
+			sched_note_pid(sl->job, NOTE_HUNG, now - sl->timeout_raised, sl->raised_replace);
 			sched_counters_hung(sl->job);
 			sl->hung_said = 1;
 		}

@@ -23,6 +23,13 @@ static const struct usch_key_name SCOPE[] = {
 	{ NULL, 0 },
 };
 
+static const struct usch_key_name OVERLAP[] = {
+	{ "skip", USCH_OVERLAP_SKIP },
+	{ "queue", USCH_OVERLAP_QUEUE },
+	{ "replace", USCH_OVERLAP_REPLACE },
+	{ NULL, 0 },
+};
+
 static const struct usch_key_name INTERRUPTED[] = {
 	{ "skip", USCH_INTERRUPTED_SKIP },
 	{ "rerun", USCH_INTERRUPTED_RERUN },
@@ -53,7 +60,14 @@ const struct usch_key usch_keys[] = {
 	{ "coalesce", USCH_KEY_ENUM, FIELD(coalesce), USCH_PHASE_REST, 0, 0, COALESCE,
 			"late fires: run once for the earliest or the latest, or run each", "latest" },
 	{ "max-running", USCH_KEY_INT, FIELD(max_running), USCH_PHASE_REST, 1, 1000, NULL,
-			"concurrent runs per worker; a fire that finds them busy is skipped and logged", "1" },
+			"concurrent runs per worker (scope=once: across the workers); a fire that finds them going does "
+			"what `overlap` says",
+			"1" },
+	{ "overlap", USCH_KEY_ENUM, FIELD(overlap), USCH_PHASE_REST, 0, 0, OVERLAP,
+			"a fire that finds max-running runs going: `skip` it (logged); `queue` it, to start when one ends "
+			"(at most one waits, later fires are skipped); `replace`: stop the running one (SIGTERM to a "
+			"command's process group, `InterruptedError` raised in a Python run), then start",
+			"skip" },
 	{ "timeout", USCH_KEY_DURATION, FIELD(timeout_us), USCH_PHASE_REST, 1, 0, NULL,
 			"a run longer than this is logged as overrunning and stopped: TimeoutError is raised in a Python run "
 			"(one that does not stop within 5 s is reported hung), a command is killed",
@@ -334,6 +348,16 @@ static int retries_check(struct decl_ctx *c) {
 	return 0;
 }
 
+/* Only a command or a Python run can be stopped for the next one. */
+static int overlap_check(struct decl_ctx *c) {
+	const struct usch_job *job = c->job;
+	if (job->overlap != USCH_OVERLAP_REPLACE || job->kind == USCH_TARGET_PYTHON || job->kind == USCH_TARGET_EXEC)
+		return 0;
+	return decl_fail(c, "overlap=replace: a running %s call cannot be stopped, only a Python run or an exec: "
+			    "command (use overlap=queue or skip)",
+			job->kind == USCH_TARGET_RPC ? "rpc:" : "signal:");
+}
+
 int decl_keys_apply(struct decl_ctx *c) {
 	for (int phase = USCH_PHASE_ZONE; phase <= USCH_PHASE_REST; phase++) {
 		for (size_t i = 0; i < usch_nkeys; i++) {
@@ -348,7 +372,9 @@ int decl_keys_apply(struct decl_ctx *c) {
 	/* silently ignored, it would run the job where it was meant not to */
 	if (c->job->scope != USCH_SCOPE_WORKERS && !usch_workers_empty(&c->job->workers))
 		return decl_fail(c, "workers= is for scope=workers (add it, or drop workers=)");
-	return retries_check(c);
+	if (retries_check(c) < 0)
+		return -1;
+	return overlap_check(c);
 }
 
 /* What a value of the row looks like, for the README. */

@@ -27,6 +27,14 @@ enum usch_scope {
 	USCH_SCOPE_CLUSTER, /* once across a Legion cluster */
 };
 
+/* What a fire does when max-running runs of its job are going (the
+ * Kubernetes CronJob concurrencyPolicy set). */
+enum usch_overlap {
+	USCH_OVERLAP_SKIP = 0, /* it is skipped and logged */
+	USCH_OVERLAP_QUEUE,    /* it starts when one ends; at most one waits, later ones are skipped */
+	USCH_OVERLAP_REPLACE,  /* the running ones are stopped, then it starts */
+};
+
 /* What a run cut short by its worker's death leaves behind. */
 enum usch_interrupted {
 	USCH_INTERRUPTED_SKIP = 0, /* at most once: the occurrence is not run again */
@@ -77,6 +85,7 @@ struct usch_job {
 	struct usch_tz *own_tz;   /* set when tz= loaded a zone for this job */
 	int paused;
 	int max_running; /* default 1 */
+	enum usch_overlap overlap;
 	enum usch_coalesce coalesce;
 	enum usch_scope scope;
 	int64_t jitter_us;

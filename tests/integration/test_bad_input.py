@@ -26,7 +26,7 @@ def cases():
     rows += [
         {"option": "scheduler-interval", "value": "1s signal:5 %s=1" % k,
          "message": 'scheduler-interval "1s signal:5 %s..." (10014 characters): unknown key "%s..." (known: id, '
-                    'args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, timeout, start, end, '
+                    'args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, overlap, timeout, start, end, '
                     'paused, scope, workers, app, catch-up, interrupted, retries, retry-delay, retry-backoff, '
                     'retry-max-delay, on-failure, on-success)' % (("1s signal:5 " + k)[:120][12:], k[:40])},
         {"option": "scheduler-cron", "value": ",".join(["0"] * 5000) + " * * * * signal:5",

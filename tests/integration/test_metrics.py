@@ -14,7 +14,7 @@ import time
 from conftest import app_ini as ini, assert_nothing_fatal, free_port, recv_all, wait_for
 from test_once import kill_runner, setup_app, stop_clean
 
-NAMES = ["runs", "failures", "skipped", "misfired", "interrupted", "overruns", "retries", "gave_up", "hung", "running",
+NAMES = ["runs", "failures", "skipped", "misfired", "interrupted", "overruns", "retries", "gave_up", "hung", "queued", "replaced", "running",
          "last_lag_us",
          "last_duration_us", "last_success", "next_due"]
 
@@ -64,7 +64,7 @@ def test_metrics_from_the_stats_server(uwsgi):
                     "scheduler-interval = 500ms more:bad id=m:bad end=%s start=%s" % (end, rfc_in(0)),
                     'scheduler-interval = 400ms jobs:held args=["h", 1.0] scope=once id=held end=%s start=%s'
                     % (end, rfc_in(0))))
-    assert "[scheduler] metrics: 14 per job (scheduler.<id>.runs," in u.log()
+    assert "[scheduler] metrics: 16 per job (scheduler.<id>.runs," in u.log()
     # a run going on shows as running
     wait_for(lambda: job_metrics(sport, "held")["running"] == 1, 10, interval=0.05, what="held running")
     # wait until the window is over and the metrics thread has polled since

@@ -770,6 +770,30 @@ START_TEST(retries_and_their_delays) {
 }
 END_TEST
 
+START_TEST(overlap_policies) {
+	struct usch_job *job = ok("scheduler-cron", "0 9 * * * app:f");
+	ck_assert_int_eq(job->overlap, USCH_OVERLAP_SKIP);
+	usch_job_free(job);
+	job = ok("scheduler-interval", "1m rpc:reindex overlap=queue");
+	ck_assert_int_eq(job->overlap, USCH_OVERLAP_QUEUE);
+	usch_job_free(job);
+	job = ok("scheduler-interval", "1m exec:sync.sh overlap=replace max-running=2");
+	ck_assert_int_eq(job->overlap, USCH_OVERLAP_REPLACE);
+	usch_job_free(job);
+	job = ok("scheduler-job", "{\"interval\": \"1m\", \"target\": \"app:f\", \"overlap\": \"replace\", "
+				  "\"scope\": \"once\"}");
+	ck_assert_int_eq(job->overlap, USCH_OVERLAP_REPLACE);
+	usch_job_free(job);
+	bad("scheduler-interval", "1m app:f overlap=wait", "overlap=wait: expected skip, queue or replace");
+	bad("scheduler-interval", "1m rpc:x overlap=replace",
+			"overlap=replace: a running rpc: call cannot be stopped, only a Python run or an exec: command (use "
+			"overlap=queue or skip)");
+	bad("scheduler-interval", "1m signal:3 overlap=replace",
+			"overlap=replace: a running signal: call cannot be stopped, only a Python run or an exec: command "
+			"(use overlap=queue or skip)");
+}
+END_TEST
+
 START_TEST(hooks) {
 	struct usch_job *job = ok("scheduler-cron",
 			"0 9 * * * app:f id=backup tz=Europe/Paris timeout=5m app=/b on-failure=alerts:page "
@@ -841,7 +865,7 @@ END_TEST
 
 #define UNITS "(use us, ms, s, m, h, d, w)"
 #define KNOWN \
-	"(known: id, args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, timeout, " \
+	"(known: id, args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, overlap, timeout, " \
 	"start, end, paused, scope, workers, app, catch-up, interrupted, retries, retry-delay, retry-backoff, " \
 	"retry-max-delay, on-failure, on-success)"
 #define DT_HINT "(use e.g. 2026-11-24T09:00:00+01:00, 2026-11-24 09:00 or 2026-11-24)"
@@ -1311,6 +1335,7 @@ int main(void) {
 	tcase_add_test(tc, rpc_limits_at_declaration);
 	tcase_add_test(tc, readme_key_table);
 	tcase_add_test(tc, retries_and_their_delays);
+	tcase_add_test(tc, overlap_policies);
 	tcase_add_test(tc, hooks);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
