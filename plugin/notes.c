@@ -35,11 +35,13 @@ static void log_note(const struct note *n) {
 		return;
 	case NOTE_SKIP:
 		if (job->overlap != USCH_OVERLAP_SKIP)
-			sched_log_event(job, "skipped, a fire waits already for a place (overlap=%s, max-running=%d, worker %d)",
-					usch_key_value_name("overlap", (int) job->overlap), job->max_running, uwsgi.mywid);
+			sched_log_event(job,
+					"skipped, a fire waits already for a place (overlap=%s, max-running=%d, worker %d)",
+					usch_key_value_name("overlap", (int) job->overlap), job->max_running,
+					uwsgi.mywid);
 		else
 			sched_log_event(job, "skipped, %lld run%s still going (max-running=%d, worker %d)",
-				(long long) n->value, n->value == 1 ? "" : "s", job->max_running, uwsgi.mywid);
+					(long long) n->value, n->value == 1 ? "" : "s", job->max_running, uwsgi.mywid);
 		return;
 	case NOTE_OVERRUN:
 		usch_duration_format(job->timeout_us, dur, sizeof(dur));

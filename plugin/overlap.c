@@ -81,8 +81,9 @@ static void announce(const struct usch_fire *f, int asked, int only_pid) {
 				"starts (worker %d)",
 				when, asked, asked == 1 ? "" : "s", asked == 1 ? "it" : "them", uwsgi.mywid);
 	else
-		sched_log_event(job, "the run scheduled %s waits for a run going on to end (overlap=%s, max-running=%d, "
-				     "worker %d)",
+		sched_log_event(job,
+				"the run scheduled %s waits for a run going on to end (overlap=%s, max-running=%d, "
+				"worker %d)",
 				when, job->overlap == USCH_OVERLAP_QUEUE ? "queue" : "replace", job->max_running,
 				uwsgi.mywid);
 	if (job->overlap == USCH_OVERLAP_REPLACE && job->kind == USCH_TARGET_EXEC)
@@ -125,7 +126,8 @@ int sched_overlap_wait_once(const struct usch_fire *f, int64_t occurrence, int s
 	int asked = job->overlap == USCH_OVERLAP_REPLACE ? replace_everywhere(job) : 0;
 	announce(f, asked, 0);
 	enum sched_claim r = SCHED_CLAIM_BUSY;
-	while (!sched_rt.stopping && (r = sched_claims_turn(job, occurrence, f->scheduled_us, slot_no)) != SCHED_CLAIM_WON)
+	while (!sched_rt.stopping &&
+			(r = sched_claims_turn(job, occurrence, f->scheduled_us, slot_no)) != SCHED_CLAIM_WON)
 		slice_wait();
 	sched_claims_wait_end(job);
 	if (r == SCHED_CLAIM_WON)
@@ -140,5 +142,6 @@ int sched_overlap_replaced(const struct slot *slot) {
 	const struct usch_job *job = slot->job;
 	if (!job || job->overlap != USCH_OVERLAP_REPLACE)
 		return 0;
-	return slot->replaced || (job->scope == USCH_SCOPE_ONCE && sched_claims_replaced((int) (slot - sched_rt.slots)));
+	return slot->replaced ||
+			(job->scope == USCH_SCOPE_ONCE && sched_claims_replaced((int) (slot - sched_rt.slots)));
 }

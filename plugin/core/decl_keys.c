@@ -353,8 +353,9 @@ static int overlap_check(struct decl_ctx *c) {
 	const struct usch_job *job = c->job;
 	if (job->overlap != USCH_OVERLAP_REPLACE || job->kind == USCH_TARGET_PYTHON || job->kind == USCH_TARGET_EXEC)
 		return 0;
-	return decl_fail(c, "overlap=replace: a running %s call cannot be stopped, only a Python run or an exec: "
-			    "command (use overlap=queue or skip)",
+	return decl_fail(c,
+			"overlap=replace: a running %s call cannot be stopped, only a Python run or an exec: "
+			"command (use overlap=queue or skip)",
 			job->kind == USCH_TARGET_RPC ? "rpc:" : "signal:");
 }
 

@@ -15,6 +15,7 @@ import os
 from conftest import OK_APP, app_ini, free_port, wait_for
 from test_metrics import job_metrics, metrics_when
 from test_once import stop_clean
+from test_control import job_of, rpc
 
 JOBS = '''
 import time
@@ -52,11 +53,12 @@ sleep 60
 '''
 
 
-def start(u, *lines, workers=2):
+def start(u, *lines, workers=2, after=()):
     u.write("jobs.py", JOBS)
     u.write("app.py", OK_APP)
     sport = free_port()
-    u.start(ini=app_ini(u, "enable-metrics = true", "stats = 127.0.0.1:%d" % sport, *lines, workers=workers))
+    u.start(ini=app_ini(u, "enable-metrics = true", "stats = 127.0.0.1:%d" % sport, *lines, workers=workers),
+            after=after)
     return sport
 
 
@@ -99,10 +101,10 @@ def test_queue_starts_the_next_run_when_the_one_going_on_ends_in_each_worker(uws
         rs = runs(u, "slow", p)
         assert_one_at_a_time(rs)
         assert len(waited(rs)) >= 2, rs
-    assert u.count(r"job slow: the run scheduled \S+ waits for a run going on to end \(overlap=queue, "
-                   r"max-running=1, worker \d\)") >= 4
+    u.wait_log(r"job slow: the run scheduled \S+ waits for a run going on to end \(overlap=queue, "
+                   r"max-running=1, worker \d\)", count=4)
     # a fire that finds one waiting already is skipped: at most one waits
-    assert u.count(r"job slow: skipped, a fire waits already for a place \(overlap=queue") >= 2
+    u.wait_log(r"job slow: skipped, a fire waits already for a place \(overlap=queue", count=2)
     m = metrics_when(sport, "slow", lambda m: m["queued"] >= 4 and m["skipped"] >= 2)
     assert m["replaced"] == 0
     stop_clean(u)
@@ -118,7 +120,7 @@ def test_queue_of_a_once_job_waits_across_the_workers(uwsgi):
     rs = runs(u, "slow")
     assert_one_at_a_time(rs)  # across the instance: max-running counts every worker's runs
     assert len(waited(rs)) >= 2, rs
-    assert u.count(r"job slow: skipped, a fire waits already for a place \(overlap=queue") >= 1
+    u.wait_log(r"job slow: skipped, a fire waits already for a place \(overlap=queue", count=1)
     stop_clean(u)
 
 
@@ -152,11 +154,11 @@ def test_replace_stops_the_running_command_and_neither_retries_it_nor_runs_its_h
         started = [pid for kind, pid in mine if kind == "start"]
         for prev, nxt in zip(started, started[1:]):
             assert mine.index(("term", prev)) < mine.index(("start", nxt)), mine
-    assert u.count(r"job cmd: the run scheduled \S+ replaces 1 run going on \(overlap=replace\): stopping it, "
-                   r"then it starts \(worker \d\)") >= 4
-    assert u.count(r"job cmd: stopping its command \(process group \d+\) with SIGTERM: the job's next run "
-                   r"replaces it \(overlap=replace\)") >= 4
-    assert u.count(r"job cmd: stopped for the next run \(overlap=replace\): not retried, no hook") >= 4
+    u.wait_log(r"job cmd: the run scheduled \S+ replaces 1 run going on \(overlap=replace\): stopping it, "
+                   r"then it starts \(worker \d\)", count=4)
+    u.wait_log(r"job cmd: stopping its command \(process group \d+\) with SIGTERM: the job's next run "
+                   r"replaces it \(overlap=replace\)", count=4)
+    u.wait_log(r"job cmd: stopped for the next run \(overlap=replace\): not retried, no hook", count=4)
     assert u.count(r"job cmd: attempt \d of 3 failed: retrying") == 0
     assert not os.path.exists(hook)
     m = metrics_when(sport, "cmd", lambda m: m["replaced"] >= 4)
@@ -178,7 +180,7 @@ def test_replace_kills_a_command_that_ignores_sigterm(uwsgi):
             return f.read().count("start")
     # the next runs start once the killed ones are gone: the job goes on
     wait_for(lambda: starts() >= 5, 40, what="the runs after the SIGKILLs")
-    assert u.count(r"job stubborn: stopped for the next run \(overlap=replace\)") >= 2
+    u.wait_log(r"job stubborn: stopped for the next run \(overlap=replace\)", count=2)
     stop_clean(u)
 
 
@@ -187,8 +189,11 @@ def test_replace_raises_interrupted_error_in_a_python_run_of_another_worker(uwsg
     # one executor per worker: the worker running the job cannot take its
     # next occurrence, so the other one claims it and replaces the run
     # from its own process, through shared memory
-    sport = start(u, "scheduler-threads = 1",
-                  "scheduler-interval = 2s jobs:busy context=ctx id=busy overlap=replace scope=once retries=1")
+    sock = os.path.join(u.dir, "ctl.sock")
+    sport = start(u, "scheduler-threads = 1", "socket = %s" % sock,
+                  "scheduler-interval = 2s jobs:busy context=ctx id=busy overlap=replace scope=once retries=1",
+                  after=("rpc",))
+    assert job_of(rpc(sock, "scheduler.list"), "busy")["overlap"] == "replace"
     u.wait_workers()
     wait_for(lambda: sum(1 for _, e in runs(u, "busy") if e) >= 3, 40,
              what=lambda: "3 replaced runs:\n" + u.log()[-3000:])
@@ -198,9 +203,9 @@ def test_replace_raises_interrupted_error_in_a_python_run_of_another_worker(uwsg
     # each run was replaced by one in the other worker
     whole = runs(u, "busy")
     assert all(a["pid"] != b["pid"] for (a, _), (b, _) in zip(whole, whole[1:])), whole
-    assert u.count(r"job busy: InterruptedError raised in the run the next one replaces \(overlap=replace, "
-                   r"worker \d\)") >= 3
-    assert u.count(r"job busy: stopped for the next run \(overlap=replace\): not retried") >= 3
+    u.wait_log(r"job busy: InterruptedError raised in the run the next one replaces \(overlap=replace, "
+                   r"worker \d\)", count=3)
+    u.wait_log(r"job busy: stopped for the next run \(overlap=replace\): not retried", count=3)
     m = metrics_when(sport, "busy", lambda m: m["replaced"] >= 3)
     assert m["retries"] == 0
     stop_clean(u)

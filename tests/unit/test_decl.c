@@ -780,8 +780,9 @@ START_TEST(overlap_policies) {
 	job = ok("scheduler-interval", "1m exec:sync.sh overlap=replace max-running=2");
 	ck_assert_int_eq(job->overlap, USCH_OVERLAP_REPLACE);
 	usch_job_free(job);
-	job = ok("scheduler-job", "{\"interval\": \"1m\", \"target\": \"app:f\", \"overlap\": \"replace\", "
-				  "\"scope\": \"once\"}");
+	job = ok("scheduler-job",
+			"{\"interval\": \"1m\", \"target\": \"app:f\", \"overlap\": \"replace\", "
+			"\"scope\": \"once\"}");
 	ck_assert_int_eq(job->overlap, USCH_OVERLAP_REPLACE);
 	usch_job_free(job);
 	bad("scheduler-interval", "1m app:f overlap=wait", "overlap=wait: expected skip, queue or replace");
