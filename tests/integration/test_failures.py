@@ -218,3 +218,34 @@ def test_a_job_stuck_in_c_code_is_reported_hung_and_the_others_go_on(uwsgi):
     assert u.count(r"job nap: hung") == 1
     assert not u.events("nap", phase="end")
     u.stop()
+
+
+def test_the_attempts_of_a_retried_run_survive_a_restart_in_the_state_file(uwsgi):
+    import json
+    from test_control import job_of, rpc
+    u = uwsgi()
+    setup_app(u)
+    state = os.path.join(u.dir, "state.json")
+    sock = os.path.join(u.dir, "ctl.sock")
+    text, _ = ini(u, "scheduler-state = %s" % state, "socket = %s" % sock,
+                  "scheduler-cron = @start jobs:flaky args=[2] context=ctx scope=once id=flaky retries=3 "
+                  "retry-delay=300ms")
+    u.start(ini=text, after=("rpc",))
+    u.wait_log(r"job flaky: ok \(worker \d, scheduled \S+, attempt 3 of 4")
+    first = u.pids()
+    stop_clean(u)
+    saved = json.load(open(state))["jobs"]["flaky"]["history"]
+    assert [(h["outcome"], h.get("attempt", 1)) for h in saved[-3:]] == [("failed", 1), ("failed", 2), ("ok", 3)]
+    assert "ValueError: attempt 2 went wrong" in saved[-2]["error"]
+
+    u.logf.close()
+    mark = u.mark()
+    u.workers = {}
+    u.start(ini=text, after=("rpc",), wait=False)
+    u.wait_workers(since=mark)
+    # the @start job runs again in this instance; the runs before the restart are listed with it
+    history = job_of(rpc(sock, "scheduler.list", "flaky"), "flaky")["history"]
+    before = [h for h in history if h["pid"] in first]
+    assert sorted((h.get("attempt", 1), h["outcome"]) for h in before) == [(1, "failed"), (2, "failed"), (3, "ok")]
+    assert len({h["scheduled"] for h in before}) == 1
+    stop_clean(u)
