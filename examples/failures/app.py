@@ -3,7 +3,8 @@ its hooks call: /ping/<job> (a dead man's switch, as healthchecks.io
 offers) and /alert (a webhook). GET / shows what they received.
 
 The backup copies data.txt to backups/; it fails while a file named
-`disk-full` exists, as a real backup fails on a full disk."""
+`disk-full` exists, as a real backup fails on a full disk. The feed
+import takes as long as the file `slow-feed` says."""
 import json
 import os
 import shutil
@@ -24,6 +25,16 @@ def backup(ctx):
             f.write("precious\n")
     stamp = time.strftime("%Y%m%dT%H%M%S")
     shutil.copy(src, os.path.join(HERE, "backups", "data-%s.txt" % stamp))
+
+
+def import_feed():
+    """Takes as many seconds as the file `slow-feed` says (a slow upstream)."""
+    try:
+        with open(os.path.join(HERE, "slow-feed")) as f:
+            seconds = float(f.read() or 0)
+    except FileNotFoundError:
+        seconds = 0.1
+    time.sleep(seconds)
 
 
 def receive(kind, **fields):

@@ -325,9 +325,12 @@ def test_failures_example(uwsgi):
         ("scheduler-cron = 0 3 * * * app:backup", "scheduler-cron = */4 * * * * * app:backup"),
         ("retry-delay=30s retry-backoff=2", "retry-delay=300ms retry-backoff=1 retries=2"),
         ("retries=3 ", ""),
+        ("scheduler-interval = 30s app:import_feed", "scheduler-interval = 1s app:import_feed"),
     ])
     text = text.replace("127.0.0.1:9094/", "127.0.0.1:%d/" % u.port)
     open(os.path.join(u.dir, "disk-full"), "w").close()
+    with open(os.path.join(u.dir, "slow-feed"), "w") as f:
+        f.write("1.6")  # longer than its interval: the next import waits for it
     u.start(ini=text)
 
     def received(kind):
@@ -346,6 +349,11 @@ def test_failures_example(uwsgi):
     ping = wait_for(lambda: received("ping"), 40, what="the dead man's switch")[0]
     assert ping["job"] == "backup"
     assert os.listdir(os.path.join(u.dir, "backups"))
+    u.wait_log(r"job import-feed: the run scheduled \S+ waits for a run going on to end \(overlap=queue", count=2)
+    # in each worker, one import at a time: start and ok alternate
+    for w in ("1", "2"):
+        seq = re.findall(r"job import-feed: (start|ok) \(worker %s," % w, u.log())
+        assert seq[:len(seq) // 2 * 2] == ["start", "ok"] * (len(seq) // 2), seq
     u.stop()
     assert_nothing_fatal(u.log())
 
@@ -356,7 +364,7 @@ def test_failures_example(uwsgi):
     ("flask", FLASK_JOBS),
     ("django", ["warm-cache-at-start", "warm-cache", "shop.jobs:purge_sessions", "low-stock-report"]),
     ("rpc", ["rpc:send_digest", "signal:17"]),
-    ("failures", ["backup"]),
+    ("failures", ["backup", "import-feed"]),
 ])
 def test_example_ini_as_shipped(uwsgi, name, ids):
     """The unmodified schedules parse (dry run), and the README shows the
