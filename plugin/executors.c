@@ -25,6 +25,27 @@
 
 extern struct uwsgi_server uwsgi;
 
+/* A once-job's claim found max-running runs going: with overlap=queue|
+ * replace the fire waits for a place (a run asked for now, or a rerun, is
+ * not held back), else it is skipped. sched_rt.lock held. Returns 1 to run
+ * it. */
+static int claimed_busy(const struct pending *p, const struct usch_fire *last, int64_t need, int slot_no) {
+	const struct usch_job *job = p->fire.job;
+	int waited = p->how == SCHED_HOW_SCHEDULE ? sched_overlap_wait_once(&p->fire, need, slot_no) : 0;
+	if (waited < 0)
+		return 0;
+	if (waited > 0) {
+		if (!sched_queue_passed_over(last, p->how))
+			return 1;
+		sched_claims_done(job, slot_no); /* paused while it waited */
+		return 0;
+	}
+	sched_rt.counts[job->index].skipped++;
+	sched_counters_skipped(job);
+	sched_note(job, NOTE_SKIP, job->max_running);
+	return 0;
+}
+
 /* Whether this executor runs p: not when its job was paused while it
  * waited; a once-job's occurrence (or burst) only if this executor claims
  * it; with overlap=queue|replace, once a place in max-running is free
@@ -37,8 +58,9 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	const struct usch_fire *last = p->nlater ? &p->later[p->nlater - 1] : &p->fire;
 	if (sched_queue_passed_over(last, p->how))
 		return 0;
+	/* overlap=queue|replace: paused while it waited for a place */
 	if (job->scope != USCH_SCOPE_ONCE)
-		return sched_overlap_wait_here(&p->fire) == 0;
+		return sched_overlap_wait_here(&p->fire) == 0 && !sched_queue_passed_over(last, p->how);
 	/* a burst is claimed whole, up to its last occurrence */
 	int64_t need = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
 	int64_t covers = p->nlater ? need : p->fire.covers_to;
@@ -49,16 +71,7 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	case SCHED_CLAIM_WON:
 		return 1;
 	case SCHED_CLAIM_BUSY:
-		/* a run asked for now, or a rerun, is not held back */
-		if (p->how == SCHED_HOW_SCHEDULE) {
-			int waited = sched_overlap_wait_once(&p->fire, need, slot_no);
-			if (waited)
-				return waited > 0;
-		}
-		sched_rt.counts[job->index].skipped++;
-		sched_counters_skipped(job);
-		sched_note(job, NOTE_SKIP, job->max_running);
-		return 0;
+		return claimed_busy(p, last, need, slot_no);
 	default:
 		return 0;
 	}

@@ -16,9 +16,10 @@
  * command's process group (SIGKILL 2 s later, commands.c), InterruptedError
  * raised in a Python run (timeouts.c; one stuck in C code goes on and is
  * reported hung). A stopped run is not retried and runs no hook
- * (attempts.c). A run asked for with scheduler.run and an interrupted
- * once-job's rerun are not held back so: they find a place or are
- * skipped, as before. */
+ * (attempts.c). A once-job's run asked for with scheduler.run and its
+ * reruns are not held back so: they find a place or are refused or
+ * skipped, as before (a job of each worker's scheduler.run is a fire like
+ * the others here). */
 #include <uwsgi.h>
 #include "overlap.h"
 #include "runtime_state.h"
