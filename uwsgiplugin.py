@@ -25,6 +25,7 @@ GCC_LIST = [
     'plugin/run',
     'plugin/threads',
     'plugin/claims',
+    'plugin/legion',
     'plugin/commands',
     'plugin/state',
     'plugin/runs',

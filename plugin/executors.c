@@ -1,5 +1,5 @@
 /* executors.c - the executor threads: each takes the next due fire,
- * claims it (scope=once), checks it is still to run (a pause, misfire-
+ * claims it (scope=once, scope=cluster), checks it is still to run (a pause, misfire-
  * grace) and makes its attempts (attempts.c) without the lock.
  *
  * The pool grows on demand: a worker starts with one executor, and
@@ -34,7 +34,7 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	const struct usch_fire *last = p->nlater ? &p->later[p->nlater - 1] : &p->fire;
 	if (sched_queue_passed_over(last, p->how))
 		return 0;
-	if (job->scope != USCH_SCOPE_ONCE)
+	if (!usch_job_claimed(job))
 		return 1;
 	/* a burst is claimed whole, up to its last occurrence */
 	int64_t need = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
@@ -49,6 +49,14 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 		sched_rt.counts[job->index].skipped++;
 		sched_counters_skipped(job);
 		sched_note(job, NOTE_SKIP, job->max_running);
+		return 0;
+	case SCHED_CLAIM_BEFORE_LORD:
+		sched_note(job, NOTE_BEFORE_LORD, p->fire.scheduled_us);
+		return 0;
+	case SCHED_CLAIM_MASTER_GONE:
+		/* said once: every fire of every cluster job finds it so */
+		if (!sched_rt.master_gone_said++)
+			sched_note(job, NOTE_MASTER_GONE, 0);
 		return 0;
 	default:
 		return 0;
@@ -73,7 +81,7 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 		const struct usch_fire *f = i ? &p->later[i - 1] : &p->fire;
 		if (f->occurrence <= after || (p->how != SCHED_HOW_MANUAL && !in_grace(f)))
 			continue;
-		if (i && job->scope == USCH_SCOPE_ONCE)
+		if (i && usch_job_claimed(job))
 			sched_claims_running(job, slot_no, f->occurrence, f->scheduled_us);
 		sched_attempts_run(f, p->how, slot);
 	}
@@ -116,7 +124,7 @@ static void take_and_run(struct slot *slot, int slot_no) {
 		sched_rt.running++;
 		slot->job = job;
 		run_pending(p, slot, slot_no, after);
-		if (job->scope == USCH_SCOPE_ONCE)
+		if (usch_job_claimed(job))
 			sched_claims_done(job, slot_no);
 		slot->job = NULL;
 		sched_rt.running--;

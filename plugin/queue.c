@@ -15,7 +15,7 @@ extern struct uwsgi_server uwsgi;
 struct pending *sched_queue_add(const struct usch_fire *fire, enum sched_how how) {
 	const struct usch_job *job = fire->job;
 	size_t idx = job->index;
-	if (job->scope != USCH_SCOPE_ONCE && sched_rt.active[idx] >= job->max_running) {
+	if (!usch_job_claimed(job) && sched_rt.active[idx] >= job->max_running) {
 		sched_rt.counts[idx].skipped++;
 		sched_counters_skipped(job);
 		sched_note(job, NOTE_SKIP, sched_rt.active[idx]);
