@@ -198,6 +198,18 @@ const char *sched_legion_name(const struct usch_job *job) {
 	return i < 0 ? NULL : lg.uses[i].ul->legion;
 }
 
+/* A member that has just joined knows no other yet: Legion makes it lord
+ * of a legion of one, for the rounds until it hears from the others. Its
+ * lordship counts once any live member would have been heard from (and
+ * timed out if it is gone): legion-tolerance and a round after the legion
+ * thread started, just before the master's first cycle; and the same
+ * again when the quorum comes back. */
+static void settle(void) {
+	int64_t freq = uwsgi.legion_freq > 0 ? uwsgi.legion_freq : 3;
+	int64_t tolerance = uwsgi.legion_tolerance > 0 ? uwsgi.legion_tolerance : 15;
+	atomic_store(lg.heard, sched_clock_us(CLOCK_REALTIME) + (tolerance + freq) * 1000000);
+}
+
 /* legion-quorum members seen (this instance and the nodes not yet timed
  * out), by the master, which alone may walk the legion thread's list. */
 static void check_quorum(int i) {
@@ -209,25 +221,16 @@ static void check_quorum(int i) {
 	for (struct uwsgi_legion_node *n = ul->nodes_head; n; n = n->next)
 		seen++;
 	uwsgi_rwunlock(ul->lock);
-	atomic_store(&lg.minority[i], seen < ul->quorum);
-}
-
-/* A member that has just joined knows no other yet: Legion makes it lord
- * of a legion of one, for the rounds until it hears from the others. Its
- * lordship counts once any live member would have been heard from (and
- * timed out if it is gone): legion-tolerance and a round after the legion
- * thread started, just before the master's first cycle. */
-static void note_start(void) {
-	if (atomic_load(lg.heard))
-		return;
-	int64_t freq = uwsgi.legion_freq > 0 ? uwsgi.legion_freq : 3;
-	int64_t tolerance = uwsgi.legion_tolerance > 0 ? uwsgi.legion_tolerance : 15;
-	atomic_store(lg.heard, sched_clock_us(CLOCK_REALTIME) + (tolerance + freq) * 1000000);
+	int was = atomic_exchange(&lg.minority[i], seen < ul->quorum);
+	/* a partition that heals: the majority's lord may still be running
+	 * the jobs until it hears from this one (of higher valor) */
+	if (was && seen >= ul->quorum)
+		settle();
 }
 
 void sched_legion_cycle(void) {
-	if (lg.nuses)
-		note_start();
+	if (lg.nuses && !atomic_load(lg.heard))
+		settle();
 	for (int i = 0; i < lg.nuses; i++) {
 		struct use *u = &lg.uses[i];
 		check_quorum(i);

@@ -188,3 +188,51 @@ def test_once_per_cluster_through_stop_return_and_kill(uwsgi, tmp_path):
     assert not [t for t in got if t["instance"] == "a" and t["t"] > killed + 0.5], got
     for u in (a, b, c):
         assert_nothing_fatal(u.log())
+
+
+def test_a_lord_cut_off_from_the_quorum_stops(uwsgi, tmp_path):
+    """legion-quorum = L 2 of three: the lord that hears from neither of
+    the others (their masters are frozen, as if the network were cut)
+    stops running the job once they have been silent for the tolerance
+    (Legion may keep it lord for up to a minute: it gives up a lordship
+    without quorum at its no-quorum warning, once a minute); it takes it up
+    again, without a duplicate, when they are back."""
+    ticks = str(tmp_path / "ticks.jsonl")
+    ports = udp_ports(3)
+    us = []
+    for i, (name, valor) in enumerate((("a", 300), ("b", 200), ("c", 100))):
+        u = uwsgi()
+        peers = [p for j, p in enumerate(ports) if j != i]
+        u.start(ini=cluster_ini(u, name, valor, ports[i], peers, ticks, ["legion-quorum = L 2"]))
+        us.append(u)
+    a, b, c = us
+    a.wait_log(LORD % 300, timeout=30)
+    wait_ticks(ticks, "a", 2, time.time())
+    mark = a.mark()
+    for u in (b, c):
+        u.settle()
+    frozen = time.time()
+    try:
+        for u in (b, c):
+            os.kill(u.proc.pid, signal.SIGSTOP)
+        # Legion gives the lordship up itself unless it warned of a missing
+        # quorum in the last minute; the scheduler stops the jobs either way
+        a.wait_log(NO_LONGER % "(it sees fewer members than legion-quorum|another instance is lord, or none is)",
+                   since=mark, timeout=30)
+        gave_up = time.time()
+        wait_for(lambda: time.time() > gave_up + 3, 10)  # a window in which a must run nothing
+        ran = [t for t in read_ticks(ticks) if t["t"] > gave_up + 0.5]
+        assert not ran, ran
+    finally:
+        for u in (b, c):
+            os.kill(u.proc.pid, signal.SIGCONT)
+    back = time.time()
+    a.wait_log(LORD % 300, since=mark, timeout=30)
+    wait_ticks(ticks, "a", 2, back)
+    for u in us:
+        u.stop()
+    got = read_ticks(ticks)
+    assert_no_duplicate(got)
+    assert {t["instance"] for t in got} == {"a"}, got
+    print("\nquorum lost: the lord stopped %.1f s after the others fell silent" % (gave_up - frozen))
+    assert gave_up - frozen < TOLERANCE + 2 * FREQ + 3
