@@ -26,6 +26,7 @@ GCC_LIST = [
     'plugin/run',
     'plugin/threads',
     'plugin/claims',
+    'plugin/legion',
     'plugin/commands',
     'plugin/state',
     'plugin/runs',

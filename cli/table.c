@@ -113,6 +113,9 @@ static char *scope_cell(json_t *job) {
 		return cell_printf("every worker");
 	if (strcmp(scope, "workers") == 0)
 		return cell_printf("workers %s", string_or(job, "workers", "?"));
+	/* the instance asked runs a cluster job only while it is lord */
+	if (strcmp(scope, "cluster") == 0)
+		return cell_printf("cluster, %s", json_is_true(json_object_get(job, "lord")) ? "lord" : "not lord");
 	return cell_printf("%s", scope);
 }
 

@@ -103,7 +103,7 @@ static char *attempt(const struct usch_fire *f, enum sched_how how, struct slot 
  * Returns 0 when it is time, -1 when the worker is stopping or the run
  * is replaced. */
 static int wait_until(int64_t at, const struct slot *slot) {
-	int poll = slot->job->overlap == USCH_OVERLAP_REPLACE && slot->job->scope == USCH_SCOPE_ONCE;
+	int poll = slot->job->overlap == USCH_OVERLAP_REPLACE && usch_job_claimed(slot->job);
 	int64_t now;
 	while (!sched_rt.stopping && !sched_overlap_replaced(slot) && (now = sched_clock_us(CLOCK_MONOTONIC)) < at) {
 		struct timespec ts = sched_timespec_at(poll && at - now > 100000 ? now + 100000 : at);

@@ -1,4 +1,5 @@
-/* claims.c - scope=once across the workers (see claims.h).
+/* claims.c - scope=once across the workers (see claims.h), and the
+ * claims of scope=cluster jobs in the instance that is lord (legion.c).
  *
  * Every worker schedules a once-job; the one whose executor is free first
  * when an occurrence is due wins a compare-and-swap on the job's last
@@ -21,6 +22,7 @@
 #include "claims.h"
 #include "config.h"
 #include "counters.h"
+#include "legion.h"
 #include "log.h"
 #include "common.h"
 #include "core/sched.h"
@@ -59,7 +61,7 @@ static struct {
 void sched_claims_setup(void) {
 	int any = 0;
 	for (size_t i = 0; i < sched_cfg.njobs; i++)
-		any |= sched_cfg.jobs[i]->scope == USCH_SCOPE_ONCE;
+		any |= usch_job_claimed(sched_cfg.jobs[i]);
 	if (!any)
 		return;
 	cl.nworkers = uwsgi.numproc > 0 ? uwsgi.numproc : 1;
@@ -73,12 +75,12 @@ void sched_claims_setup(void) {
 }
 
 void sched_claims_seed(const struct usch_job *job, int64_t last) {
-	if (cl.jobs && job->scope == USCH_SCOPE_ONCE)
+	if (cl.jobs && usch_job_claimed(job))
 		atomic_store(&cl.jobs[job->index].last, last);
 }
 
 void sched_claims_pass(const struct usch_job *job, int64_t occurrence) {
-	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE)
+	if (!cl.jobs || !usch_job_claimed(job))
 		return;
 	struct job_claim *c = &cl.jobs[job->index];
 	int64_t seen = atomic_load(&c->last);
@@ -88,7 +90,7 @@ void sched_claims_pass(const struct usch_job *job, int64_t occurrence) {
 
 void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
 	/* a run asked for now is not asked for again */
-	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE || job->interrupted != USCH_INTERRUPTED_RERUN ||
+	if (!cl.jobs || !usch_job_claimed(job) || job->interrupted != USCH_INTERRUPTED_RERUN ||
 			occurrence == SCHED_OCCURRENCE_MANUAL)
 		return;
 	struct job_claim *c = &cl.jobs[job->index];
@@ -97,7 +99,7 @@ void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int6
 }
 
 int sched_claims_rerun_take(const struct usch_job *job, int64_t *occurrence, int64_t *scheduled_us) {
-	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE)
+	if (!cl.jobs || !usch_job_claimed(job))
 		return 0;
 	struct job_claim *c = &cl.jobs[job->index];
 	int64_t occ = atomic_load(&c->rerun);
@@ -182,7 +184,7 @@ void sched_claims_worker_start(void) {
 }
 
 int64_t sched_claims_last(const struct usch_job *job) {
-	if (!cl.jobs || job->scope != USCH_SCOPE_ONCE)
+	if (!cl.jobs || !usch_job_claimed(job))
 		return INT64_MIN;
 	int64_t last = atomic_load(&cl.jobs[job->index].last);
 	return last == USCH_OCCURRENCE_START ? INT64_MIN : last;
@@ -212,11 +214,33 @@ static enum sched_claim start_run(const struct usch_job *job, int64_t occurrence
 	return SCHED_CLAIM_WON;
 }
 
+/* scope=cluster: an occurrence is only the lord's, and only if it came
+ * due after the lordship did (*from: the first that did). */
+static enum sched_claim lordship(const struct usch_job *job, int64_t occurrence, int64_t *from) {
+	*from = INT64_MIN;
+	if (job->scope != USCH_SCOPE_CLUSTER)
+		return SCHED_CLAIM_WON;
+	switch (sched_legion_claim(job, occurrence, from)) {
+	case SCHED_LORD:
+		return SCHED_CLAIM_WON;
+	case SCHED_BEFORE_LORD:
+		return SCHED_CLAIM_BEFORE_LORD;
+	case SCHED_MASTER_GONE:
+		return SCHED_CLAIM_MASTER_GONE;
+	default:
+		return SCHED_CLAIM_NOT_LORD;
+	}
+}
+
 enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrence, int64_t covers_to,
 		int64_t scheduled_us, int slot, int64_t *after) {
 	*after = INT64_MIN;
 	if (!cl.jobs)
 		return SCHED_CLAIM_WON;
+	int64_t from;
+	enum sched_claim lord = lordship(job, occurrence, &from);
+	if (lord != SCHED_CLAIM_WON)
+		return lord;
 	struct job_claim *c = &cl.jobs[job->index];
 	int64_t seen = atomic_load(&c->last);
 	if (covers_to < occurrence)
@@ -225,7 +249,8 @@ enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrenc
 		if (seen >= occurrence)
 			return SCHED_CLAIM_TAKEN;
 	} while (!atomic_compare_exchange_weak(&c->last, &seen, covers_to));
-	*after = seen;
+	/* the fires of a burst from before the lordship are the old lord's */
+	*after = from != INT64_MIN && from - 1 > seen ? from - 1 : seen;
 	return start_run(job, occurrence, scheduled_us, slot);
 }
 
@@ -241,6 +266,12 @@ enum sched_claim sched_claims_take_again(
 		const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int slot) {
 	if (!cl.jobs)
 		return SCHED_CLAIM_WON;
+	/* a run asked for here runs here; a rerun only on the lord that ran it */
+	int64_t from;
+	enum sched_claim lord = occurrence == SCHED_OCCURRENCE_MANUAL ? SCHED_CLAIM_WON
+								      : lordship(job, occurrence, &from);
+	if (lord != SCHED_CLAIM_WON)
+		return lord;
 	enum sched_claim r = start_run(job, occurrence, scheduled_us, slot);
 	if (r == SCHED_CLAIM_BUSY)
 		sched_claims_rerun_put(job, occurrence, scheduled_us); /* for the next free executor */

@@ -1,6 +1,7 @@
 /* claims.h - scope=once across the workers (claims.c): memory the master
  * shares with every worker, where each occurrence of a once-job is claimed
- * by exactly one of them. */
+ * by exactly one of them. A scope=cluster job is claimed the same way, in
+ * the instance that is lord of its Legion only. */
 #ifndef SCHED_CLAIMS_H
 #define SCHED_CLAIMS_H
 
@@ -11,6 +12,10 @@ enum sched_claim {
 	SCHED_CLAIM_WON,   /* run it here */
 	SCHED_CLAIM_TAKEN, /* another worker has it (or had a later one) */
 	SCHED_CLAIM_BUSY,  /* won, but max-running runs are going: a skip */
+	/* scope=cluster, not claimed: */
+	SCHED_CLAIM_NOT_LORD,    /* another instance is lord (or none is) */
+	SCHED_CLAIM_BEFORE_LORD, /* due before this instance became lord: the previous lord's */
+	SCHED_CLAIM_MASTER_GONE, /* this worker's master died: it cannot know who is lord */
 };
 
 /* Master, before fork: the shared memory for the once-jobs of sched_cfg

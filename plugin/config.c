@@ -96,6 +96,9 @@ static struct setting settings[] = {
 			0, 0, 0, NULL, EXEC_ENVS },
 	{ "scheduler-alarm", SET_TEXT, FIELD(alarm),
 			"uWSGI alarm (alarm = NAME plugin:args) raised on every failed run and every give-up" },
+	{ "scheduler-legion", SET_TEXT, FIELD(legion),
+			"the uWSGI Legion (legion = NAME ...) whose lord runs the scope=cluster jobs that name none "
+			"with legion=" },
 	{ "scheduler-list", SET_INT, FIELD(list), "print every job with its next N fire times and exit", 1, 10000, 0,
 			"a number of fire times" },
 	{ "scheduler-list-json", SET_INT, FIELD(list_json), "the same as scheduler-list, as one JSON document", 1,

@@ -32,6 +32,7 @@ struct sched_config {
 	int rpc_remote;              /* scheduler-rpc-remote: remote nodes may steer jobs */
 	int exec_env;                /* scheduler-exec-env: enum sched_exec_env */
 	const char *alarm;           /* scheduler-alarm: a uWSGI alarm's name, or NULL */
+	const char *legion;          /* scheduler-legion: the Legion of scope=cluster jobs without legion=, or NULL */
 	int list, list_json;         /* dry run: fires per job, 0 = none */
 	int64_t list_from_us;        /* dry run base (and calendar triggers' now) */
 };

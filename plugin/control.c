@@ -24,6 +24,7 @@
 #include "claims.h"
 #include "counters.h"
 #include "metrics.h"
+#include "legion.h"
 #include "config.h"
 #include "log.h"
 #include "common.h"
@@ -176,6 +177,10 @@ static json_t *job_json(const struct usch_job *job) {
 	json_object_set_new(o, "outcome", last ? json_string(sched_outcome_name(runs[0].outcome)) : json_null());
 	json_object_set_new(o, "last", last ? sched_history_json(job, &runs[0]) : json_null());
 	json_object_set_new(o, "counters", counters_json(job));
+	if (job->scope == USCH_SCOPE_CLUSTER) {
+		json_object_set_new(o, "legion", json_string(sched_legion_name(job)));
+		json_object_set_new(o, "lord", json_boolean(sched_legion_is_lord(job)));
+	}
 	json_object_set_new(o, "history", history);
 	free(runs);
 	return o;
@@ -210,7 +215,7 @@ static int workers_of(const struct usch_job *job) {
 static json_t *run_now(const struct usch_job *job, const struct caller *c) {
 	char text[200];
 	struct sched_counters *k = sched_counters_of(job);
-	if (job->scope == USCH_SCOPE_ONCE && k && atomic_load(&k->running) >= job->max_running) {
+	if (usch_job_claimed(job) && k && atomic_load(&k->running) >= job->max_running) {
 		snprintf(text, sizeof(text), "already running (max-running=%d): not run again", job->max_running);
 		return answer(job, NULL, "run", 0, text);
 	}
@@ -218,7 +223,9 @@ static json_t *run_now(const struct usch_job *job, const struct caller *c) {
 	sched_runtime_wake();
 	sched_log("job %s: run asked for by scheduler.run (%s)", job->id, c->who);
 	int n = workers_of(job);
-	if (job->scope == USCH_SCOPE_ONCE)
+	if (job->scope == USCH_SCOPE_CLUSTER)
+		snprintf(text, sizeof(text), "run asked for: one worker of this instance runs it now, lord or not");
+	else if (job->scope == USCH_SCOPE_ONCE)
 		snprintf(text, sizeof(text), "run asked for: one worker runs it now");
 	else
 		snprintf(text, sizeof(text), "run asked for: %s runs it once",

@@ -1,5 +1,5 @@
 /* executors.c - the executor threads: each takes the next due fire,
- * claims it (scope=once), checks it is still to run (a pause, misfire-
+ * claims it (scope=once, scope=cluster), checks it is still to run (a pause, misfire-
  * grace) and makes its attempts (attempts.c) without the lock.
  *
  * The pool grows on demand: a worker starts with one executor, and
@@ -59,7 +59,7 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 	if (sched_queue_passed_over(last, p->how))
 		return 0;
 	/* overlap=queue|replace: paused while it waited for a place */
-	if (job->scope != USCH_SCOPE_ONCE)
+	if (!usch_job_claimed(job))
 		return sched_overlap_wait_here(&p->fire) == 0 && !sched_queue_passed_over(last, p->how);
 	/* a burst is claimed whole, up to its last occurrence */
 	int64_t need = p->nlater ? p->later[p->nlater - 1].occurrence : p->fire.occurrence;
@@ -72,6 +72,14 @@ static int claim(const struct pending *p, int slot_no, int64_t *after) {
 		return 1;
 	case SCHED_CLAIM_BUSY:
 		return claimed_busy(p, last, need, slot_no);
+	case SCHED_CLAIM_BEFORE_LORD:
+		sched_note(job, NOTE_BEFORE_LORD, p->fire.scheduled_us);
+		return 0;
+	case SCHED_CLAIM_MASTER_GONE:
+		/* said once: every fire of every cluster job finds it so */
+		if (!sched_rt.master_gone_said++)
+			sched_note(job, NOTE_MASTER_GONE, 0);
+		return 0;
 	default:
 		return 0;
 	}
@@ -95,7 +103,7 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 		const struct usch_fire *f = i ? &p->later[i - 1] : &p->fire;
 		if (f->occurrence <= after || (p->how != SCHED_HOW_MANUAL && !in_grace(f)))
 			continue;
-		if (i && job->scope == USCH_SCOPE_ONCE)
+		if (i && usch_job_claimed(job))
 			sched_claims_running(job, slot_no, f->occurrence, f->scheduled_us);
 		sched_attempts_run(f, p->how, slot);
 	}
@@ -139,10 +147,10 @@ static void take_and_run(struct slot *slot, int slot_no) {
 		slot->replaced = slot->replace_wanted = 0;
 		slot->job = job;
 		/* sched-watch looks for another worker's ask to stop it while it runs */
-		if (job->overlap == USCH_OVERLAP_REPLACE && job->scope == USCH_SCOPE_ONCE)
+		if (job->overlap == USCH_OVERLAP_REPLACE && usch_job_claimed(job))
 			sched_timeouts_poke();
 		run_pending(p, slot, slot_no, after);
-		if (job->scope == USCH_SCOPE_ONCE)
+		if (usch_job_claimed(job))
 			sched_claims_done(job, slot_no);
 		slot->job = NULL;
 		sched_rt.running--;

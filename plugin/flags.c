@@ -66,7 +66,7 @@ int sched_flags_take_run(const struct usch_job *job, int64_t *asked_us) {
 		return 0;
 	struct job_flags *f = &fl.jobs[job->index];
 	uint64_t asked = atomic_load(&f->asked);
-	_Atomic uint64_t *taken = job->scope == USCH_SCOPE_ONCE
+	_Atomic uint64_t *taken = usch_job_claimed(job)
 			? &f->taken
 			: &fl.seen[job->index * (size_t) (fl.nworkers + 1) + (size_t) uwsgi.mywid];
 	uint64_t had = atomic_load(taken);

@@ -12,6 +12,7 @@
 #include "counters.h"
 #include "runs.h"
 #include "flags.h"
+#include "legion.h"
 #include "common.h"
 #include "core/trigger.h"
 #include "config.h"
@@ -32,7 +33,7 @@ static uint8_t metric_type(enum sched_counter_kind kind) {
 }
 
 #define NROWS sched_ncounter_rows
-#define NMETRICS (NROWS + 1) /* and next_due, computed */
+#define NMETRICS (NROWS + 2) /* and next_due, computed; lord, for scope=cluster jobs */
 
 int64_t sched_next_due_us(const struct usch_job *job) {
 	if (job->start_on_boot)
@@ -59,6 +60,24 @@ int64_t sched_next_due_us(const struct usch_job *job) {
 static int64_t next_due(struct uwsgi_metric *m) {
 	const struct usch_job *job = (const struct usch_job *) m->ptr;
 	return sched_flags_paused(job) ? 0 : sched_next_due_us(job) / 1000000;
+}
+
+/* lord: 1 while this instance is lord of a scope=cluster job's Legion. */
+static int64_t lord(struct uwsgi_metric *m) {
+	return sched_legion_is_lord((const struct usch_job *) m->ptr);
+}
+
+/* A metric the master's metrics thread computes once a second by fn. */
+static void register_func(const char *id, const char *what, const struct usch_job *job,
+		int64_t (*fn)(struct uwsgi_metric *), int64_t *value) {
+	char *name = uwsgi_concat4("scheduler.", (char *) id, ".", (char *) what);
+	struct uwsgi_metric *m = uwsgi_register_metric(
+			name, NULL, UWSGI_METRIC_ABSOLUTE, "func", (void *) job, 0, (void *) fn);
+	if (m) {
+		m->value = value;
+		m->arg1 = (char *) what; /* the func collector wants a name; custom is the function */
+	}
+	free(name);
 }
 
 static void metric_id(const char *id, char *out, size_t len) {
@@ -112,14 +131,9 @@ void sched_metrics_register(void) {
 				m->value = &values[i * NMETRICS + r];
 			free(name);
 		}
-		char *name = uwsgi_concat3("scheduler.", names[i], ".next_due");
-		struct uwsgi_metric *m = uwsgi_register_metric(name, NULL, UWSGI_METRIC_ABSOLUTE, "func",
-				(void *) sched_cfg.jobs[i], 0, (void *) next_due);
-		if (m) {
-			m->value = &values[i * NMETRICS + NROWS];
-			m->arg1 = "next_due"; /* the func collector wants a name; custom is the function */
-		}
-		free(name);
+		register_func(names[i], "next_due", sched_cfg.jobs[i], next_due, &values[i * NMETRICS + NROWS]);
+		if (sched_cfg.jobs[i]->scope == USCH_SCOPE_CLUSTER)
+			register_func(names[i], "lord", sched_cfg.jobs[i], lord, &values[i * NMETRICS + NROWS + 1]);
 		free(names[i]);
 	}
 	free(names);
@@ -127,5 +141,6 @@ void sched_metrics_register(void) {
 	size_t k = 0;
 	for (size_t r = 0; r < NROWS && k < sizeof(listed); r++)
 		k += snprintf(listed + k, sizeof(listed) - k, "%s, ", sched_counter_rows[r].name);
-	sched_log("metrics: %zu per job (scheduler.<id>.%snext_due)", NMETRICS, listed);
+	sched_log("metrics: %zu per job (scheduler.<id>.%snext_due), and lord for scope=cluster jobs", NMETRICS - 1,
+			listed);
 }

@@ -6,6 +6,7 @@
 #include "runtime_state.h"
 #include "claims.h"
 #include "counters.h"
+#include "legion.h"
 #include "log.h"
 #include "core/timefmt.h"
 #include "core/decl.h"
@@ -27,7 +28,7 @@ void sched_note(const struct usch_job *job, enum note_kind kind, int64_t value) 
 
 static void log_note(const struct note *n) {
 	const struct usch_job *job = n->job;
-	char dur[32];
+	char dur[32], when[USCH_RFC3339_MAX];
 	switch (n->kind) {
 	case NOTE_MISFIRE:
 		sched_log_event(job, "misfire, %.1f ms late is past misfire-grace (worker %d)", n->value / 1e3,
@@ -69,6 +70,18 @@ static void log_note(const struct note *n) {
 		return;
 	case NOTE_CLOCK_STEP:
 		sched_log_clock_step(uwsgi.mywid, n->value);
+		return;
+	case NOTE_BEFORE_LORD:
+		usch_rfc3339_format(n->value, job->tz, when, sizeof(when));
+		sched_log_event(job,
+				"occurrence %s came due before this instance became lord of legion %s: left to "
+				"the previous lord (worker %d)",
+				when, sched_legion_name(job), uwsgi.mywid);
+		return;
+	case NOTE_MASTER_GONE:
+		sched_log("worker %d (pid %d): the master (pid %d) is gone: cluster jobs no longer run here (the "
+			  "lordship is the master's to know)",
+				uwsgi.mywid, (int) getpid(), uwsgi.workers[0].pid);
 		return;
 	}
 }

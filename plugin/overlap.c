@@ -143,6 +143,5 @@ int sched_overlap_replaced(const struct slot *slot) {
 	const struct usch_job *job = slot->job;
 	if (!job || job->overlap != USCH_OVERLAP_REPLACE)
 		return 0;
-	return slot->replaced ||
-			(job->scope == USCH_SCOPE_ONCE && sched_claims_replaced((int) (slot - sched_rt.slots)));
+	return slot->replaced || (usch_job_claimed(job) && sched_claims_replaced((int) (slot - sched_rt.slots)));
 }

@@ -20,6 +20,7 @@
 #include "flags.h"
 #include "history.h"
 #include "commands.h"
+#include "legion.h"
 #include "attempts.h"
 #include "mainthread.h"
 #include "python.h"
@@ -64,10 +65,6 @@ static void check_targets(void) {
 		if (job->kind == USCH_TARGET_PYTHON && !sched_python_plugin_loaded())
 			sched_fatal("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
 					job->option, job->line, job->target);
-		if (job->scope == USCH_SCOPE_CLUSTER)
-			sched_fatal("%s \"%s\": scope=cluster (once across a Legion cluster) is not available in this "
-				    "release",
-					job->option, job->line);
 		if (job->scope == USCH_SCOPE_ONCE)
 			sched_log("job %s: scope=once: each occurrence runs in one worker (shared claims)", job->id);
 		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0)
@@ -116,6 +113,7 @@ static int sched_init(void) {
 	if (!sched_cfg.njobs)
 		return 0;
 	check_targets();
+	sched_legion_setup();
 	sched_attempts_check_alarm();
 	if (!uwsgi.has_threads)
 		sched_fatal("threads are disabled but %zu job%s declared: add --enable-threads "
@@ -186,6 +184,7 @@ static void sched_post_fork(void) {
 
 /* Master, every cycle of its loop. */
 static void sched_master_cycle(void) {
+	sched_legion_cycle();
 	sched_claims_check();
 	sched_commands_sweep();
 	sched_state_write(0);

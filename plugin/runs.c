@@ -44,7 +44,7 @@ enum sched_outcome sched_outcome_parse(const char *name) {
 }
 
 static int per_worker(const struct usch_job *job) {
-	return job->scope != USCH_SCOPE_ONCE;
+	return !usch_job_claimed(job);
 }
 
 void sched_runs_setup(void) {

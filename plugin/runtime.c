@@ -106,8 +106,8 @@ static void take_up(void) {
 	pthread_mutex_lock(&sched_rt.lock);
 	for (size_t i = 0; i < sched_rt.sched.n; i++) {
 		const struct usch_job *job = sched_rt.sched.entries[i].job;
-		sched_rt.reruns |= job->scope == USCH_SCOPE_ONCE && job->interrupted == USCH_INTERRUPTED_RERUN;
-		if (job->scope == USCH_SCOPE_ONCE) {
+		sched_rt.reruns |= usch_job_claimed(job) && job->interrupted == USCH_INTERRUPTED_RERUN;
+		if (usch_job_claimed(job)) {
 			int64_t last = sched_claims_last(job);
 			if (job->catch_up && last != INT64_MIN)
 				usch_sched_resume(&sched_rt.sched, job, last, INT64_MIN, mono, wall);

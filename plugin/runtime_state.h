@@ -63,6 +63,8 @@ enum note_kind {
 	NOTE_HUNG,               /* still going SCHED_HUNG_GRACE_US after it; pid 1: after an InterruptedError */
 	NOTE_REPLACE_RAISED,     /* InterruptedError raised in a run the next one replaces */
 	NOTE_CLOCK_STEP,         /* no job; value: µs the wall clock stepped (> 0 forward) */
+	NOTE_BEFORE_LORD,        /* scope=cluster; value: the scheduled instant, due before the lordship */
+	NOTE_MASTER_GONE,        /* scope=cluster: the worker's master died */
 };
 
 struct note {
@@ -105,6 +107,7 @@ struct sched_rt {
 	int reruns;                 /* some once-job has interrupted=rerun: look for reruns each second */
 	int64_t steps_said;         /* the schedule's wall-clock steps logged so far */
 	struct pending *open_burst; /* the coalesce=all burst being handed over (timing thread) */
+	int master_gone_said;       /* scope=cluster: the master's death was noted */
 };
 
 extern struct sched_rt sched_rt;

@@ -144,7 +144,7 @@ static json_t *history_json(const struct usch_job *job) {
 
 static void add_runs(json_t *o, const struct usch_job *job) {
 	struct sched_run r;
-	if (job->scope == USCH_SCOPE_ONCE) {
+	if (usch_job_claimed(job)) {
 		int64_t claimed = sched_claims_last(job);
 		if (claimed != INT64_MIN)
 			json_object_set_new(o, "claimed", json_integer((json_int_t) claimed));
@@ -370,12 +370,20 @@ static void seed_once(struct usch_job *job, json_t *entry) {
 	int64_t last = json_is_integer(claimed) ? (int64_t) json_integer_value(claimed) : INT64_MIN;
 	struct sched_run r;
 	int have = run_of(json_object_get(entry, "last"), &r);
-	if (have && job->start_on_boot) {
-		/* one occurrence per instance start: nothing to carry over */
+	/* nothing to carry over: an @start job has one occurrence per instance
+	 * start; a cluster job's next occurrences are the lord's, and another
+	 * instance may have been lord since (its last run is shown, never
+	 * taken up) */
+	int cluster = job->scope == USCH_SCOPE_CLUSTER;
+	if (have && (job->start_on_boot || cluster)) {
+		if (cluster && r.outcome == SCHED_OUTCOME_RUNNING)
+			interrupted_by_stop(job, &r);
 		r.restored = 1;
 		sched_runs_put(job, 0, &r);
 		return;
 	}
+	if (cluster)
+		return;
 	if (have) {
 		if (r.outcome == SCHED_OUTCOME_RUNNING) {
 			interrupted_by_stop(job, &r);
@@ -461,7 +469,7 @@ static int seed(json_t *jobs) {
 			continue;
 		}
 		n++;
-		if (job->scope == USCH_SCOPE_ONCE)
+		if (usch_job_claimed(job))
 			seed_once(job, entry);
 		else
 			seed_per_worker(job, entry);

@@ -28,8 +28,7 @@ extern struct uwsgi_server uwsgi;
 /* A once-job's run here that another worker may ask to stop (overlap=replace). */
 static int replaceable_from_afar(const struct slot *slot) {
 	const struct usch_job *job = slot->job;
-	return job && job->kind == USCH_TARGET_PYTHON && job->scope == USCH_SCOPE_ONCE &&
-			job->overlap == USCH_OVERLAP_REPLACE;
+	return job && job->kind == USCH_TARGET_PYTHON && usch_job_claimed(job) && job->overlap == USCH_OVERLAP_REPLACE;
 }
 
 /* The slot that wants its TimeoutError or InterruptedError, or NULL;

@@ -39,7 +39,7 @@ static int join_burst(const struct usch_fire *fire) {
  * paused job's fire is passed over. */
 static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
 	const struct usch_job *job = fire->job;
-	int once = job->scope == USCH_SCOPE_ONCE;
+	int once = usch_job_claimed(job);
 	enum sched_how how = ctx ? SCHED_HOW_RERUN : SCHED_HOW_SCHEDULE;
 	if (sched_queue_passed_over(fire, how))
 		return;

@@ -60,8 +60,8 @@ const struct usch_key usch_keys[] = {
 	{ "coalesce", USCH_KEY_ENUM, FIELD(coalesce), USCH_PHASE_REST, 0, 0, COALESCE,
 			"late fires: run once for the earliest or the latest, or run each", "latest" },
 	{ "max-running", USCH_KEY_INT, FIELD(max_running), USCH_PHASE_REST, 1, 1000, NULL,
-			"concurrent runs per worker (scope=once: across the workers); a fire that finds them going does "
-			"what `overlap` says",
+			"concurrent runs per worker (scope=once and cluster: across the instance); a fire that finds them "
+			"going does what `overlap` says",
 			"1" },
 	{ "overlap", USCH_KEY_ENUM, FIELD(overlap), USCH_PHASE_REST, 0, 0, OVERLAP,
 			"a fire that finds max-running runs going: `skip` it (logged); `queue` it, to start when one ends "
@@ -79,11 +79,15 @@ const struct usch_key usch_keys[] = {
 			"starts paused: never fired until scheduler.resume", "false" },
 	{ "scope", USCH_KEY_ENUM, FIELD(scope), USCH_PHASE_REST, 0, 0, SCOPE,
 			"`all`: every worker runs its own copy; `workers`: only those of `workers`; `once`: each occurrence "
-			"in one worker, the first with a free executor (see *How many times a job runs*); `cluster` is "
-			"refused until Legion support lands",
+			"in one worker, the first with a free executor (see *How many times a job runs*); `cluster`: each "
+			"occurrence once across the instances of a uWSGI Legion, in one worker of its lord (see *Once per "
+			"cluster*)",
 			"all" },
 	{ "workers", USCH_KEY_WORKERS, FIELD(workers), USCH_PHASE_REST, 0, 0, NULL, "the workers of `scope=workers`",
 			"none" },
+	{ "legion", USCH_KEY_STRING, FIELD(legion), USCH_PHASE_REST, 0, 0, NULL,
+			"the Legion (`legion = NAME ...`) whose lord runs a `scope=cluster` job",
+			"`scheduler-legion`" },
 	{ "app", USCH_KEY_STRING, FIELD(app), USCH_PHASE_REST, 0, 0, NULL,
 			"the mountpoint of the app whose Python interpreter runs the job (`mount = /b=b.py`)",
 			"the main app" },
@@ -373,6 +377,8 @@ int decl_keys_apply(struct decl_ctx *c) {
 	/* silently ignored, it would run the job where it was meant not to */
 	if (c->job->scope != USCH_SCOPE_WORKERS && !usch_workers_empty(&c->job->workers))
 		return decl_fail(c, "workers= is for scope=workers (add it, or drop workers=)");
+	if (c->job->scope != USCH_SCOPE_CLUSTER && c->job->legion)
+		return decl_fail(c, "legion=%s is for scope=cluster (add it, or drop legion=)", c->job->legion);
 	if (retries_check(c) < 0)
 		return -1;
 	return overlap_check(c);

@@ -90,7 +90,12 @@ static usch_trigger *interval_trigger(struct decl_ctx *c, const char *text, int 
 		decl_fail(c, "\"%s\": the interval must be at least 1ms", text);
 		return NULL;
 	}
-	int64_t anchor = job->start_us != INT64_MIN ? job->start_us : wall ? c->env->now_us + period : period;
+	/* a cluster's instances must agree on the occurrences too: without
+	 * start= they count from the epoch (1h: on the hour, UTC) */
+	int64_t anchor = job->start_us != INT64_MIN        ? job->start_us
+			: job->scope == USCH_SCOPE_CLUSTER ? 0
+			: wall                             ? c->env->now_us + period
+							   : period;
 	usch_trigger *t = usch_trigger_interval(period, anchor, why, sizeof(why));
 	if (!t)
 		decl_fail(c, "%s", why);
@@ -176,6 +181,23 @@ static usch_trigger *combo_trigger(struct decl_ctx *c) {
 	return t;
 }
 
+/* The instances of a cluster compute its occurrences each on its own: a
+ * calendar interval anchored at one instance's start would give each its
+ * own. */
+static int cluster_check(struct decl_ctx *c, int interval) {
+	if (c->job->scope != USCH_SCOPE_CLUSTER || !interval || c->job->start_us != INT64_MIN)
+		return 0;
+	usch_trigger *probe = NULL;
+	/* a malformed one is said by make_trigger */
+	if (calendar_trigger(c, c->trig_text, &probe) && probe) {
+		usch_trigger_free(probe);
+		return decl_fail(c,
+				"scope=cluster: a calendar interval needs start= (every instance must count "
+				"from the same instant)");
+	}
+	return 0;
+}
+
 /* Builds the job's trigger from c->trig_text (or c->combo) by c->kind,
  * then applies the start/end window. */
 int decl_build_trigger(struct decl_ctx *c) {
@@ -195,7 +217,9 @@ int decl_build_trigger(struct decl_ctx *c) {
 		int interval = !strcmp(c->kind, "interval") || !strcmp(c->kind, "every");
 		/* every worker must agree on a once-job's occurrences: its interval
 		 * counts from the master's instant, not from each worker's start */
-		int shared = job->scope == USCH_SCOPE_ONCE;
+		int shared = usch_job_claimed(job);
+		if (cluster_check(c, interval) < 0)
+			return -1;
 		job->trigger = make_trigger(c, interval ? "interval" : c->kind, text, shared);
 		if (!job->trigger)
 			return -1;
@@ -207,6 +231,10 @@ int decl_build_trigger(struct decl_ctx *c) {
 					"end= on an interval needs start= too (without start= the interval "
 					"counts from each worker's start)");
 		job->start_on_boot = usch_trigger_is_start(job->trigger);
+		if (job->start_on_boot && job->scope == USCH_SCOPE_CLUSTER)
+			return decl_fail(c,
+					"@start runs when each instance starts: scope=cluster has no occurrence to "
+					"share (use scope=once)");
 		int calendar = usch_trigger_kind(job->trigger) == USCH_TRIGGER_CALENDAR;
 		if (calendar && job->start_us == INT64_MIN) {
 			job->start_us = c->env->now_us + 1; /* first fire one interval on */
@@ -214,7 +242,8 @@ int decl_build_trigger(struct decl_ctx *c) {
 		}
 		int is_interval = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL;
 		job->anchored = is_interval && (job->start_us != INT64_MIN || shared);
-		job->implicit_anchor = implicit_start || (is_interval && shared && job->start_us == INT64_MIN);
+		job->implicit_anchor = implicit_start ||
+				(is_interval && job->scope == USCH_SCOPE_ONCE && job->start_us == INT64_MIN);
 	}
 	/* the reason in the declaration's own words */
 	if (usch_trigger_set_window(job->trigger, job->start_us, job->end_us, NULL, 0) < 0)

@@ -25,6 +25,7 @@ void usch_job_free(struct usch_job *job) {
 	free(job->kwargs_json);
 	free(job->context);
 	free(job->app);
+	free(job->legion);
 	free(job->on_failure_text);
 	free(job->on_success_text);
 	usch_job_free(job->on_failure);
@@ -47,10 +48,15 @@ int usch_job_runs_on(const struct usch_job *job, int wid) {
 	case USCH_SCOPE_WORKERS:
 		return usch_workers_has(&job->workers, wid);
 	case USCH_SCOPE_ONCE:
+	case USCH_SCOPE_CLUSTER:
 		return wid > 0;
 	default:
 		return 0;
 	}
+}
+
+int usch_job_claimed(const struct usch_job *job) {
+	return job->scope == USCH_SCOPE_ONCE || job->scope == USCH_SCOPE_CLUSTER;
 }
 
 int64_t usch_job_timeline_at_start(const struct usch_job *job, int64_t start_wall) {
@@ -72,6 +78,19 @@ const char *usch_job_kind_prefix(const struct usch_job *job) {
 	}
 }
 
+/* A once-job's state is not a per-worker job's, nor a cluster job's (which
+ * never takes up what another lord ran): each reads only its own. */
+static const char *scope_text(const struct usch_job *job) {
+	switch (job->scope) {
+	case USCH_SCOPE_ONCE:
+		return "once";
+	case USCH_SCOPE_CLUSTER:
+		return "cluster";
+	default:
+		return "per worker";
+	}
+}
+
 size_t usch_job_schedule(const struct usch_job *job, char *buf, size_t len) {
 	char trig[1024], start[USCH_RFC3339_MAX] = "", end[USCH_RFC3339_MAX] = "";
 	usch_trigger_describe(job->trigger, trig, sizeof(trig));
@@ -80,7 +99,7 @@ size_t usch_job_schedule(const struct usch_job *job, char *buf, size_t len) {
 	if (job->end_us != INT64_MAX)
 		usch_rfc3339_format(job->end_us, usch_tz_utc(), end, sizeof(end));
 	int n = snprintf(buf, len, "%s; tz %s%s%s%s%s; scope %s", trig, usch_tz_name(job->tz), *start ? "; start " : "",
-			start, *end ? "; end " : "", end, job->scope == USCH_SCOPE_ONCE ? "once" : "per worker");
+			start, *end ? "; end " : "", end, scope_text(job));
 	return n < 0 ? 0 : (size_t) n;
 }
 

@@ -93,6 +93,8 @@ struct usch_job {
 	int64_t timeout_us;          /* 0: none */
 	int64_t start_us, end_us;    /* window, INT64_MIN / INT64_MAX */
 	struct usch_workers workers; /* workers= (scope=workers runs there) */
+	char *legion;                /* legion=: the Legion whose lord runs a scope=cluster job, or NULL
+	                                (scheduler-legion then names it) */
 	int catch_up;                /* occurrences missed while no scheduler was up run late (default 1) */
 	enum usch_interrupted interrupted;
 	int retries;                /* a failed run is tried again up to this many times (default 0) */
@@ -118,9 +120,14 @@ void usch_job_free(struct usch_job *job);
 int64_t usch_job_retry_delay(const struct usch_job *job, int attempt);
 
 /* Whether worker `wid` (1-based) schedules the job: scope=all on every
- * worker, scope=workers on the listed ones, scope=once on every worker
- * too (each occurrence then runs where it is claimed first). */
+ * worker, scope=workers on the listed ones, scope=once and scope=cluster
+ * on every worker too (each occurrence then runs where it is claimed
+ * first). */
 int usch_job_runs_on(const struct usch_job *job, int wid);
+
+/* Whether each occurrence of the job is claimed by one worker: scope=once,
+ * and scope=cluster (once in the instance that is lord, the same claims). */
+int usch_job_claimed(const struct usch_job *job);
 
 /* The prefix of the job's target as written: "rpc:", "signal:", "exec:",
  * or "" for a Python callable. */

@@ -45,7 +45,7 @@ static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_
 	if (deadline == INT64_MAX)
 		return;
 	if (e->job->jitter_us > 0) {
-		uint64_t r = e->job->scope == USCH_SCOPE_ONCE ? occurrence_random(e->job->id, e->next) : next_random(s);
+		uint64_t r = usch_job_claimed(e->job) ? occurrence_random(e->job->id, e->next) : next_random(s);
 		deadline += (int64_t) (r % (uint64_t) (e->job->jitter_us + 1));
 	}
 	/* cannot fail: the queue was reserved for every entry */

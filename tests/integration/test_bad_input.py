@@ -2,7 +2,8 @@
 hostile ini holds (bad_input.jsonl: malformed cron fields, durations,
 dates, zones, targets, keys, JSON, settings; duplicates and conflicts;
 control characters), and lines of 5,000-10,000 characters made here.
-Each stops uwsgi before any worker forks, with a non-zero exit and one
+A row may add "args" (what the refusal needs, e.g. a --legion). Each
+stops uwsgi before any worker forks, with a non-zero exit and one
 `[scheduler]` line: the option, the value as written (control characters
 escaped, a very long line cut), and what is wrong."""
 import json
@@ -27,7 +28,7 @@ def cases():
         {"option": "scheduler-interval", "value": "1s signal:5 %s=1" % k,
          "message": 'scheduler-interval "1s signal:5 %s..." (10014 characters): unknown key "%s..." (known: id, '
                     'args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, overlap, timeout, start, end, '
-                    'paused, scope, workers, app, catch-up, interrupted, retries, retry-delay, retry-backoff, '
+                    'paused, scope, workers, legion, app, catch-up, interrupted, retries, retry-delay, retry-backoff, '
                     'retry-max-delay, on-failure, on-success)' % (("1s signal:5 " + k)[:120][12:], k[:40])},
         {"option": "scheduler-cron", "value": ",".join(["0"] * 5000) + " * * * * signal:5",
          "message": 'scheduler-cron "%s..." (10016 characters): the cron expression is too long'
@@ -52,7 +53,7 @@ def test_the_corpus_is_large_and_covers_every_option():
     for option in sorted(every):
         assert option in options, option
     keys = ("id", "args", "kwargs", "context", "tz", "jitter", "misfire-grace", "coalesce", "max-running", "timeout",
-            "start", "end", "paused", "scope", "workers", "app", "catch-up", "interrupted", "retries",
+            "start", "end", "paused", "scope", "workers", "legion", "app", "catch-up", "interrupted", "retries",
             "retry-delay", "retry-backoff", "retry-max-delay", "on-failure", "on-success")
     lines = " ".join(c["value"] for c in CASES)
     for key in keys:
@@ -62,7 +63,7 @@ def test_the_corpus_is_large_and_covers_every_option():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "%s:%s" % (c["option"], c["value"][:40]))
 def test_refused_before_fork(tmp_path, case):
     args = [UWSGI, "--plugin", PLUGIN, "--master", "--workers", "4", "--enable-threads",
-            "--http-socket", "127.0.0.1:%d" % free_port(), "--" + case["option"], case["value"]]
+            "--http-socket", "127.0.0.1:%d" % free_port()] + case.get("args", []) + ["--" + case["option"], case["value"]]
     if case["option"] not in JOB_OPTIONS:
         args += ["--scheduler-interval", "1s signal:5"]
     p = subprocess.Popen(args, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -1,5 +1,5 @@
 """The runnable examples (examples/flask, examples/django, examples/rpc,
-examples/failures),
+examples/failures, examples/cluster),
 started from a copy of their own directory and ini.
 
 Each test copies the example into its directory and changes only what a
@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import time
 import urllib.request
@@ -356,6 +357,63 @@ def test_failures_example(uwsgi):
         assert seq[:len(seq) // 2 * 2] == ["start", "ok"] * (len(seq) // 2), seq
     u.stop()
     assert_nothing_fatal(u.log())
+
+
+# -------------------------------------------------------------- cluster
+
+def test_cluster_example(uwsgi, tmp_path):
+    """The three instances of examples/cluster, from one copy of it (they
+    share its digests.log, as the README runs them): the highest valor is
+    lord and sends each digest, once; the shipped schedule parses."""
+    shared = str(tmp_path / "cluster")
+    shutil.copytree(os.path.join(EXAMPLES, "cluster"), shared,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.log"))
+    legion_ports = {"4241": None, "4242": None, "4243": None}
+    socks = []
+    for port in legion_ports:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        socks.append(sock)
+        legion_ports[port] = str(sock.getsockname()[1])
+    for sock in socks:
+        sock.close()
+    us = {}
+    for name in ("a", "b", "c"):
+        path = os.path.join(shared, name + ".ini")
+        with open(path) as f:
+            text = f.read()
+        r = uwsgi().run("--ini", path, "--scheduler-list", "1")
+        assert r.returncode == 0 and re.findall(r"(?m)^(\S+)\n  trigger", r.stdout) == ["digest"], r.stdout + r.stderr
+        assert "uwsgi --ini %s.ini" % name in open(os.path.join(EXAMPLES, "cluster", "README.md")).read()
+        us[name] = uwsgi()
+        text, n = re.subn(r"(?m)^plugins = python3,scheduler\n", "", text)
+        assert n == 1, text
+        text, n = re.subn(r"(?m)^http-socket = 127\.0\.0\.1:\d+$", "http-socket = 127.0.0.1:%d" % us[name].port, text)
+        assert n == 1, text
+        text, n = re.subn(r"127\.0\.0\.1:(424[123])", lambda m: "127.0.0.1:" + legion_ports[m.group(1)], text)
+        assert n == 3, text
+        old = "scheduler-cron = 0 8 * * * app:send_digest"
+        assert old in text
+        with open(path, "w") as f:
+            f.write(text.replace(old, "scheduler-cron = * * * * * * app:send_digest"))
+    for name in ("a", "b", "c"):
+        us[name].start("--ini", os.path.join(shared, name + ".ini"))
+    us["a"].wait_log(r"^\[scheduler\] legion digest: this instance is lord \(valor 300\)", timeout=40)
+
+    def digests():
+        try:
+            with open(os.path.join(shared, "digests.log")) as f:
+                return [json.loads(line) for line in f if line.endswith("\n")]
+        except FileNotFoundError:
+            return []
+    wait_for(lambda: len(digests()) >= 3, 20, what=lambda: "3 digests: %s" % digests())
+    for name in ("a", "b", "c"):
+        us[name].stop()
+    sent = digests()
+    assert {d["sent_by"] for d in sent} == {"a"}, sent
+    assert len({d["digest_for"] for d in sent}) == len(sent), sent
+    for u in us.values():
+        assert_nothing_fatal(u.log())
 
 
 # ---------------------------------------------- the inis as users run them

@@ -44,7 +44,7 @@ def test_unknown_key(uwsgi):
     out = refused(uwsgi, "--scheduler-interval", "1s jobs:f bogus=1")
     assert ('[scheduler] scheduler-interval "1s jobs:f bogus=1": unknown key "bogus" (known: id, args, kwargs, '
             'context, tz, jitter, misfire-grace, coalesce, max-running, overlap, timeout, start, end, paused, scope, workers, '
-            'app, catch-up, interrupted, retries, retry-delay, retry-backoff, retry-max-delay, on-failure, '
+            'legion, app, catch-up, interrupted, retries, retry-delay, retry-backoff, retry-max-delay, on-failure, '
             'on-success)') in lines(out)
 
 

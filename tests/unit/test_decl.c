@@ -260,6 +260,59 @@ START_TEST(interval_anchored_by_start) {
 }
 END_TEST
 
+/* scope=cluster: every instance of the Legion computes the same
+ * occurrences, whatever its start: intervals count from the epoch (or
+ * start=), the claim is the once-job's. */
+START_TEST(cluster_jobs) {
+	struct usch_job *job = ok("scheduler-interval", "1h app:f scope=cluster legion=digest");
+	ck_assert_int_eq(job->scope, USCH_SCOPE_CLUSTER);
+	ck_assert_str_eq(job->legion, "digest");
+	ck_assert(usch_job_claimed(job) && usch_job_runs_on(job, 1) && usch_job_runs_on(job, 7));
+	ck_assert_int_eq(job->anchored, 1);
+	ck_assert_int_eq(job->implicit_anchor, 0);
+	/* on the hour, UTC, on every instance */
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T10:00:00Z"));
+	usch_job_free(job);
+
+	job = ok("scheduler-interval", "90s app:f scope=cluster");
+	ck_assert_ptr_null(job->legion); /* scheduler-legion names it */
+	ck_assert_int_eq(next(job, unit_instant("2026-11-24T09:00:00Z")) % 90000000, 0);
+	usch_job_free(job);
+
+	job = ok("scheduler-interval", "1 month app:f scope=cluster start=2026-01-31T08:00:00Z");
+	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-30T08:00:00Z")); /* Jan 31 clamped */
+	usch_job_free(job);
+
+	job = ok("scheduler-cron", "*/5 * * * * * app:f scope=cluster");
+	ck_assert(usch_job_claimed(job));
+	usch_job_free(job);
+	job = ok("scheduler-interval", "10s app:f scope=once");
+	ck_assert(usch_job_claimed(job) && job->implicit_anchor);
+	usch_job_free(job);
+	job = ok("scheduler-interval", "10s app:f");
+	ck_assert(!usch_job_claimed(job));
+	usch_job_free(job);
+
+	char text[256];
+	job = ok("scheduler-cron", "0 9 * * * app:f scope=cluster");
+	usch_job_schedule(job, text, sizeof(text));
+	ck_assert_str_eq(text, "cron \"0 9 * * *\"; tz UTC; scope cluster");
+	usch_job_free(job);
+
+	bad("scheduler-cron", "0 9 * * * app:f legion=digest",
+			"legion=digest is for scope=cluster (add it, or drop legion=)");
+	bad("scheduler-cron", "0 9 * * * app:f scope=once legion=digest",
+			"legion=digest is for scope=cluster (add it, or drop legion=)");
+	bad("scheduler-cron", "0 9 * * * app:f scope=cluster legion=", "legion= needs a value");
+	bad("scheduler-cron", "@start app:f scope=cluster",
+			"@start runs when each instance starts: scope=cluster has no occurrence to share (use scope=once)");
+	bad("scheduler-interval", "1 week app:f scope=cluster",
+			"scope=cluster: a calendar interval needs start= (every instance must count from the same instant)");
+	bad("scheduler-job", "{\"every\": \"2 days\", \"target\": \"app:f\", \"scope\": \"cluster\"}",
+			"scope=cluster: a calendar interval needs start= (every instance must count from the same instant)");
+}
+END_TEST
+
 START_TEST(interval_calendar_units) {
 	static const struct {
 		const char *line, *describe, *next1, *next2;
@@ -867,7 +920,7 @@ END_TEST
 #define UNITS "(use us, ms, s, m, h, d, w)"
 #define KNOWN \
 	"(known: id, args, kwargs, context, tz, jitter, misfire-grace, coalesce, max-running, overlap, timeout, " \
-	"start, end, paused, scope, workers, app, catch-up, interrupted, retries, retry-delay, retry-backoff, " \
+	"start, end, paused, scope, workers, legion, app, catch-up, interrupted, retries, retry-delay, retry-backoff, " \
 	"retry-max-delay, on-failure, on-success)"
 #define DT_HINT "(use e.g. 2026-11-24T09:00:00+01:00, 2026-11-24 09:00 or 2026-11-24)"
 #define WORKERS "expected worker ids (1-1023) like 1,3 or 2-4"
@@ -1317,6 +1370,7 @@ int main(void) {
 	tcase_add_test(tc, interval_durations);
 	tcase_add_test(tc, interval_anchored_by_start);
 	tcase_add_test(tc, interval_calendar_units);
+	tcase_add_test(tc, cluster_jobs);
 	tcase_add_test(tc, interval_calendar_with_start_and_zone);
 	tcase_add_test(tc, at_forms);
 	tcase_add_test(tc, targets);
