@@ -9,6 +9,8 @@
   shares the pages);
 - stop: SIGINT to the master's exit, an idle worker with 10,000 jobs minus
   one with a single job (medians);
+- idle wake-ups: the timing thread's (sched-timer) context switches over
+  BENCH_IDLE_WAKE_SECONDS (20) with one job every 10 minutes, per hour;
 - fire lag at 1,000 fires/s: 100,000 Python interval jobs of 100 s, each
   anchored 1 ms after the one before, so one comes due every millisecond;
   each records its lag (start of its code minus its scheduled instant).
@@ -88,6 +90,39 @@ def median_of(path, runs):
     return [median([r[i] for r in rows]) for i in range(4)]
 
 
+IDLE_WAKE_SECONDS = int(os.environ.get("BENCH_IDLE_WAKE_SECONDS", "20"))
+
+
+def switches(pid, name):
+    """Voluntary + involuntary context switches of pid's thread called name."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if f.read().strip() != name:
+                    continue
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                return sum(int(l.split()[1]) for l in f if l.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")))
+        except OSError:
+            continue
+    return None
+
+
+def idle_wakeups():
+    path = ini("idle.ini", ["scheduler-interval = 10m exec:true id=ten\n"])
+    u = instance(path)
+    try:
+        u.start()
+        u.wait_for(STARTED, 60)
+        time.sleep(1.0)
+        pid = u.worker_pids()[0]
+        a = switches(pid, "sched-timer")
+        time.sleep(IDLE_WAKE_SECONDS)
+        b = switches(pid, "sched-timer")
+    finally:
+        u.stop()
+    return None if a is None or b is None else (b - a) * 3600.0 / IDLE_WAKE_SECONDS
+
+
 def lag_at_rate():
     base = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(seconds=200)
 
@@ -126,6 +161,7 @@ def main():
     s_stop = median_of(stop_n, RUNS)
     per_job_w = (s_big[1] - s_one[1]) * 1024.0 / (N - 1)
     per_job_m = (s_big[2] - s_one[2]) * 1024.0 / (N - 1)
+    wakes = idle_wakeups()
     lat = lag_at_rate()
     rate = len(lat) / float(LAG_SECONDS)
     print("%d jobs in one worker (medians of %d runs)" % (N, RUNS))
@@ -139,13 +175,15 @@ def main():
     print("%-58s %10.1f ms %11s" % ("stop (SIGINT to exit), idle worker, %d jobs minus 1 job" % NSTOP,
                                     (s_stop[3] - s_one[3]) * 1e3, "<= 10 ms"))
     print("%-58s %10.1f ms %11s" % ("  stop with 1 job", s_one[3] * 1e3, ""))
+    print("%-58s %10s %12s" % ("idle: timing thread wake-ups per hour, one job every 10 min",
+                               "-" if wakes is None else "%.0f" % wakes, "6"))
     print("%-58s %10s %12s" % ("fire lag p50 / p99 / max at %.0f fires/s, %d jobs" % (rate, N),
                                "%.2f/%.2f/%.2f ms" % (pct(lat, 50), pct(lat, 99), max(lat)) if lat else "-",
                                "p99 <= 1 ms"))
     os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "build", "bench", "scale.json"), "w") as f:
         json.dump({"n": N, "dry": dry, "dry_plain": dry_plain, "big": s_big, "one": s_one, "stop": s_stop,
-                   "rss_per_job_worker": per_job_w, "rss_per_job_master": per_job_m, "lag_n": len(lat),
+                   "rss_per_job_worker": per_job_w, "idle_wakeups_per_hour": wakes, "rss_per_job_master": per_job_m, "lag_n": len(lat),
                    "lag_p50": pct(lat, 50), "lag_p99": pct(lat, 99), "lag_max": max(lat) if lat else None}, f,
                   indent=1)
 
