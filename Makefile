@@ -152,7 +152,8 @@ fuzz-smoke: $(FUZZERS)
 demo: install
 	sh examples/wsgi/demo.sh
 
-bench: deps
+bench:
+	sh tools/deps.sh bench
 	sh bench/run.sh
 
 clean:

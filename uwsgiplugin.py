@@ -30,6 +30,7 @@ GCC_LIST = [
     'plugin/commands',
     'plugin/state',
     'plugin/runs',
+    'plugin/wake',
     'plugin/counters',
     'plugin/metrics',
     'plugin/control',

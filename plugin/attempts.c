@@ -15,6 +15,7 @@
 #include "run.h"
 #include "overlap.h"
 #include "dispatch.h"
+#include "wake.h"
 #include "counters.h"
 #include "config.h"
 #include "log.h"
@@ -85,7 +86,7 @@ static char *attempt(const struct usch_fire *f, enum sched_how how, struct slot 
 	slot->hung_said = 0;
 	/* the timing thread sets its next wake-up by this run's timeout */
 	if (job->timeout_us > 0)
-		pthread_cond_signal(&sched_rt.timer_cond);
+		sched_wake_self();
 	struct counts before = sched_rt.counts[job->index];
 	pthread_mutex_unlock(&sched_rt.lock);
 	char *err = sched_run_fire(f, how, due_us, before.runs, before.failures);

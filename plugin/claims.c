@@ -20,6 +20,7 @@
 #include <uwsgi.h>
 #include <stdatomic.h>
 #include "claims.h"
+#include "wake.h"
 #include "config.h"
 #include "counters.h"
 #include "legion.h"
@@ -96,6 +97,7 @@ void sched_claims_rerun_put(const struct usch_job *job, int64_t occurrence, int6
 	struct job_claim *c = &cl.jobs[job->index];
 	atomic_store(&c->rerun_us, scheduled_us);
 	atomic_store(&c->rerun, occurrence);
+	sched_wake_all();
 }
 
 int sched_claims_rerun_take(const struct usch_job *job, int64_t *occurrence, int64_t *scheduled_us) {

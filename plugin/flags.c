@@ -1,12 +1,13 @@
 /* flags.c - pauses and runs asked for now, shared (see flags.h).
  *
- * A worker's timing thread looks at the asks of its jobs each time it
- * wakes, at least once a second (runtime.c); the worker that answered the
- * RPC wakes its own at once. A worker id's taken asks are kept here, not
- * in the worker: the worker that replaces a dead one takes what it left. */
+ * A worker's timing thread looks at the asks of its jobs when it is woken
+ * for a change (wake.c: an ask wakes every worker's at once). A worker
+ * id's taken asks are kept here, not in the worker: the worker that
+ * replaces a dead one takes what it left. */
 #include <uwsgi.h>
 #include <stdatomic.h>
 #include "flags.h"
+#include "wake.h"
 #include "config.h"
 
 extern struct uwsgi_server uwsgi;
@@ -59,6 +60,7 @@ void sched_flags_ask_run(const struct usch_job *job, int64_t at_us) {
 	struct job_flags *f = &fl.jobs[job->index];
 	atomic_store(&f->asked_us, at_us);
 	atomic_fetch_add(&f->asked, 1);
+	sched_wake_all();
 }
 
 int sched_flags_take_run(const struct usch_job *job, int64_t *asked_us) {

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "runtime.h"
 #include "claims.h"
+#include "wake.h"
 #include "runs.h"
 #include "state.h"
 #include "counters.h"
@@ -81,6 +82,7 @@ static void setup_shared(int readonly) {
 	sched_counters_setup();
 	sched_flags_setup();
 	sched_history_setup();
+	sched_wake_setup();
 	if (!readonly)
 		sched_commands_setup();
 	sched_state_load(readonly);

@@ -6,6 +6,7 @@
 #include <uwsgi.h>
 #include "runtime.h"
 #include "runtime_state.h"
+#include "wake.h"
 #include "timing.h"
 #include "executors.h"
 #include "timeouts.h"
@@ -31,8 +32,10 @@ struct sched_rt sched_rt = {
 
 void sched_runtime_wake(void) {
 	pthread_mutex_lock(&sched_rt.lock);
-	if (sched_rt.started)
+	if (sched_rt.started) {
 		pthread_cond_signal(&sched_rt.timer_cond);
+		sched_wake_self();
+	}
 	pthread_mutex_unlock(&sched_rt.lock);
 }
 
@@ -103,6 +106,9 @@ static void take_up_interrupted(const struct usch_job *job, struct sched_run *r)
 static void take_up(void) {
 	sched_claims_worker_start();
 	int64_t mono = sched_clock_us(CLOCK_MONOTONIC), wall = sched_clock_us(CLOCK_REALTIME);
+	/* no run recorded yet anywhere (a first start): the records are not
+	 * read, and their pages stay out of this worker's memory */
+	int any_run = sched_runs_changes() != 0;
 	pthread_mutex_lock(&sched_rt.lock);
 	for (size_t i = 0; i < sched_rt.sched.n; i++) {
 		const struct usch_job *job = sched_rt.sched.entries[i].job;
@@ -114,7 +120,7 @@ static void take_up(void) {
 			continue;
 		}
 		struct sched_run r;
-		if (!sched_runs_get(job, uwsgi.mywid, &r))
+		if (!any_run || !sched_runs_get(job, uwsgi.mywid, &r))
 			continue;
 		take_up_interrupted(job, &r);
 		int64_t at, anchor = sched_run_anchor(&r, &at);
@@ -172,6 +178,7 @@ int sched_runtime_start(char *err, size_t errlen) {
 	 * fork inherits it unlocked); the timing thread's condition waits on
 	 * the monotonic clock, which needs an attribute */
 	init_conds();
+	sched_wake_setup(); /* made by the master before fork; here when there was none */
 	sched_rt.active = calloc(sched_cfg.njobs, sizeof(int));
 	sched_rt.queued = calloc(sched_cfg.njobs, sizeof(int));
 	sched_rt.counts = calloc(sched_cfg.njobs, sizeof(struct counts));
@@ -248,6 +255,7 @@ void sched_runtime_stop(int graceful) {
 	}
 	sched_rt.tail = NULL;
 	pthread_cond_broadcast(&sched_rt.timer_cond);
+	sched_wake_self();
 	pthread_cond_broadcast(&sched_rt.work_cond);
 	pthread_cond_broadcast(&sched_rt.retry_cond);
 	int running = sched_rt.running;

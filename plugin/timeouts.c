@@ -17,6 +17,7 @@
  * asked for while no Python code can move. */
 #include <uwsgi.h>
 #include "timeouts.h"
+#include "wake.h"
 #include "notes.h"
 #include "threads.h"
 #include "python.h"
@@ -68,7 +69,7 @@ static void interrupt(struct slot *slot) {
 		slot->timeout_raised = sched_clock_us(CLOCK_MONOTONIC);
 		slot->raised_replace = replace;
 		sched_note(slot->job, replace ? NOTE_REPLACE_RAISED : NOTE_TIMEOUT, 0);
-		pthread_cond_signal(&sched_rt.timer_cond); /* the hung check */
+		sched_wake_self(); /* the hung check */
 	}
 	pthread_mutex_unlock(&sched_rt.lock);
 	sched_python_gil_give(gil);

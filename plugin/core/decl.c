@@ -11,7 +11,8 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	struct usch_job *job = calloc(1, sizeof(*job));
 	if (!job)
 		return NULL;
-	job->option = strdup(option);
+	const char *known = usch_job_option_static(option);
+	job->option = known ? (char *) known : strdup(option);
 	job->line = strdup(line);
 	job->tz = env->default_tz ? env->default_tz : usch_tz_utc();
 	job->max_running = 1;

@@ -166,7 +166,8 @@ static int make_hook(struct decl_ctx *c, int kind, const char *text, struct usch
 	h->timeout_us = job->timeout_us;
 	h->max_running = 1;
 	h->scope = job->scope;
-	h->option = strdup(job->option);
+	const char *known = usch_job_option_static(job->option);
+	h->option = known ? (char *) known : strdup(job->option);
 	h->line = strdup(job->line);
 	h->id = malloc(strlen(job->id) + strlen(noun) + 2);
 	if (!h->option || !h->line || !h->id)
@@ -202,7 +203,10 @@ static int make_hooks(struct decl_ctx *c) {
 int decl_complete(struct decl_ctx *c, const char *target) {
 	if (parse_target(c, target) < 0 || decl_keys_apply(c) < 0 || context_check(c) < 0)
 		return -1;
-	/* the default id is the target as written ("app.tasks:cleanup") */
+	/* the default id is the target as written ("app.tasks:cleanup"):
+	 * often the target itself, then kept once */
+	if (!c->job->id && c->job->target && !strcmp(c->job->target, target))
+		c->job->id = c->job->target;
 	if (!c->job->id && !(c->job->id = strdup(target)))
 		return decl_fail(c, "out of memory");
 	if (make_hooks(c) < 0)

@@ -2,6 +2,7 @@
  * time (see job.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "timefmt.h"
 #include "job.h"
 #include "trigger.h"
@@ -17,9 +18,12 @@ void usch_job_free(struct usch_job *job) {
 		free(job->rpc.argv[i]);
 	free(job->rpc.argv);
 	free(job->rpc.argvs);
-	free(job->id);
-	free(job->option);
+	if (job->id != job->target)
+		free(job->id);
+	if (!usch_job_option_static(job->option))
+		free(job->option);
 	free(job->line);
+	usch_workers_free(&job->workers);
 	free(job->target);
 	free(job->args_json);
 	free(job->kwargs_json);
@@ -31,6 +35,17 @@ void usch_job_free(struct usch_job *job) {
 	usch_job_free(job->on_failure);
 	usch_job_free(job->on_success);
 	free(job);
+}
+
+/* The job options' names, kept once: 100,000 jobs need not carry 100,000
+ * copies of "scheduler-cron". */
+static const char *const OPTIONS[] = { "scheduler-cron", "scheduler-interval", "scheduler-at", "scheduler-job" };
+
+const char *usch_job_option_static(const char *option) {
+	for (size_t i = 0; option && i < sizeof(OPTIONS) / sizeof(OPTIONS[0]); i++)
+		if (option == OPTIONS[i] || !strcmp(option, OPTIONS[i]))
+			return OPTIONS[i];
+	return NULL;
 }
 
 int64_t usch_job_retry_delay(const struct usch_job *job, int attempt) {

@@ -66,9 +66,9 @@ struct usch_rpc_args {
 };
 
 struct usch_job {
-	char *id;
+	char *id;     /* may be target itself (the default id of a Python target): freed once */
 	size_t index; /* position in declaration order */
-	char *option; /* the option that declared it, for messages */
+	char *option; /* the option that declared it, for messages (usch_job_option_static's when it is one) */
 	char *line;   /* the declaration as written */
 	struct usch_trigger *trigger;
 	int start_on_boot; /* @start: once when the scheduler starts */
@@ -113,6 +113,10 @@ struct usch_job {
 };
 
 void usch_job_free(struct usch_job *job);
+
+/* The one copy of a job option's name ("scheduler-cron" ...), or NULL for
+ * any other text (a job's option points to it: nothing to free). */
+const char *usch_job_option_static(const char *option);
 
 /* How long after a failed attempt (1, 2 ...) the next one starts:
  * retry-delay, times retry-backoff per attempt before, capped by

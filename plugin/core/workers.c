@@ -6,8 +6,18 @@
 
 #define EXPECTED "expected worker ids (1-%d) like 1,3 or 2-4"
 
-static void add(struct usch_workers *set, long id) {
+#define WORDS (USCH_MAX_WORKER_ID / 64)
+
+static int add(struct usch_workers *set, long id) {
+	if (!set->bits && !(set->bits = calloc(WORDS, sizeof(*set->bits))))
+		return -1;
 	set->bits[id / 64] |= 1ULL << (id % 64);
+	return 0;
+}
+
+void usch_workers_free(struct usch_workers *set) {
+	free(set->bits);
+	set->bits = NULL;
 }
 
 int usch_workers_parse(struct usch_workers *set, const char *text, char *err, size_t errlen) {
@@ -28,7 +38,8 @@ int usch_workers_parse(struct usch_workers *set, const char *text, char *err, si
 			p = end;
 		}
 		for (long w = a; w <= b; w++)
-			add(set, w);
+			if (add(set, w) < 0)
+				return usch_fail(err, errlen, "out of memory");
 		if (*p == ',') {
 			if (!*++p) /* a trailing comma */
 				return usch_fail(err, errlen, EXPECTED, USCH_MAX_WORKER_ID - 1);
@@ -41,11 +52,11 @@ int usch_workers_parse(struct usch_workers *set, const char *text, char *err, si
 }
 
 int usch_workers_has(const struct usch_workers *set, int id) {
-	return id > 0 && id < USCH_MAX_WORKER_ID && (set->bits[id / 64] >> (id % 64)) & 1;
+	return set->bits && id > 0 && id < USCH_MAX_WORKER_ID && (set->bits[id / 64] >> (id % 64)) & 1;
 }
 
 int usch_workers_empty(const struct usch_workers *set) {
-	for (size_t i = 0; i < sizeof(set->bits) / sizeof(set->bits[0]); i++)
+	for (size_t i = 0; set->bits && i < WORDS; i++)
 		if (set->bits[i])
 			return 0;
 	return 1;

@@ -1,0 +1,227 @@
+"""make bench: fire lag and what the scheduler costs requests, ours and the
+peers side by side in one run (issue #17).
+
+The load: 1 worker, the hello app under wrk -t2 -c16, and the schedule:
+NJOBS Python jobs every 50 ms (all due on the same 20 instants a second)
+and NSEC every second. Three instances take turns, round after round: no
+scheduler (base), ours, APScheduler 3's BackgroundScheduler started in the
+worker (the peer). Each job records its fire lag (start of its code minus
+its scheduled instant) during the wrk run only. Throughput differences of
+about 1 % need the turns and medians: the request loss is the median over
+rounds of 1 - ours/base of the same round.
+
+Then rpc: and signal: targets, idle and under wrk: ours (lag from the JSON
+log: the start of the dispatch minus the scheduled instant; a 1-s cron's
+signal handler's own lag and period error) against uWSGI's own signal
+timer (add_timer, 1 s), whose period error is what it can be judged by.
+
+Environment: BENCH_ROUNDS (5), BENCH_SECONDS (5, each wrk run),
+BENCH_IDLE_SECONDS (8). Prints the table; writes build/bench/lag.json."""
+import glob
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from uwsgi_run import APPS, PLUGIN, ROOT, Uwsgi, median, pct, wrk  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+IDLE = int(os.environ.get("BENCH_IDLE_SECONDS", "8"))
+NJOBS, NSEC = 100, 10
+SETTLE = 1.5
+
+COMMON = ["--plugin", "python3", "--http-socket", "127.0.0.1:{port}", "--enable-threads", "--master",
+          "--workers", "1", "--lazy-apps", "--disable-logging", "--pythonpath", APPS]
+
+
+def ours_jobs():
+    args = ["--plugin", PLUGIN, "--scheduler-log", "errors"]
+    for i in range(NJOBS):
+        args += ["--scheduler-interval", "50ms ours_app:tick context=ctx id=tick%d" % i]
+    for i in range(NSEC):
+        args += ["--scheduler-interval", "1s ours_app:sec context=ctx id=sec%d" % i]
+    return args
+
+
+KINDS = {
+    "base": COMMON + ["--wsgi-file", os.path.join(APPS, "hello_app.py")],
+    "ours": COMMON + ["--wsgi-file", os.path.join(APPS, "ours_app.py")] + ours_jobs(),
+    "aps": COMMON + ["--wsgi-file", os.path.join(APPS, "aps_app.py")],
+}
+
+
+def dumped(u):
+    out = {}
+    for path in glob.glob(u.env["LAT_OUT"] + ".*"):
+        with open(path) as f:
+            for k, v in json.load(f).items():
+                out.setdefault(k, []).extend(v)
+    return out
+
+
+def load_run(kind):
+    env = {"PERIOD": "0.05", "NJOBS": str(NJOBS), "NSEC": str(NSEC)}
+    u = Uwsgi(KINDS[kind], env=env)
+    try:
+        u.start()
+        u.wait_http()
+        time.sleep(SETTLE)
+        u.get("/reset")
+        rps = wrk(u.port, SECONDS)
+        u.get("/dump")
+        return rps, dumped(u)
+    finally:
+        u.stop()
+
+
+def ms(values):
+    return [v * 1e3 for v in values]
+
+
+def lag_row(samples):
+    return {"n": len(samples), "p50": pct(samples, 50), "p99": pct(samples, 99), "max": max(samples) if samples
+            else None}
+
+
+def fmt(v, unit="ms", digits=2):
+    return "-" if v is None else ("%.*f %s" % (digits, v, unit)).strip()
+
+
+def load_rounds():
+    rps = {k: [] for k in KINDS}
+    lags = {"ours": {"tick": [], "sec": [], "p99s": []}, "aps": {"tick": [], "sec": [], "p99s": []}}
+    for r in range(ROUNDS):
+        for kind in KINDS:
+            v, lat = load_run(kind)
+            rps[kind].append(v)
+            if kind in lags:
+                tick = ms(lat.get("tick", []))
+                lags[kind]["tick"] += tick
+                lags[kind]["sec"] += ms(lat.get("sec", []))
+                lags[kind]["p99s"].append(pct(tick, 99))
+        print("  round %d/%d: req/s base %.0f, ours %.0f, APScheduler 3 %.0f; tick p99 ours %s, APS3 %s" % (
+            r + 1, ROUNDS, rps["base"][-1], rps["ours"][-1], rps["aps"][-1], fmt(lags["ours"]["p99s"][-1]),
+            fmt(lags["aps"]["p99s"][-1])), file=sys.stderr)
+    return rps, lags
+
+
+def loss(rps, kind):
+    """Median over rounds of the request loss against the same round's base, %."""
+    return median([100.0 * (1 - o / b) for o, b in zip(rps[kind], rps["base"])])
+
+
+def within(samples, limit_ms):
+    return 100.0 * sum(1 for s in samples if abs(s) <= limit_ms) / len(samples) if samples else None
+
+
+def json_lags(u, t_from, t_to):
+    """Lag (ms) of each run start our JSON log has, by job id, for fires
+    scheduled in [t_from, t_to) (wall s)."""
+    out = {}
+    for _, line in u.lines():
+        i = line.find('{"scheduler"')
+        if i < 0:
+            continue
+        try:
+            o = json.loads(line[i:])
+        except ValueError:
+            continue
+        if o.get("event") == "start" and t_from <= o["scheduled_ts"] < t_to:
+            out.setdefault(o["job"], []).append(o["lag_ms"])
+    return out
+
+
+def period_errors(ts):
+    return [abs((b - a) - 1.0) * 1e3 for a, b in zip(ts, ts[1:])]
+
+
+def idle_then_load(kind):
+    """(idle window, load window, instance) with the runs recorded; the
+    instance is stopped."""
+    if kind == "ours":
+        args = COMMON + ["--wsgi-file", os.path.join(APPS, "ours_app.py"), "--plugin", PLUGIN,
+                         "--scheduler-log-format", "json",
+                         "--scheduler-interval", "50ms rpc:bench_rpc id=rpc",
+                         "--scheduler-interval", "50ms signal:17 id=signal",
+                         "--scheduler-cron", "* * * * * * signal:18 id=signal_1s"]
+    else:
+        args = COMMON + ["--wsgi-file", os.path.join(APPS, "timer_app.py")]
+    u = Uwsgi(args)
+    try:
+        u.start()
+        u.wait_http()
+        time.sleep(SETTLE)
+        u.get("/reset")
+        t0 = time.time()
+        time.sleep(IDLE)
+        t1 = time.time()
+        wrk(u.port, SECONDS)
+        t2 = time.time()
+        u.get("/dump")
+    finally:
+        u.stop()
+    return (t0, t1), (t1, t2), u, dumped(u)
+
+
+def targets():
+    rows = {}
+    idle, load, u, lat = idle_then_load("ours")
+    for phase, (a, b) in (("idle", idle), ("load", load)):
+        lags = json_lags(u, a, b)
+        rows["rpc " + phase] = lag_row(lags.get("rpc", []))
+        rows["signal " + phase] = lag_row(lags.get("signal", []))
+        ts = [t for t in lat.get("sig_t", []) if a <= t < b]
+        rows["signal 1s handler " + phase] = lag_row([(t - int(t)) * 1e3 for t in ts])
+        rows["signal 1s period error " + phase] = lag_row(period_errors(ts))
+    idle, load, u, lat = idle_then_load("uwsgi")
+    for phase, (a, b) in (("idle", idle), ("load", load)):
+        ts = [t for t in lat.get("sig_t", []) if a <= t < b]
+        rows["uwsgi timer period error " + phase] = lag_row(period_errors(ts))
+    return rows
+
+
+def main():
+    print("fire lag and request cost (1 worker, hello app under wrk -t2 -c16 -d%ds; %d Python jobs every 50 ms "
+          "+ %d every second; %d alternating rounds of base, ours, APScheduler 3)" % (SECONDS, NJOBS, NSEC, ROUNDS))
+    rps, lags = load_rounds()
+    o, a = lags["ours"], lags["aps"]
+    ro, ra = lag_row(o["tick"]), lag_row(a["tick"])
+    print("%-52s %14s %14s %8s" % ("figure", "ours", "APScheduler 3", "ratio"))
+
+    def row(name, ours, peer, unit="ms", better_low=True):
+        ratio = "-"
+        if ours is not None and peer is not None and ours > 0 and peer > 0:
+            ratio = "%.1fx" % (peer / ours if better_low else ours / peer)
+        elif better_low and ours is not None and peer is not None and ours <= 0 < peer:
+            ratio = "none lost"
+        print("%-52s %14s %14s %8s" % (name, fmt(ours, unit), fmt(peer, unit), ratio))
+
+    row("Python fire lag p50 (100 jobs x 20 Hz, under wrk)", ro["p50"], ra["p50"])
+    row("Python fire lag p99", ro["p99"], ra["p99"])
+    row("Python fire lag max", ro["max"], ra["max"])
+    row("  p99 per round, median (min-max: see below)", median(o["p99s"]), median(a["p99s"]))
+    print("  p99 per round: ours %s; APScheduler 3 %s; samples ours %d, APScheduler 3 %d" % (
+        " ".join("%.2f" % v for v in o["p99s"]), " ".join("%.2f" % v for v in a["p99s"]), ro["n"], ra["n"]))
+    row("request loss vs no scheduler (median of rounds)", loss(rps, "ours"), loss(rps, "aps"), "%")
+    print("  req/s medians: base %.0f, ours %.0f, APScheduler 3 %.0f" % (
+        median(rps["base"]), median(rps["ours"]), median(rps["aps"])))
+    so, sa = o["sec"], a["sec"]
+    row("1-s fires starting within 1 ms (Quartz.NET's measure)", within(so, 1), within(sa, 1), "%", False)
+    row("1-s fires starting within 10 ms", within(so, 10), within(sa, 10), "%", False)
+    print()
+    rows = targets()
+    print("rpc:/signal: targets (ours: lag at the dispatch, from the JSON log; the handler's own for a 1-s cron)")
+    print("%-40s %6s %12s %12s %12s" % ("figure", "n", "p50", "p99", "max"))
+    for name, r in rows.items():
+        print("%-40s %6d %12s %12s %12s" % (name, r["n"], fmt(r["p50"], "ms", 3), fmt(r["p99"], "ms", 3),
+                                            fmt(r["max"], "ms", 3)))
+    os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
+    with open(os.path.join(ROOT, "build", "bench", "lag.json"), "w") as f:
+        json.dump({"rps": rps, "ours": ro, "aps": ra, "p99s": {"ours": o["p99s"], "aps": a["p99s"]},
+                   "targets": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
