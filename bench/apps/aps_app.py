@@ -5,14 +5,14 @@ the same instants, and NSEC jobs every second. Each records its fire lag:
 when its code starts minus its scheduled instant (the start date plus k
 periods, as APScheduler computes them). /reset and /dump as ours_app.py."""
 import datetime
-import json
 import os
 import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-OUT = os.environ.get("LAT_OUT", "/tmp/aps_lat")
+from lat_app import make_application
+
 PERIOD = float(os.environ.get("PERIOD", "0.05"))
 NJOBS = int(os.environ.get("NJOBS", "100"))
 NSEC = int(os.environ.get("NSEC", "10"))
@@ -41,14 +41,4 @@ for i in range(NSEC):
 scheduler.start()
 
 
-def application(environ, start_response):
-    path = environ.get("PATH_INFO")
-    if path == "/reset":
-        for v in lat.values():
-            del v[:]
-    elif path == "/dump":
-        with open(OUT + ".%d" % os.getpid(), "w") as f:
-            json.dump(lat, f)
-    body = b"Hello, World!"
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
+application = make_application(lat)

@@ -1,12 +1,11 @@
 """make bench: the hello app with our scheduler's jobs (declared in the ini
 by bench/lag_bench.py). Each Python job records its fire lag: when its code
 starts minus the instant it was scheduled for (the run's context gives it).
-/reset empties the records, /dump writes them to $LAT_OUT.PID as JSON."""
-import json
-import os
+/reset and /dump: lat_app.py."""
 import time
 
-OUT = os.environ.get("LAT_OUT", "/tmp/ours_lat")
+from lat_app import make_application
+
 lat = {"tick": [], "sec": [], "sig": [], "sig_t": []}
 
 
@@ -42,14 +41,4 @@ except ImportError:
     pass
 
 
-def application(environ, start_response):
-    path = environ.get("PATH_INFO")
-    if path == "/reset":
-        for v in lat.values():
-            del v[:]
-    elif path == "/dump":
-        with open(OUT + ".%d" % os.getpid(), "w") as f:
-            json.dump(lat, f)
-    body = b"Hello, World!"
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
+application = make_application(lat)
