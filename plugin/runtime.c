@@ -46,6 +46,7 @@ static int init_conds(void) {
 	int ret = pthread_cond_init(&sched_rt.timer_cond, &attr);
 	pthread_cond_init(&sched_rt.retry_cond, &attr);
 	pthread_cond_init(&sched_rt.work_cond, &attr);
+	pthread_cond_init(&sched_rt.spare_cond, &attr);
 	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&sched_rt.idle_cond, NULL);
 	return ret;
@@ -62,6 +63,7 @@ static void release(void) {
 	pthread_mutex_lock(&sched_rt.lock);
 	sched_rt.stopping = 1;
 	pthread_cond_broadcast(&sched_rt.work_cond);
+	pthread_cond_broadcast(&sched_rt.spare_cond);
 	pthread_mutex_unlock(&sched_rt.lock);
 	struct timespec soon = realtime_in(1000000);
 	sched_timeouts_stop(&soon);
@@ -81,6 +83,7 @@ static void release(void) {
 	sched_rt.slots = NULL;
 	sched_rt.nexec = 0;
 	sched_rt.alive = sched_rt.idle = 0;
+	sched_rt.first_idle = sched_rt.spares_idle = sched_rt.spares_called = 0;
 	sched_rt.stopping = 0;
 }
 
@@ -257,6 +260,7 @@ void sched_runtime_stop(int graceful) {
 	pthread_cond_broadcast(&sched_rt.timer_cond);
 	sched_wake_self();
 	pthread_cond_broadcast(&sched_rt.work_cond);
+	pthread_cond_broadcast(&sched_rt.spare_cond);
 	pthread_cond_broadcast(&sched_rt.retry_cond);
 	int running = sched_rt.running;
 	pthread_mutex_unlock(&sched_rt.lock);

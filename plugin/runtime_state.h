@@ -79,7 +79,8 @@ struct note {
 struct sched_rt {
 	pthread_mutex_t lock;
 	pthread_cond_t timer_cond; /* wakes the timing thread (stop) */
-	pthread_cond_t work_cond;  /* wakes executors (work or stop) */
+	pthread_cond_t work_cond;  /* wakes the first executor (work or stop) */
+	pthread_cond_t spare_cond; /* wakes the others: the work stalled (or stop) */
 	pthread_cond_t idle_cond;  /* a run ended (the stopper waits on it) */
 	pthread_cond_t retry_cond; /* wakes executors waiting to retry (stop) */
 	pthread_cond_t watch_cond; /* wakes sched-watch (timeouts.c) */
@@ -100,6 +101,10 @@ struct sched_rt {
 	int idle;           /* of them, those free to take a fire */
 	int nqueued;        /* fires queued, of every job */
 	int can_exit;       /* an idle executor may exit (its Python thread states can go) */
+	int first_idle;     /* the first executor waits for work */
+	int spares_idle;    /* the others waiting to be called */
+	int spares_called;  /* called by the timing thread, not yet answered */
+	int64_t last_take;  /* monotonic µs an executor last took a fire */
 	struct usch_sched sched;
 	struct note notes[MAX_NOTES];
 	int nnotes;

@@ -220,12 +220,14 @@ void *sched_timing_main(void *arg) {
 		int64_t deadline = usch_sched_run_due(&sched_rt.sched, sched_clock_us(CLOCK_MONOTONIC),
 				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
 		sched_rt.open_burst = NULL; /* the executors may take it from now on */
-		sched_executors_grow();
 		note_clock_step();
 		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
+		int64_t grow = sched_executors_grow(now);
 		int64_t overrun = watch_overruns(now);
 		if (overrun < deadline)
 			deadline = overrun;
+		if (grow < deadline)
+			deadline = grow;
 		/* logged unlocked, then look again: time has passed */
 		if (sched_notes_flush_pending())
 			continue;
