@@ -10,6 +10,10 @@ its scheduled instant) during the wrk run only. Throughput differences of
 about 1 % need the turns and medians: the request loss is the median over
 rounds of 1 - ours/base of the same round.
 
+The worker's CPU time per fire, idle, beyond the same worker without a
+scheduler: what the scheduler takes from the cores the requests need
+(ours and APScheduler 3, BENCH_IDLE_SECONDS each).
+
 Then rpc: and signal: targets, idle and under wrk: ours (lag from the JSON
 log: the start of the dispatch minus the scheduled instant; a 1-s cron's
 signal handler's own lag and period error) against uWSGI's own signal
@@ -182,6 +186,30 @@ def targets():
     return rows
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_second(kind):
+    """The worker's CPU seconds a second with the schedule and no load
+    (the base's are taken off by the caller): what the scheduler takes
+    from the cores the requests need."""
+    u = Uwsgi(KINDS[kind], env={"PERIOD": "0.05", "NJOBS": str(NJOBS), "NSEC": str(NSEC)})
+    try:
+        u.start()
+        u.wait_http()
+        time.sleep(SETTLE)
+        pid = u.worker_pids()[0]
+        before = cpu_s(pid)
+        time.sleep(IDLE)
+        return (cpu_s(pid) - before) / IDLE
+    finally:
+        u.stop()
+
+
 def main():
     print("fire lag and request cost (1 worker, hello app under wrk -t2 -c16 -d%ds; %d Python jobs every 50 ms "
           "+ %d every second; %d alternating rounds of base, ours, APScheduler 3)" % (SECONDS, NJOBS, NSEC, ROUNDS))
@@ -207,6 +235,10 @@ def main():
     row("request loss vs no scheduler (median of rounds)", loss(rps, "ours"), loss(rps, "aps"), "%")
     print("  req/s medians: base %.0f, ours %.0f, APScheduler 3 %.0f" % (
         median(rps["base"]), median(rps["ours"]), median(rps["aps"])))
+    base_cpu = cpu_per_second("base")
+    fires = NJOBS * 20 + NSEC
+    row("worker CPU per fire, idle (beyond no scheduler)", (cpu_per_second("ours") - base_cpu) / fires * 1e6,
+        (cpu_per_second("aps") - base_cpu) / fires * 1e6, "us")
     so, sa = o["sec"], a["sec"]
     row("1-s fires starting within 1 ms (Quartz.NET's measure)", within(so, 1), within(sa, 1), "%", False)
     row("1-s fires starting within 10 ms", within(so, 10), within(sa, 10), "%", False)

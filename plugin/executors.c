@@ -167,6 +167,26 @@ static enum wait_outcome wait_spare(int *called) {
 	return w;
 }
 
+/* The language plugins' state of this thread (the python plugin's needs
+ * the GIL), made before its first run that may call into Python, not at
+ * its start: an executor started while a job holds the GIL still runs
+ * commands and signals. */
+static __thread int language_ready;
+
+static int calls_python(const struct usch_job *job) {
+	return job && (job->kind == USCH_TARGET_PYTHON || job->kind == USCH_TARGET_RPC);
+}
+
+/* sched_rt.lock held, released meanwhile. */
+static void ready_language(const struct usch_job *job, int slot_no) {
+	if (language_ready || !(calls_python(job) || calls_python(job->on_failure) || calls_python(job->on_success)))
+		return;
+	pthread_mutex_unlock(&sched_rt.lock);
+	sched_init_language_thread(uwsgi.cores + slot_no);
+	pthread_mutex_lock(&sched_rt.lock);
+	language_ready = 1;
+}
+
 /* Takes the next fire and runs what of it is this executor's; sched_rt.lock
  * held. */
 static void take_and_run(struct slot *slot, int slot_no) {
@@ -187,6 +207,7 @@ static void take_and_run(struct slot *slot, int slot_no) {
 		/* a run taken back from a dead worker is logged before this
 		 * run, which may outlast this worker */
 		sched_notes_flush_pending();
+		ready_language(job, slot_no);
 		sched_rt.running++;
 		slot->replaced = slot->replace_wanted = 0;
 		slot->job = job;
@@ -211,7 +232,6 @@ static void *executor_main(void *arg) {
 	int slot_no = (int) (slot - sched_rt.slots);
 	sched_block_signals();
 	sched_thread_mark();
-	sched_init_language_thread(uwsgi.cores + slot_no);
 	pthread_mutex_lock(&sched_rt.lock);
 	enum wait_outcome w;
 	int called = slot_no > 0; /* a spare starts on the call that started it */
@@ -225,7 +245,8 @@ static void *executor_main(void *arg) {
 	sched_rt.alive--;
 	sched_rt.idle--;
 	pthread_mutex_unlock(&sched_rt.lock);
-	sched_python_thread_exit();
+	if (language_ready)
+		sched_python_thread_exit();
 	pthread_mutex_lock(&sched_rt.lock);
 	slot->state = SLOT_DONE;
 	pthread_mutex_unlock(&sched_rt.lock);
