@@ -1,8 +1,9 @@
 """The executor pool grows on demand: a worker starts with one executor,
-and whenever a fire finds every executor busy another starts, up to
-scheduler-threads (8), so a slow or hung job never holds up the others; an
-executor beyond the first that stays idle for scheduler-threads-idle exits
-(its Python thread states with it), and the pool grows again later."""
+and when fires wait behind a slow or hung run another is called (started
+if none waits), up to scheduler-threads (8), so a slow or hung job never
+holds up the others; an executor beyond the first not called for
+scheduler-threads-idle exits (its Python thread states with it), and the
+pool grows again later."""
 import time
 
 from conftest import app_ini as ini, thread_names, wait_for
