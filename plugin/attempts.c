@@ -14,6 +14,7 @@
 #include "attempts.h"
 #include "run.h"
 #include "overlap.h"
+#include "claims.h"
 #include "dispatch.h"
 #include "wake.h"
 #include "counters.h"
@@ -100,14 +101,15 @@ static char *attempt(const struct usch_fire *f, enum sched_how how, struct slot 
 
 /* Waits until monotonic instant at, the stop, or (overlap=replace) the
  * next run's ask to stop, which for a once-job comes from any worker
- * through shared memory: looked for every 100 ms. sched_rt.lock held.
+ * through shared memory: looked for every SCHED_CLAIMS_POLL_US. sched_rt.lock held.
  * Returns 0 when it is time, -1 when the worker is stopping or the run
  * is replaced. */
 static int wait_until(int64_t at, const struct slot *slot) {
 	int poll = slot->job->overlap == USCH_OVERLAP_REPLACE && usch_job_claimed(slot->job);
 	int64_t now;
 	while (!sched_rt.stopping && !sched_overlap_replaced(slot) && (now = sched_clock_us(CLOCK_MONOTONIC)) < at) {
-		struct timespec ts = sched_timespec_at(poll && at - now > 100000 ? now + 100000 : at);
+		int64_t slice = SCHED_CLAIMS_POLL_US;
+		struct timespec ts = sched_timespec_at(poll && at - now > slice ? now + slice : at);
 		pthread_cond_timedwait(&sched_rt.retry_cond, &sched_rt.lock, &ts);
 	}
 	return sched_rt.stopping || sched_overlap_replaced(slot) ? -1 : 0;

@@ -89,6 +89,10 @@ enum sched_claim sched_claims_turn(const struct usch_job *job, int64_t occurrenc
 int sched_claims_replace(const struct usch_job *job);
 int sched_claims_replace_asked(int slot);
 int sched_claims_replaced(int slot);
+/* How often a worker looks at what another one changed in the claims
+ * for it (a place in max-running freed, a run to stop): nothing wakes it
+ * across processes. */
+#define SCHED_CLAIMS_POLL_US 100000
 /* The claimed run on executor `slot` has ended. */
 void sched_claims_done(const struct usch_job *job, int slot);
 

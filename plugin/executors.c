@@ -197,7 +197,6 @@ static void take_and_run(struct slot *slot, int slot_no) {
 	const struct usch_job *job = p->fire.job;
 	sched_rt.queued[job->index]--;
 	sched_rt.nqueued--;
-	sched_rt.idle--;
 	sched_rt.last_take = sched_clock_us(CLOCK_MONOTONIC);
 	/* a call that found the queue emptied by then is void */
 	if (!sched_rt.head)
@@ -221,7 +220,6 @@ static void take_and_run(struct slot *slot, int slot_no) {
 		sched_rt.running--;
 		pthread_cond_broadcast(&sched_rt.idle_cond);
 	}
-	sched_rt.idle++;
 	sched_rt.active[job->index]--;
 	sched_pending_free(p);
 	sched_notes_flush_pending();
@@ -243,7 +241,6 @@ static void *executor_main(void *arg) {
 	}
 	/* no longer counted: a fire from now on starts another executor */
 	sched_rt.alive--;
-	sched_rt.idle--;
 	pthread_mutex_unlock(&sched_rt.lock);
 	if (language_ready)
 		sched_python_thread_exit();
@@ -272,7 +269,6 @@ int sched_executors_add(void) {
 		return -1;
 	s->state = SLOT_ALIVE;
 	sched_rt.alive++;
-	sched_rt.idle++;
 	return 0;
 }
 

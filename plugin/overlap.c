@@ -9,7 +9,7 @@
  * refuses a second) or across the instance for a once-job (claims.c's
  * waiter); the later ones are skipped as with overlap=skip. A once-job's
  * place is freed in another worker's process, so the waiting executor
- * looks for it every WAIT_SLICE_US; a job of this worker is woken when a
+ * looks for it every SCHED_CLAIMS_POLL_US; a job of this worker is woken when a
  * run here ends.
  *
  * overlap=replace first asks the running ones to stop: SIGTERM to a
@@ -32,8 +32,6 @@
 #include "core/timefmt.h"
 
 extern struct uwsgi_server uwsgi;
-
-#define WAIT_SLICE_US 100000
 
 /* Runs of job going in this worker besides the fire just taken (still
  * counted in active, no longer in queued); sched_rt.lock held. */
@@ -93,7 +91,7 @@ static void announce(const struct usch_fire *f, int asked, int only_pid) {
 }
 
 static void slice_wait(void) {
-	struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + WAIT_SLICE_US);
+	struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + SCHED_CLAIMS_POLL_US);
 	pthread_cond_timedwait(&sched_rt.idle_cond, &sched_rt.lock, &ts);
 }
 

@@ -82,7 +82,7 @@ static void release(void) {
 	sched_rt.executors = NULL;
 	sched_rt.slots = NULL;
 	sched_rt.nexec = 0;
-	sched_rt.alive = sched_rt.idle = 0;
+	sched_rt.alive = 0;
 	sched_rt.first_idle = sched_rt.spares_idle = sched_rt.spares_called = 0;
 	sched_rt.stopping = 0;
 }

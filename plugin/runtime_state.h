@@ -98,7 +98,6 @@ struct sched_rt {
 	struct slot *slots; /* per executor: the run it is doing */
 	int nexec;          /* slots: scheduler-threads, the most executors at once */
 	int alive;          /* executors running */
-	int idle;           /* of them, those free to take a fire */
 	int nqueued;        /* fires queued, of every job */
 	int can_exit;       /* an idle executor may exit (its Python thread states can go) */
 	int first_idle;     /* the first executor waits for work */

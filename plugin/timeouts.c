@@ -35,7 +35,7 @@ static int replaceable_from_afar(const struct slot *slot) {
 /* The slot that wants its TimeoutError or InterruptedError, or NULL;
  * sched_rt.lock held. *polling: some run's ask to stop comes from
  * another worker, through shared memory, so it is looked for every
- * POLL_US. */
+ * SCHED_CLAIMS_POLL_US. */
 static struct slot *wanted(int *polling) {
 	*polling = 0;
 	for (int i = 0; i < sched_rt.nexec; i++) {
@@ -50,8 +50,6 @@ static struct slot *wanted(int *polling) {
 	}
 	return NULL;
 }
-
-#define POLL_US 100000
 
 /* Raises TimeoutError (or InterruptedError) in slot's run if it is still
  * the attempt asked for; called with sched_rt.lock held, which it
@@ -87,7 +85,7 @@ static void *watch_main(void *arg) {
 			interrupt(slot);
 		}
 		else if (polling) {
-			struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + POLL_US);
+			struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + SCHED_CLAIMS_POLL_US);
 			pthread_cond_timedwait(&sched_rt.watch_cond, &sched_rt.lock, &ts);
 		}
 		else {
