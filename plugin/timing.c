@@ -211,9 +211,11 @@ void *sched_timing_main(void *arg) {
 	sched_block_signals();
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	struct sleep_fds fds;
-	int have_fds = open_fds(&fds) == 0;
-	if (!have_fds)
-		fds.deadline = fds.wake = -1;
+	if (open_fds(&fds) < 0) {
+		/* out of fds: the condition variable (sleep_until), and none of ours left open */
+		close_fds(&fds);
+		fds.deadline = fds.clock = fds.wake = -1;
+	}
 	pthread_mutex_lock(&sched_rt.lock);
 	while (!sched_rt.stopping) {
 		take_asked();
