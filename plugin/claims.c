@@ -129,18 +129,24 @@ static void log_interrupted(const struct sched_claims_report *r) {
  * (sched_claims_reports).
  * Returns 1 when it was this caller. */
 static int interrupted(int wid, struct run_note *n, int pid, int defer) {
-	struct sched_claims_report r = { .wid = wid, .pid = pid, .job = n->job, .scheduled_us = n->scheduled_us };
-	int64_t occurrence = n->occurrence; /* the note is free for the next run once pid is 0 */
+	/* the note is free for the next run once pid is 0 */
+	struct sched_claims_report r = {
+		.wid = wid, .pid = pid, .job = n->job, .scheduled_us = n->scheduled_us, .occurrence = n->occurrence
+	};
 	int expected = pid;
 	if (!atomic_compare_exchange_strong(&n->pid, &expected, 0))
 		return 0;
 	atomic_fetch_sub(&cl.jobs[r.job].running, 1);
 	sched_counters_interrupted(sched_cfg.jobs[r.job], 1);
-	sched_claims_rerun_put(sched_cfg.jobs[r.job], occurrence, r.scheduled_us);
+	/* the rerun is put up once the interruption is logged: another
+	 * worker's timing thread is woken by it at once, and its run must
+	 * not come before the line that says why */
 	if (!defer)
-		log_interrupted(&r);
+		sched_claims_log_reports(&r, 1);
 	else if (cl.nreports < SCHED_CLAIMS_MAX_REPORTS)
 		cl.reports[cl.nreports++] = r;
+	else
+		sched_claims_rerun_put(sched_cfg.jobs[r.job], r.occurrence, r.scheduled_us); /* unsaid, as before */
 	return 1;
 }
 
@@ -156,8 +162,10 @@ int sched_claims_reports(struct sched_claims_report *out) {
 }
 
 void sched_claims_log_reports(const struct sched_claims_report *r, int n) {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		log_interrupted(&r[i]);
+		sched_claims_rerun_put(sched_cfg.jobs[r[i].job], r[i].occurrence, r[i].scheduled_us);
+	}
 }
 
 /* A once-job at max-running: the runs of workers that died since (their

@@ -67,7 +67,7 @@ void sched_claims_running(const struct usch_job *job, int slot, int64_t occurren
  * its lock) and logs them once it has released it. */
 struct sched_claims_report {
 	int wid, pid, job;
-	int64_t scheduled_us;
+	int64_t scheduled_us, occurrence;
 };
 #define SCHED_CLAIMS_MAX_REPORTS 16
 int sched_claims_reports(struct sched_claims_report *out);
