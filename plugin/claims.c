@@ -176,7 +176,7 @@ static int take_back_dead_runs(const struct usch_job *job) {
 		for (int s = 0; s < cl.nexec; s++) {
 			struct run_note *n = note_of(w, s);
 			int pid = atomic_load(&n->pid);
-			if (pid && n->job == (int) job->index && pid != (int) getpid() && sched_pid_gone(pid))
+			if (pid && n->job == (int) job->index && pid != (int) uwsgi.mypid && sched_pid_gone(pid))
 				taken += interrupted(w, n, pid, 1);
 		}
 	}
@@ -184,7 +184,7 @@ static int take_back_dead_runs(const struct usch_job *job) {
 }
 
 void sched_claims_worker_start(void) {
-	int me = (int) getpid();
+	int me = (int) uwsgi.mypid;
 	for (int s = 0; s < cl.nexec; s++) {
 		struct run_note *n = note_of(uwsgi.mywid, s);
 		int pid = n ? atomic_load(&n->pid) : 0;
@@ -219,7 +219,7 @@ static enum sched_claim start_run(const struct usch_job *job, int64_t occurrence
 		n->occurrence = occurrence;
 		n->scheduled_us = scheduled_us;
 		atomic_store(&n->replace, 0);
-		atomic_store(&n->pid, (int) getpid());
+		atomic_store(&n->pid, (int) uwsgi.mypid);
 	}
 	return SCHED_CLAIM_WON;
 }
@@ -266,7 +266,7 @@ enum sched_claim sched_claims_take(const struct usch_job *job, int64_t occurrenc
 
 void sched_claims_running(const struct usch_job *job, int slot, int64_t occurrence, int64_t scheduled_us) {
 	struct run_note *n = cl.jobs ? note_of(uwsgi.mywid, slot) : NULL;
-	if (!n || atomic_load(&n->pid) != (int) getpid())
+	if (!n || atomic_load(&n->pid) != (int) uwsgi.mypid)
 		return;
 	n->occurrence = occurrence;
 	n->scheduled_us = scheduled_us;
@@ -292,7 +292,7 @@ int sched_claims_wait_begin(const struct usch_job *job) {
 	if (!cl.jobs)
 		return 0;
 	struct job_claim *c = &cl.jobs[job->index];
-	int me = (int) getpid(), seen = atomic_load(&c->waiter);
+	int me = (int) uwsgi.mypid, seen = atomic_load(&c->waiter);
 	/* a waiter whose worker died waits no more */
 	if (seen && seen != me && !sched_pid_gone(seen))
 		return 0;
@@ -300,7 +300,7 @@ int sched_claims_wait_begin(const struct usch_job *job) {
 }
 
 void sched_claims_wait_end(const struct usch_job *job) {
-	int me = (int) getpid();
+	int me = (int) uwsgi.mypid;
 	if (cl.jobs)
 		atomic_compare_exchange_strong(&cl.jobs[job->index].waiter, &me, 0);
 }
@@ -324,7 +324,7 @@ int sched_claims_replace(const struct usch_job *job) {
 
 static struct run_note *mine(int slot) {
 	struct run_note *n = cl.runs ? note_of(uwsgi.mywid, slot) : NULL;
-	return n && atomic_load(&n->pid) == (int) getpid() ? n : NULL;
+	return n && atomic_load(&n->pid) == (int) uwsgi.mypid ? n : NULL;
 }
 
 int sched_claims_replace_asked(int slot) {
@@ -342,7 +342,7 @@ void sched_claims_done(const struct usch_job *job, int slot) {
 	if (!cl.jobs)
 		return;
 	struct run_note *n = note_of(uwsgi.mywid, slot);
-	int expected = (int) getpid();
+	int expected = (int) uwsgi.mypid;
 	/* a note taken back by someone else was reported (and counted) there */
 	if (n && !atomic_compare_exchange_strong(&n->pid, &expected, 0))
 		return;

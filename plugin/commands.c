@@ -68,7 +68,7 @@ int sched_commands_started(const struct usch_job *job, pid_t pgid) {
 		struct command_note *n = &cm.notes[i];
 		if (atomic_load(&n->pgid))
 			continue;
-		n->worker_pid = (int) getpid();
+		n->worker_pid = (int) uwsgi.mypid;
 		n->wid = uwsgi.mywid;
 		n->job = (int) job->index;
 		atomic_store(&n->term_at, 0);
@@ -217,7 +217,7 @@ int sched_commands_stop_mine(void) {
 	for (int i = first; i < first + cm.per_worker; i++) {
 		struct command_note *n = &cm.notes[i];
 		int pgid = atomic_load(&n->pgid);
-		if (!pgid || n->worker_pid != (int) getpid() || atomic_load(&n->term_at))
+		if (!pgid || n->worker_pid != (int) uwsgi.mypid || atomic_load(&n->term_at))
 			continue;
 		send_term(n, pgid, now, why);
 		stopped++;

@@ -45,13 +45,10 @@ static char **base_env(void) {
 void sched_context_of(const struct usch_fire *fire, const char *error, struct sched_context *ctx) {
 	const struct usch_job *job = fire->job->parent ? fire->job->parent : fire->job;
 	int64_t us = fire->scheduled_us;
-	uint64_t mag = us < 0 ? -(uint64_t) us : (uint64_t) us;
 	ctx->job = job->id;
 	ctx->scheduled_us = us;
 	if (usch_rfc3339_format(us, job->tz, ctx->scheduled, sizeof(ctx->scheduled)) < 0)
 		ctx->scheduled[0] = 0; /* a year outside 0000-9999: no trigger makes one */
-	snprintf(ctx->scheduled_ts, sizeof(ctx->scheduled_ts), "%s%llu.%06llu", us < 0 ? "-" : "",
-			(unsigned long long) (mag / 1000000), (unsigned long long) (mag % 1000000));
 	ctx->worker = uwsgi.mywid;
 	ctx->catch_up = fire->catch_up != 0;
 	ctx->attempt = fire->attempt > 1 ? fire->attempt : 1;
@@ -76,11 +73,16 @@ static int is_ours(const char *entry) {
 }
 
 char **sched_context_environ(const struct sched_context *ctx) {
-	char worker[16], attempt[16];
+	char worker[16], attempt[16], scheduled_ts[32];
+	int64_t us = ctx->scheduled_us;
+	uint64_t mag = us < 0 ? -(uint64_t) us : (uint64_t) us;
+	/* here, not in sched_context_of: a Python run takes the instant as a float */
+	snprintf(scheduled_ts, sizeof(scheduled_ts), "%s%llu.%06llu", us < 0 ? "-" : "",
+			(unsigned long long) (mag / 1000000), (unsigned long long) (mag % 1000000));
 	snprintf(worker, sizeof(worker), "%d", ctx->worker);
 	snprintf(attempt, sizeof(attempt), "%d", ctx->attempt);
-	const char *values[NVARS] = { ctx->job, ctx->scheduled, ctx->scheduled_ts, worker,
-		ctx->catch_up ? "true" : "false", attempt, ctx->error ? ctx->error : "" };
+	const char *values[NVARS] = { ctx->job, ctx->scheduled, scheduled_ts, worker, ctx->catch_up ? "true" : "false",
+		attempt, ctx->error ? ctx->error : "" };
 	/* SCHEDULER_ERROR is a hook's only */
 	int nvars = ctx->hook ? NVARS : NVARS - 1;
 	char **base = base_env();

@@ -12,7 +12,6 @@ struct sched_context {
 	const char *job;                  /* the job's id */
 	char scheduled[USCH_RFC3339_MAX]; /* the scheduled instant, RFC 3339 in the job's zone */
 	int64_t scheduled_us;             /* the same, wall µs */
-	char scheduled_ts[32];            /* the same, epoch seconds with 6 decimals */
 	int worker;                       /* uwsgi.mywid */
 	int catch_up;                     /* fire->catch_up */
 	int attempt;                      /* 1: the first attempt; retries count up */

@@ -83,7 +83,7 @@ uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, i
 		.scheduled_us = scheduled_us,
 		.started_us = sched_clock_us(CLOCK_REALTIME),
 		.worker = uwsgi.mywid,
-		.pid = (int) getpid(),
+		.pid = (int) uwsgi.mypid,
 		.outcome = SCHED_OUTCOME_RUNNING,
 		.how = how,
 		.attempt = attempt,

@@ -109,7 +109,7 @@ int sched_overlap_wait_here(const struct usch_fire *f) {
 	if (job->overlap == USCH_OVERLAP_SKIP || others_here(job) < job->max_running)
 		return 0;
 	int asked = job->overlap == USCH_OVERLAP_REPLACE ? replace_here(job) : 0;
-	announce(f, asked, (int) getpid());
+	announce(f, asked, (int) uwsgi.mypid);
 	while (!sched_rt.stopping && others_here(job) >= job->max_running)
 		slice_wait();
 	if (!sched_rt.stopping)

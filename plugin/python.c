@@ -48,10 +48,13 @@ static struct {
 	PyObject *none;
 } py;
 
-/* The threads of ours inside a job's Python call now, for timeouts;
- * guarded by the GIL. */
+/* The threads of ours inside a job's Python call now, for timeouts, and
+ * whether an exception was raised in each; guarded by the GIL. */
 #define MAX_CALLS 256
-static unsigned long in_call[MAX_CALLS];
+static struct {
+	unsigned long thread;
+	int raised;
+} in_call[MAX_CALLS];
 
 enum { PY_FILE_INPUT = 257 }; /* Py_file_input, stable across 3.x */
 
@@ -166,13 +169,15 @@ static struct helper *bootstrap(void *interp) {
 static void mark_call(int on) {
 	unsigned long me = (unsigned long) pthread_self();
 	for (int i = 0; i < MAX_CALLS; i++) {
-		if (on && !in_call[i]) {
-			in_call[i] = me;
+		if (on && !in_call[i].thread) {
+			in_call[i].thread = me;
+			in_call[i].raised = 0;
 			return;
 		}
-		if (!on && in_call[i] == me) {
-			in_call[i] = 0;
-			if (py.ThreadStateSetAsyncExc)
+		if (!on && in_call[i].thread == me) {
+			in_call[i].thread = 0;
+			/* only then: it walks every thread state under the runtime's lock */
+			if (in_call[i].raised && py.ThreadStateSetAsyncExc)
 				py.ThreadStateSetAsyncExc(me, NULL);
 			return;
 		}
@@ -191,9 +196,12 @@ int sched_python_raise(unsigned long thread, enum sched_python_exc exc) {
 	PyObject **type = exc == SCHED_PY_TIMEOUT ? py.TimeoutError : py.InterruptedError;
 	if (!py.ThreadStateSetAsyncExc || !type)
 		return 0;
-	for (int i = 0; i < MAX_CALLS; i++)
-		if (in_call[i] == thread)
-			return py.ThreadStateSetAsyncExc(thread, *type) > 0;
+	for (int i = 0; i < MAX_CALLS; i++) {
+		if (in_call[i].thread != thread)
+			continue;
+		in_call[i].raised = 1;
+		return py.ThreadStateSetAsyncExc(thread, *type) > 0;
+	}
 	return 0;
 }
 

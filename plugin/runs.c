@@ -123,7 +123,7 @@ void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t 
 			.started_us = sched_clock_us(CLOCK_REALTIME),
 			.outcome = SCHED_OUTCOME_RUNNING,
 			.worker = uwsgi.mywid,
-			.pid = (int) getpid(),
+			.pid = (int) uwsgi.mypid,
 			.through = occurrence > r->run.through ? occurrence : r->run.through,
 			.through_us = occurrence > r->run.through ? scheduled_us : r->run.through_us,
 		};
@@ -148,7 +148,7 @@ void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok) {
 		return;
 	lock(r);
 	/* a later run may have replaced it meanwhile: that one is the last */
-	if (r->run.occurrence == occurrence && r->run.pid == (int) getpid() &&
+	if (r->run.occurrence == occurrence && r->run.pid == (int) uwsgi.mypid &&
 			r->run.outcome == SCHED_OUTCOME_RUNNING) {
 		r->run.ended_us = sched_clock_us(CLOCK_REALTIME);
 		r->run.outcome = ok ? SCHED_OUTCOME_OK : SCHED_OUTCOME_FAILED;

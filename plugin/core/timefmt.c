@@ -272,6 +272,15 @@ int usch_datetime_parse(const char *s, const usch_tz *tz, int64_t *out_us, char 
 	return 0;
 }
 
+/* Writes v as exactly n digits (v < 10^n); returns the end. */
+static char *put_digits(char *p, int v, int n) {
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char) ('0' + v % 10);
+	return p + n;
+}
+
+/* Digit by digit, not snprintf: every run of a job with context= formats
+ * its instant, and snprintf was a tenth of a quick Python run's cost. */
 int usch_rfc3339_format(int64_t us, const usch_tz *tz, char *buf, size_t len) {
 	int64_t secs = us / US_PER_S, frac = us % US_PER_S;
 	if (frac < 0) {
@@ -288,13 +297,32 @@ int usch_rfc3339_format(int64_t us, const usch_tz *tz, char *buf, size_t len) {
 			buf[0] = '\0';
 		return -1;
 	}
-	char fs[8] = "";
-	if (frac % 1000 == 0 && frac)
-		snprintf(fs, sizeof fs, ".%03d", (int) (frac / 1000));
-	else if (frac)
-		snprintf(fs, sizeof fs, ".%06d", (int) frac);
+	char tmp[USCH_RFC3339_MAX], *p = tmp;
 	int a = off < 0 ? -off : off;
-	int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s%c%02d:%02d", c.year, c.mon, c.mday, c.hour, c.min,
-			c.sec, fs, off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
-	return n >= 0 && (size_t) n < len ? n : -1;
+	p = put_digits(p, c.year, 4);
+	*p++ = '-';
+	p = put_digits(p, c.mon, 2);
+	*p++ = '-';
+	p = put_digits(p, c.mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, c.hour, 2);
+	*p++ = ':';
+	p = put_digits(p, c.min, 2);
+	*p++ = ':';
+	p = put_digits(p, c.sec, 2);
+	if (frac) {
+		*p++ = '.';
+		p = frac % 1000 == 0 ? put_digits(p, (int) (frac / 1000), 3) : put_digits(p, (int) frac, 6);
+	}
+	*p++ = off < 0 ? '-' : '+';
+	/* no zone is 100 hours off UTC: tz.c takes offsets within a day */
+	p = put_digits(p, a / 3600 % 100, 2);
+	*p++ = ':';
+	p = put_digits(p, a / 60 % 60, 2);
+	size_t n = (size_t) (p - tmp);
+	if (!len)
+		return -1;
+	memcpy(buf, tmp, n < len ? n : len - 1);
+	buf[n < len ? n : len - 1] = '\0';
+	return n < len ? (int) n : -1;
 }
