@@ -9,6 +9,7 @@
 #include <spawn.h>
 #include "dispatch.h"
 #include "python.h"
+#include "punctual.h"
 #include "mainthread.h"
 #include "log.h"
 #include "common.h"
@@ -201,6 +202,10 @@ static char *exec_run(const struct usch_fire *fire, const char *error) {
 
 char *sched_dispatch(const struct usch_fire *fire, const char *error) {
 	const struct usch_job *job = fire->job;
+	/* the GIL kept from a Python run before (punctual.c) is not held
+	 * through a command, an RPC into another thread or a sub-interpreter */
+	if (job->kind != USCH_TARGET_PYTHON || job->app)
+		sched_punctual_release();
 	switch (job->kind) {
 	case USCH_TARGET_PYTHON:
 		return sched_python_call(fire, error);

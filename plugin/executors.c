@@ -28,6 +28,8 @@
 #include "common.h"
 #include "config.h"
 #include "python.h"
+#include "punctual.h"
+#include "handover.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -117,11 +119,28 @@ static void run_pending(struct pending *p, struct slot *slot, int slot_no, int64
 
 enum wait_outcome { WAIT_WORK, WAIT_STOP, WAIT_EXIT };
 
-/* The first executor waits for a fire; sched_rt.lock held. */
+/* The first executor waits for a fire; sched_rt.lock held. While it
+ * waits it hands the next instant's fires over itself, at its own
+ * wake-up (the timing thread is then its fallback, timing.c): the fires
+ * of an instant start without a second thread's wake-up. */
 static enum wait_outcome wait_first(void) {
 	sched_rt.first_idle = 1;
-	while (!sched_rt.stopping && !sched_rt.head)
-		pthread_cond_wait(&sched_rt.work_cond, &sched_rt.lock);
+	while (!sched_rt.stopping && !sched_rt.head) {
+		sched_punctual_release(); /* never kept while it waits */
+		int64_t at = sched_handover_next(), now = sched_clock_us(CLOCK_MONOTONIC);
+		if (at == INT64_MAX) {
+			pthread_cond_wait(&sched_rt.work_cond, &sched_rt.lock);
+		}
+		else if (now < at) {
+			struct timespec ts = sched_timespec_at(at);
+			sched_punctual_wake_soon(1);
+			pthread_cond_timedwait(&sched_rt.work_cond, &sched_rt.lock, &ts);
+			sched_punctual_wake_soon(0);
+		}
+		else {
+			sched_handover_due(now, sched_clock_us(CLOCK_REALTIME));
+		}
+	}
 	sched_rt.first_idle = 0;
 	return sched_rt.stopping ? WAIT_STOP : WAIT_WORK;
 }
@@ -141,6 +160,7 @@ static enum wait_outcome wait_spare(int *called) {
 	if (*called && sched_rt.head && !sched_rt.stopping)
 		return WAIT_WORK;
 	*called = 0;
+	sched_punctual_release(); /* never kept while it waits */
 	enum wait_outcome w = WAIT_WORK;
 	sched_rt.spares_idle++;
 	for (;;) {
@@ -223,6 +243,7 @@ static void take_and_run(struct slot *slot, int slot_no) {
 	sched_rt.active[job->index]--;
 	sched_pending_free(p);
 	sched_notes_flush_pending();
+	sched_punctual_next(sched_rt.head ? &sched_rt.head->fire : NULL);
 }
 
 static void *executor_main(void *arg) {
@@ -235,6 +256,7 @@ static void *executor_main(void *arg) {
 	int called = slot_no > 0; /* a spare starts on the call that started it */
 	while ((w = slot_no ? wait_spare(&called) : wait_first()) == WAIT_WORK)
 		take_and_run(slot, slot_no);
+	sched_punctual_release();
 	if (w == WAIT_STOP) {
 		pthread_mutex_unlock(&sched_rt.lock);
 		return NULL;

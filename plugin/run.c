@@ -2,6 +2,7 @@
 #include <uwsgi.h>
 #include "run.h"
 #include "dispatch.h"
+#include "punctual.h"
 #include "runs.h"
 #include "history.h"
 #include "counters.h"
@@ -112,6 +113,9 @@ static void log_end(struct run_line *r) {
 
 char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_us, uint64_t runs, uint64_t failures) {
 	const struct usch_job *job = f->job;
+	/* handed over ahead of its instant: it starts then */
+	if (f->attempt <= 1)
+		sched_punctual_wait(f);
 	struct run_line r = { .f = f,
 		.start = sched_clock_us(CLOCK_REALTIME),
 		.due = due_us ? due_us : f->scheduled_us,
@@ -129,6 +133,9 @@ char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_
 	uint64_t serial = sched_history_started(job, how, f->scheduled_us, f->attempt > 1 ? f->attempt : 1);
 	sched_counters_started(job, r.start - r.due);
 	char *err = sched_dispatch(f, NULL);
+	/* a failure's retries and hook wait without the GIL */
+	if (err)
+		sched_punctual_release();
 	r.end = sched_clock_us(CLOCK_REALTIME);
 	r.err = err;
 	if (occurrence)

@@ -8,6 +8,7 @@
 #include "runtime_state.h"
 #include "wake.h"
 #include "timing.h"
+#include "handover.h"
 #include "executors.h"
 #include "timeouts.h"
 #include "queue.h"
@@ -98,7 +99,7 @@ static void take_up_interrupted(const struct usch_job *job, struct sched_run *r)
 	sched_runs_put(job, uwsgi.mywid, r);
 	sched_counters_interrupted(job, !r->restored);
 	if (job->interrupted == USCH_INTERRUPTED_RERUN)
-		sched_timing_rerun(job, r->occurrence, r->scheduled_us);
+		sched_handover_rerun(job, r->occurrence, r->scheduled_us);
 }
 
 /* A job continues from its last run, in this worker id (per-worker jobs)

@@ -9,7 +9,15 @@
  * run again) and a wall-clock timerfd with TFD_TIMER_CANCEL_ON_SET, which
  * the kernel cancels when the wall clock is set (a step): one job every
  * ten minutes is six wake-ups an hour. A timer slack of 1 ns keeps the
- * kernel from deferring the deadline by its default 50 µs. */
+ * kernel from deferring the deadline by its default 50 µs.
+ *
+ * An instant's fires are handed over SCHED_AHEAD_US before it
+ * (handover.c). The first executor, when idle, does that itself at its
+ * own wake-up: one thread wakes per instant, not two (a wake-up on a busy
+ * machine is 60 µs to a few ms). This thread comes SCHED_GROW_AFTER_US
+ * later, for an executor busy with a run then: a spare is called at that
+ * pass (executors.c), as it would have been after the fires had waited
+ * that long. */
 #include <uwsgi.h>
 #include <sys/prctl.h>
 #include <sys/timerfd.h>
@@ -24,51 +32,10 @@
 #include "flags.h"
 #include "counters.h"
 #include "wake.h"
+#include "handover.h"
 #include "common.h"
 
 extern struct uwsgi_server uwsgi;
-
-/* A late fire of a coalesce=all burst joins the first one: the burst is
- * one run, and the fires in it run one after the other, in order. */
-static int join_burst(const struct usch_fire *fire) {
-	struct pending *b = sched_rt.open_burst;
-	if (fire->burst < 2 || !b || b->fire.job != fire->job)
-		return 0;
-	struct usch_fire *later = realloc(b->later, sizeof(*later) * (size_t) (b->nlater + 1));
-	if (!later) {
-		sched_note(fire->job, NOTE_DROPPED, 0);
-		return 1;
-	}
-	later[b->nlater++] = *fire;
-	b->later = later;
-	return 1;
-}
-
-/* Called by the schedule with sched_rt.lock held. A once-job's fire is only
- * queued here (one at a time): the worker whose executor claims the
- * occurrence first runs it, skips it or counts its misfire, once. A
- * paused job's fire is passed over. */
-static void enqueue_fire(void *ctx, const struct usch_fire *fire) {
-	const struct usch_job *job = fire->job;
-	int once = usch_job_claimed(job);
-	enum sched_how how = ctx ? SCHED_HOW_RERUN : SCHED_HOW_SCHEDULE;
-	if (sched_queue_passed_over(fire, how))
-		return;
-	if (join_burst(fire))
-		return;
-	sched_rt.open_burst = NULL;
-	/* a busy worker holds one of a once-job's fires: a free one takes the
-	 * others */
-	if (once && how == SCHED_HOW_SCHEDULE && sched_rt.queued[job->index])
-		return;
-	if (!once && fire->misfired) {
-		sched_note_misfire(fire, sched_clock_us(CLOCK_REALTIME));
-		return;
-	}
-	struct pending *p = sched_queue_add(fire, how);
-	if (p && fire->burst)
-		sched_rt.open_burst = p;
-}
 
 /* Logs, once per run, every run past its timeout (a Python one gets its
  * TimeoutError, timeouts.c), and a run still going SCHED_HUNG_GRACE_US
@@ -103,17 +70,6 @@ static int64_t watch_overruns(int64_t now) {
 	return soonest;
 }
 
-/* An occurrence to run again, as a late fire; sched_rt.lock held. The rerun
- * flag (a non-NULL ctx) lets it past the claim of its occurrence. */
-void sched_timing_rerun(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
-	struct usch_fire f = { .job = job,
-		.occurrence = occurrence,
-		.covers_to = occurrence,
-		.scheduled_us = scheduled_us,
-		.catch_up = 1 };
-	enqueue_fire(&sched_rt, &f);
-}
-
 /* interrupted=rerun once-jobs whose occurrence a dead worker left (one
  * worker takes each), and the runs asked for now (scheduler.run);
  * sched_rt.lock held. Only after a change (wake.c's count), so that a
@@ -129,7 +85,7 @@ static void take_asked(void) {
 		int64_t occ, at;
 		if (sched_rt.reruns && job->interrupted == USCH_INTERRUPTED_RERUN &&
 				sched_claims_rerun_take(job, &occ, &at))
-			sched_timing_rerun(job, occ, at);
+			sched_handover_rerun(job, occ, at);
 		if (sched_flags_take_run(job, &at)) {
 			struct usch_fire f = { .job = job, .occurrence = SCHED_OCCURRENCE_MANUAL, .scheduled_us = at };
 			f.covers_to = f.occurrence;
@@ -219,9 +175,11 @@ void *sched_timing_main(void *arg) {
 	pthread_mutex_lock(&sched_rt.lock);
 	while (!sched_rt.stopping) {
 		take_asked();
-		int64_t deadline = usch_sched_run_due(&sched_rt.sched, sched_clock_us(CLOCK_MONOTONIC),
-				sched_clock_us(CLOCK_REALTIME), enqueue_fire, NULL);
-		sched_rt.open_burst = NULL; /* the executors may take it from now on */
+		int64_t deadline = sched_handover_due(sched_clock_us(CLOCK_MONOTONIC), sched_clock_us(CLOCK_REALTIME));
+		/* the first executor hands the next instant over itself when it
+		 * is idle then (executors.c): this thread is its fallback */
+		if (deadline != INT64_MAX)
+			deadline += SCHED_GROW_AFTER_US;
 		note_clock_step();
 		int64_t now = sched_clock_us(CLOCK_MONOTONIC);
 		int64_t grow = sched_executors_grow(now);

@@ -186,6 +186,11 @@ int64_t usch_sched_next_due(const struct usch_sched *s, const struct usch_job *j
 	return INT64_MAX;
 }
 
+int64_t usch_sched_next_deadline(const struct usch_sched *s) {
+	struct usch_timer *t = usch_timerq_peek(&s->q);
+	return t ? t->deadline : INT64_MAX;
+}
+
 int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t now_us) {
 	return job->misfire_grace_us >= 0 && now_us - scheduled_us > job->misfire_grace_us;
 }
@@ -194,10 +199,10 @@ int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t
  * (APScheduler 4's CoalescePolicy): earliest or latest runs once for all
  * the due fires, all runs each; a fire later than misfire-grace is handed
  * over marked misfired, for the caller to count and not run. */
-static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int64_t to_wall, usch_fire_fn fire,
-		void *ctx) {
+static void emit(struct usch_entry *e, const struct due *d, int64_t now_tl, int64_t to_wall, int64_t due_mono,
+		usch_fire_fn fire, void *ctx) {
 	const struct usch_job *job = e->job;
-	struct usch_fire f = { .job = job, .missed = d->count - 1 };
+	struct usch_fire f = { .job = job, .missed = d->count - 1, .due_mono = due_mono };
 	if (job->coalesce == USCH_COALESCE_ALL && d->count > 1) {
 		f.missed = 0;
 		/* past the bound, the latest ones run */
@@ -237,6 +242,7 @@ int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_w
 	struct usch_timer *t;
 	while ((t = usch_timerq_peek(&s->q)) && t->deadline <= now_mono) {
 		usch_timerq_pop(&s->q);
+		int64_t due_mono = t->deadline;
 		struct usch_entry *e = USCH_TIMER_ENTRY(t, struct usch_entry, timer);
 		int64_t now_tl = to_timeline(e, now_mono, now_wall);
 		struct due d = collect_due(e, now_tl);
@@ -245,7 +251,7 @@ int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_w
 		/* an anchored interval's timeline is its wall grid: report the grid's
 		 * instant itself, the same in every worker, not one shifted by how the
 		 * clocks drifted since this scheduler started */
-		emit(e, &d, now_tl, e->wall || e->job->anchored ? 0 : offset - e->shift, fire, ctx);
+		emit(e, &d, now_tl, e->wall || e->job->anchored ? 0 : offset - e->shift, due_mono, fire, ctx);
 		queue_entry(s, e, now_mono, now_wall);
 	}
 	t = usch_timerq_peek(&s->q);

@@ -33,6 +33,9 @@ struct usch_fire {
 	int burst;            /* coalesce=all: its place (1, 2 ...) among the late fires handed over
 	                         together, which run one after the other as one run; 0: alone */
 	int attempt;          /* retries=: which attempt at it this is (0 and 1: the first) */
+	int64_t due_mono;     /* the monotonic deadline it came due at (jitter included); 0: none (a
+	                         rerun, a run asked for now). Later than the caller's now when it asked
+	                         usch_sched_run_due for the fires of an instant ahead of time */
 };
 
 /* Late fires are counted one by one up to this many (a day of a job that
@@ -89,6 +92,10 @@ int usch_sched_resume(struct usch_sched *s, const struct usch_job *job, int64_t 
  * none (or no entry here). */
 int64_t usch_sched_next_due(const struct usch_sched *s, const struct usch_job *job);
 
+/* The monotonic deadline of the next fire of any job (what
+ * usch_sched_run_due returned last), INT64_MAX when none is left. */
+int64_t usch_sched_next_deadline(const struct usch_sched *s);
+
 /* Fixes the jitter sequence (tests); seed != 0. */
 void usch_sched_seed(struct usch_sched *s, uint64_t seed);
 
@@ -100,7 +107,10 @@ int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t
 /* Hands every fire due at now_mono to fire(), in deadline order (ties in
  * declaration order) and as each job's coalesce and misfire-grace say,
  * reschedules, and returns the monotonic deadline of
- * the next fire (INT64_MAX when nothing is left to fire). */
+ * the next fire (INT64_MAX when nothing is left to fire). Called with the
+ * clocks' readings moved ahead to that deadline (now_mono = it, now_wall
+ * moved as much), it hands over that instant's fires ahead of time, as
+ * they will be then (on time: not misfired, nothing coalesced). */
 int64_t usch_sched_run_due(struct usch_sched *s, int64_t now_mono, int64_t now_wall, usch_fire_fn fire, void *ctx);
 
 #endif

@@ -78,6 +78,34 @@ START_TEST(interval_first_fire_one_period_after_start) {
 }
 END_TEST
 
+/* The timing thread hands an instant's fires over ahead of time: asked
+ * with the clocks moved to that deadline, the schedule gives them as they
+ * will be then (due_mono the deadline, on time even with a misfire-grace of 1 µs),
+ * and nothing that is due later. */
+START_TEST(fires_of_an_instant_ahead_of_time) {
+	struct fake *fk = fresh();
+	add(fk, "scheduler-interval", "50ms app:f misfire-grace=1us");
+	add(fk, "scheduler-cron", "* * * * * * app:g misfire-grace=1us");
+	start(fk);
+	int64_t next = run(fk);
+	ck_assert_int_eq(fk->nfires, 0);
+	ck_assert_int_eq(next, fk->mono + 50000);
+	int64_t ahead = next - fk->mono - 300; /* 300 µs before it */
+	advance(fk, ahead);
+	ck_assert_int_eq(run(fk), next);
+	ck_assert_int_eq(fk->nfires, 0);
+	int64_t after = usch_sched_run_due(&fk->s, next, fk->wall + (next - fk->mono), record, fk);
+	ck_assert_int_eq(fk->nfires, 1);
+	ck_assert_int_eq(fk->fires[0].due_mono, next);
+	ck_assert_int_eq(fk->fires[0].scheduled_us, W0 + 50000);
+	ck_assert_int_eq(fk->fires[0].misfired, 0);
+	ck_assert_int_eq(fk->fires[0].missed, 0);
+	ck_assert_int_eq(after, next + 50000);
+	ck_assert_int_eq(usch_sched_next_deadline(&fk->s), next + 50000);
+	done(fk);
+}
+END_TEST
+
 START_TEST(same_instant_fires_in_declaration_order) {
 	struct fake *fk = fresh();
 	add(fk, "scheduler-interval", "1s app:a");
@@ -690,6 +718,7 @@ int main(void) {
 	Suite *s = suite_create("sched");
 	TCase *tc = tcase_create("sched");
 	tcase_add_test(tc, interval_first_fire_one_period_after_start);
+	tcase_add_test(tc, fires_of_an_instant_ahead_of_time);
 	tcase_add_test(tc, same_instant_fires_in_declaration_order);
 	tcase_add_loop_test(tc, ties_across_periods_fire_in_declaration_order, 0, N_TIE_COMBOS);
 	tcase_add_test(tc, late_fires_coalesce_into_one);
