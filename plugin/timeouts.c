@@ -104,7 +104,12 @@ int sched_timeouts_start(void) {
 	}
 	if (!any || !sched_python_loaded())
 		return 0;
-	pthread_cond_init(&sched_rt.watch_cond, NULL);
+	/* on the monotonic clock, as its polling wait's deadlines */
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&sched_rt.watch_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	if (sched_spawn(&sched_rt.watcher, "sched-watch", watch_main, NULL))
 		return -1;
 	sched_rt.watching = 1;

@@ -110,6 +110,30 @@ def test_queue_starts_the_next_run_when_the_one_going_on_ends_in_each_worker(uws
     stop_clean(u)
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_fire_that_waits_for_a_place_sleeps(uwsgi):
+    # it looks for a place every 100 ms on a condition variable: it once
+    # spun on the runtime's lock instead (a monotonic deadline on a
+    # wall-clock condition), taking most of a core for as long as it waited
+    u = uwsgi()
+    start(u, "scheduler-interval = 1s jobs:slow args=[30] context=ctx id=slow overlap=queue", workers=1)
+    u.wait_workers()
+    u.wait_log(r"job slow: the run scheduled \S+ waits for a run going on to end", timeout=30)
+    pid = u.pids()[0]
+    before = cpu_seconds(pid)
+    u.wait_log(r"job slow: skipped, a fire waits already", count=4, timeout=30)
+    used = cpu_seconds(pid) - before
+    # 4 s and more of waiting: a spin takes most of them, sleeping next to none
+    assert used < 1.0, used
+    stop_clean(u)
+
+
 def test_queue_of_a_once_job_waits_across_the_workers(uwsgi):
     u = uwsgi()
     start(u, "scheduler-interval = 1s jobs:slow args=[2.5] context=ctx id=slow overlap=queue scope=once",
