@@ -14,6 +14,10 @@
  * machine) are paid before the instant, not after it. */
 #define SCHED_AHEAD_US 500
 
+/* How long before its instant a non-Python fire stops sleeping and waits
+ * on the clock (punctual.c). */
+#define SCHED_SPIN_US 80
+
 /* How long before the instant the GIL is taken, and the most GIL time
  * that costs in a second, process-wide (requests lose at most that
  * share). */
