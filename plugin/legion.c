@@ -134,8 +134,8 @@ void sched_legion_setup(void) {
 	}
 	if (!lg.nuses)
 		return;
-	lg.minority = uwsgi_calloc_shared(sizeof(_Atomic int) * (size_t) lg.nuses);
-	lg.heard = uwsgi_calloc_shared(sizeof(_Atomic int64_t));
+	lg.minority = sched_shared_zeroed(sizeof(_Atomic int) * (size_t) lg.nuses);
+	lg.heard = sched_shared_zeroed(sizeof(_Atomic int64_t));
 	for (int i = 0; i < lg.nuses; i++)
 		if (lg.uses[i].ul->valor == 0)
 			sched_log("legion %s: this instance is an arbiter (valor 0), never lord: cluster jobs %s never "

@@ -119,7 +119,7 @@ void sched_metrics_register(void) {
 	check_unique(names);
 	/* uwsgi_setup_metrics gave shared values only to the metrics it knew
 	 * then: ours get theirs here (the collector thread writes them) */
-	int64_t *values = uwsgi_calloc_shared(sizeof(int64_t) * NMETRICS * sched_cfg.njobs);
+	int64_t *values = sched_shared_zeroed(sizeof(int64_t) * NMETRICS * sched_cfg.njobs);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		char *c = (char *) sched_counters_of(sched_cfg.jobs[i]);
 		for (size_t r = 0; c && r < NROWS; r++) {

@@ -58,8 +58,8 @@ void sched_runs_setup(void) {
 		total += per_worker(sched_cfg.jobs[i]) ? (size_t) rn.nworkers : 1;
 	}
 	/* untouched pages of an anonymous mapping cost nothing */
-	rn.recs = uwsgi_calloc_shared(sizeof(struct record) * total);
-	rn.changes = uwsgi_calloc_shared(sizeof(*rn.changes));
+	rn.recs = sched_shared_zeroed(sizeof(struct record) * total);
+	rn.changes = sched_shared_zeroed(sizeof(*rn.changes));
 }
 
 static struct record *record_of(const struct usch_job *job, int wid) {
