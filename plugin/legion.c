@@ -91,7 +91,7 @@ static void add_job(struct use *u, const struct usch_job *job) {
 static struct uwsgi_legion *legion_of(const struct usch_job *job) {
 	char what[1400];
 	snprintf(what, sizeof(what), "%s \"%s\"", job->option, job->line);
-	const char *name = job->legion ? job->legion : sched_cfg.legion;
+	const char *name = job->cold->legion ? job->cold->legion : sched_cfg.legion;
 	if (!name && !uwsgi.legions)
 		sched_fatal("%s: scope=cluster needs a uWSGI Legion and this instance is in none: add legion = NAME "
 			    "127.0.0.1:4242 100 aes-128-cbc:SECRET (its address, its valor, the cluster's secret), "

@@ -52,7 +52,7 @@ static void check_worker_ids(const struct usch_job *job) {
 static void warn_if_over(const struct usch_job *job, int64_t now) {
 	if (job->start_on_boot)
 		return;
-	int ended = job->end_us != INT64_MAX && job->end_us <= now;
+	int ended = job->cold->end_us != INT64_MAX && job->cold->end_us <= now;
 	int wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
 	if (ended || (wall && usch_trigger_next(job->trigger, now) == INT64_MAX))
 		sched_log("job %s: %s \"%s\": nothing is left to fire (%s passed): it will not run", job->id,

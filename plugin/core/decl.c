@@ -12,17 +12,15 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	if (!job)
 		return NULL;
 	const char *known = usch_job_option_static(option);
-	job->option = known ? (char *) known : strdup(option);
+	job->option = known ? known : strdup(option);
 	job->line = strdup(line);
 	job->tz = env->default_tz ? env->default_tz : usch_tz_utc();
 	job->max_running = 1;
-	job->misfire_grace_us = -1;
 	job->catch_up = 1;
-	job->retry_delay_us = 1000000;
-	job->retry_backoff = 2;
-	job->start_us = INT64_MIN;
-	job->end_us = INT64_MAX;
-	if (!job->option || !job->line) {
+	/* the keys write into a copy of their own, shared again once parsed
+	 * when they left every default (usch_job_cold_share) */
+	job->cold = &usch_job_cold_default;
+	if (!job->option || !job->line || !usch_job_cold_own(job)) {
 		usch_job_free(job);
 		return NULL;
 	}
@@ -93,6 +91,7 @@ struct usch_job *usch_decl_parse(
 		usch_job_free(c.job);
 		return NULL;
 	}
+	usch_job_cold_share(c.job);
 	return c.job;
 }
 

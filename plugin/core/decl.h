@@ -72,7 +72,9 @@ struct usch_key_name {
 struct usch_key {
 	const char *name;
 	enum usch_key_type type;
-	size_t field; /* offsetof(struct usch_job, ...) */
+	size_t field; /* offsetof(struct usch_job, ...), or of struct usch_job_cold when cold */
+	size_t size;  /* the field's width: INT, BOOL and ENUM fields take the bytes their values need */
+	int cold;     /* the field is in the job's cold part */
 	enum usch_key_phase phase;
 	long min, max;                     /* INT and NUMBER bounds; DURATION min */
 	const struct usch_key_name *names; /* ENUM: NULL-terminated */

@@ -44,9 +44,9 @@ static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_
 	int64_t deadline = deadline_of(e, now_mono, now_wall);
 	if (deadline == INT64_MAX)
 		return;
-	if (e->job->jitter_us > 0) {
+	if (e->job->cold->jitter_us > 0) {
 		uint64_t r = usch_job_claimed(e->job) ? occurrence_random(e->job->id, e->next) : next_random(s);
-		deadline += (int64_t) (r % (uint64_t) (e->job->jitter_us + 1));
+		deadline += (int64_t) (r % (uint64_t) (e->job->cold->jitter_us + 1));
 	}
 	/* cannot fail: the queue was reserved for every entry */
 	usch_timerq_insert(&s->q, &e->timer, deadline);
@@ -187,7 +187,7 @@ int64_t usch_sched_next_due(const struct usch_sched *s, const struct usch_job *j
 }
 
 int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t now_us) {
-	return job->misfire_grace_us >= 0 && now_us - scheduled_us > job->misfire_grace_us;
+	return job->cold->misfire_grace_us >= 0 && now_us - scheduled_us > job->cold->misfire_grace_us;
 }
 
 /* Hands the fires of one due entry to fire() as its coalesce policy says
