@@ -239,17 +239,22 @@ static void cap_shutdown_timeout(void) {
 
 static void load_declarations(int64_t now_us) {
 	char err[1024];
-	struct usch_decl_env env = { .default_tz = sched_cfg.default_tz, .now_us = now_us };
+	struct usch_decl_env env = { .default_tz = sched_cfg.default_tz, .now_us = now_us, .borrow_line = 1 };
 	size_t n = 0;
 	for (struct decl *d = decls; d; d = d->next)
 		n++;
 	sched_cfg.jobs = uwsgi_calloc(sizeof(struct usch_job *) * (n ? n : 1));
-	for (struct decl *d = decls; d; d = d->next) {
+	/* each one freed once parsed: the next job's allocations reuse it */
+	for (struct decl *d = decls, *next; d; d = next) {
 		struct usch_job *job = usch_decl_parse(d->option, d->line, &env, err, sizeof(err));
 		if (!job)
 			sched_fatal("%s", err);
 		sched_cfg.jobs[sched_cfg.njobs++] = job;
+		next = d->next;
+		free(d);
 	}
+	decls = NULL;
+	decls_tail = &decls;
 	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, &sched_cfg.ids, err, sizeof(err)) < 0)
 		sched_fatal("%s", err);
 }

@@ -119,8 +119,17 @@ void sched_legion_setup(void) {
 		snprintf(what, sizeof(what), "scheduler-legion %s", sched_cfg.legion);
 		no_legion(what, sched_cfg.legion);
 	}
-	lg.of_job = uwsgi_malloc(sizeof(int) * (sched_cfg.njobs ? sched_cfg.njobs : 1));
-	lg.uses = uwsgi_calloc(sizeof(struct use) * (sched_cfg.njobs ? sched_cfg.njobs : 1));
+	/* nothing per job without a cluster job (100,000 jobs: 400 kB); a use
+	 * per Legion the instance is in, at most */
+	size_t ncluster = 0, nlegions = 0;
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		ncluster += sched_cfg.jobs[i]->scope == USCH_SCOPE_CLUSTER;
+	if (!ncluster)
+		return;
+	for (struct uwsgi_legion *ul = uwsgi.legions; ul; ul = ul->next)
+		nlegions++;
+	lg.of_job = uwsgi_malloc(sizeof(int) * sched_cfg.njobs);
+	lg.uses = uwsgi_calloc(sizeof(struct use) * (nlegions ? nlegions : 1));
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		const struct usch_job *job = sched_cfg.jobs[i];
 		lg.of_job[i] = -1;

@@ -92,13 +92,17 @@ static void metric_id(const char *id, char *out, size_t len) {
 }
 
 /* Two ids that sanitise alike would share (and overwrite) one name. */
+static const char *name_at(const void *names, size_t i) {
+	return ((char *const *) names)[i];
+}
+
 static void check_unique(char **names) {
 	struct usch_idset seen;
 	char err[128];
-	if (usch_idset_init(&seen, sched_cfg.njobs, err, sizeof(err)) < 0)
+	if (usch_idset_init(&seen, sched_cfg.njobs, name_at, names, err, sizeof(err)) < 0)
 		sched_fatal("metrics: %s", err);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
-		long first = usch_idset_add(&seen, names[i], i);
+		long first = usch_idset_add(&seen, i);
 		if (first >= 0)
 			sched_fatal("job ids \"%s\" and \"%s\" give the same metric names scheduler.%s.*: give one of "
 				    "them another id=",

@@ -13,7 +13,8 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 		return NULL;
 	const char *known = usch_job_option_static(option);
 	job->option = known ? known : strdup(option);
-	job->line = strdup(line);
+	job->own_line = !env->borrow_line;
+	job->line = job->own_line ? strdup(line) : line;
 	job->tz = env->default_tz ? env->default_tz : usch_tz_utc();
 	job->max_running = 1;
 	job->catch_up = 1;
@@ -95,13 +96,17 @@ struct usch_job *usch_decl_parse(
 	return c.job;
 }
 
+static const char *job_id(const void *jobs, size_t i) {
+	return ((struct usch_job *const *) jobs)[i]->id;
+}
+
 int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids_out, char *err, size_t errlen) {
 	struct usch_idset ids;
-	if (usch_idset_init(&ids, n, err, errlen) < 0)
+	if (usch_idset_init(&ids, n, job_id, jobs, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i]->index = i;
-		long first = usch_idset_add(&ids, jobs[i]->id, i);
+		jobs[i]->index = (uint32_t) i;
+		long first = usch_idset_add(&ids, i);
 		if (first < 0)
 			continue;
 		usch_idset_free(&ids);

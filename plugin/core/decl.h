@@ -28,6 +28,8 @@
 struct usch_decl_env {
 	const usch_tz *default_tz; /* scheduler-timezone, else the system zone */
 	int64_t now_us;            /* wall instant calendar triggers start from */
+	int borrow_line;           /* the line outlives the job (uWSGI keeps every option's value for the
+	                              life of the process): the job points to it instead of a copy */
 };
 
 /* Parses one declaration. Returns the job (index 0), or NULL with the

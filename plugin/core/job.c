@@ -43,7 +43,8 @@ void usch_job_free(struct usch_job *job) {
 		free(job->id);
 	if (!usch_job_option_static(job->option))
 		free((char *) job->option);
-	free(job->line);
+	if (job->own_line)
+		free((char *) job->line);
 	free(job->target);
 	free(job->args_json);
 	free(job->kwargs_json);

@@ -90,7 +90,7 @@ extern const struct usch_job_cold usch_job_cold_default;
 struct usch_job {
 	char *id;           /* may be target itself (the default id of a Python target): freed once */
 	const char *option; /* the option that declared it, for messages (usch_job_option_static's when it is one) */
-	char *line;         /* the declaration as written */
+	const char *line;   /* the declaration as written (the caller's when not own_line) */
 	struct usch_trigger *trigger;
 	char *target;                     /* without its kind prefix */
 	const struct usch_tz *tz;         /* the job's zone (its own when own_tz) */
@@ -121,6 +121,7 @@ struct usch_job {
 	uint8_t implicit_anchor; /* an interval (scope=once) or calendar trigger anchored at the master's start,
 	                            not by start=: a run remembered across a restart may move the anchor */
 	uint8_t own_tz;          /* tz= loaded a zone for this job: freed with it */
+	uint8_t own_line;        /* line is a copy: freed with the job */
 };
 
 void usch_job_free(struct usch_job *job);

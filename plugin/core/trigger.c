@@ -34,6 +34,10 @@ struct calendar {
 	int64_t frac;        /* the anchor's µs within its second */
 };
 
+/* The union holds what every kind needs in a few words; a cron's bit sets
+ * and text and a calendar's anchor live in the same allocation, after the
+ * struct (alloc_trigger's extra), not in the union that every trigger
+ * would then carry at their size (100,000 cron jobs: one block each). */
 struct usch_trigger {
 	enum usch_trigger_kind kind;
 	enum usch_clock clock;
@@ -41,9 +45,9 @@ struct usch_trigger {
 	int64_t end;
 	union {
 		struct {
-			usch_cron *cron;
+			usch_cron *cron; /* after the struct */
 			const usch_tz *tz;
-			char *expr;
+			char *expr; /* after the cron */
 		} cron;
 		struct {
 			int64_t period;
@@ -53,7 +57,7 @@ struct usch_trigger {
 			int64_t at;
 			const usch_tz *tz;
 		} date;
-		struct calendar cal;
+		struct calendar *cal; /* after the struct */
 		struct {
 			usch_trigger **child;
 			size_t n;
@@ -76,8 +80,10 @@ static const usch_tz *zone_or_utc(const usch_tz *tz) {
 	return tz ? tz : usch_tz_utc();
 }
 
-static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock, char *err, size_t errlen) {
-	usch_trigger *t = calloc(1, sizeof(*t));
+/* extra: bytes after the struct, for what the kind keeps there. */
+static usch_trigger *alloc_trigger(
+		enum usch_trigger_kind kind, enum usch_clock clock, size_t extra, char *err, size_t errlen) {
+	usch_trigger *t = calloc(1, sizeof(*t) + extra);
 	if (!t) {
 		usch_fail(err, errlen, "out of memory");
 		return NULL;
@@ -96,17 +102,15 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id, const usch
 		usch_fail(err, errlen, "no cron expression");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL, err, errlen);
+	_Static_assert(sizeof(usch_trigger) % _Alignof(usch_cron) == 0, "the cron after the trigger is misaligned");
+	size_t len = strlen(expr) + 1;
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL, sizeof(usch_cron) + len, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.cron.tz = zone_or_utc(tz);
-	t->u.cron.cron = malloc(usch_cron_size());
-	t->u.cron.expr = strdup(expr);
-	if (!t->u.cron.cron || !t->u.cron.expr) {
-		usch_fail(err, errlen, "out of memory");
-		usch_trigger_free(t);
-		return NULL;
-	}
+	t->u.cron.cron = (usch_cron *) (t + 1);
+	t->u.cron.expr = (char *) (t->u.cron.cron + 1);
+	memcpy(t->u.cron.expr, expr, len);
 	if (usch_cron_parse(t->u.cron.cron, expr, job_id, err, errlen) < 0) {
 		usch_trigger_free(t);
 		return NULL;
@@ -119,7 +123,7 @@ usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us, char *
 		usch_fail(err, errlen, "the period must be greater than 0");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO, err, errlen);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO, 0, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.interval.period = period_us;
@@ -128,7 +132,7 @@ usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us, char *
 }
 
 usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz, char *err, size_t errlen) {
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL, err, errlen);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL, 0, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.date.at = at_us;
@@ -155,10 +159,11 @@ usch_trigger *usch_trigger_calendar(
 		usch_fail(err, errlen, "unknown calendar unit %d", (int) unit);
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL, err, errlen);
+	_Static_assert(sizeof(usch_trigger) % _Alignof(struct calendar) == 0, "the calendar is misaligned");
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL, sizeof(struct calendar), err, errlen);
 	if (!t)
 		return NULL;
-	struct calendar *c = &t->u.cal;
+	struct calendar *c = t->u.cal = (struct calendar *) (t + 1);
 	c->n = n;
 	c->unit = unit;
 	c->tz = zone_or_utc(tz);
@@ -172,7 +177,7 @@ int usch_trigger_reanchor(usch_trigger *t, int64_t anchor_us, char *err, size_t 
 		t->u.interval.anchor = anchor_us;
 		return 0;
 	case USCH_TRIGGER_CALENDAR:
-		set_calendar_anchor(&t->u.cal, anchor_us);
+		set_calendar_anchor(t->u.cal, anchor_us);
 		return 0;
 	default:
 		return usch_fail(err, errlen, "only an interval or a calendar trigger has an anchor");
@@ -209,7 +214,7 @@ static usch_trigger *combinator(
 		free_children(children, n);
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO, err, errlen);
+	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO, 0, err, errlen);
 	usch_trigger **copy = t ? malloc(n * sizeof(*copy)) : NULL;
 	if (!copy) {
 		usch_fail(err, errlen, "out of memory");
@@ -248,10 +253,6 @@ void usch_trigger_free(usch_trigger *t) {
 	if (!t)
 		return;
 	switch (t->kind) {
-	case USCH_TRIGGER_CRON:
-		free(t->u.cron.cron);
-		free(t->u.cron.expr);
-		break;
 	case USCH_TRIGGER_AND:
 	case USCH_TRIGGER_OR:
 		for (size_t i = 0; i < t->u.combo.n; i++)
@@ -385,7 +386,7 @@ static int64_t cal_first_k(const struct calendar *c, int64_t after) {
 }
 
 static int64_t calendar_next(const usch_trigger *t, int64_t after) {
-	const struct calendar *c = &t->u.cal;
+	const struct calendar *c = t->u.cal;
 
 	/* Fires never decrease with k (each is a later local date), so the
 	 * first one past `after` ends the walk, a few steps from the guess. */
@@ -529,7 +530,7 @@ static void put_trigger(struct out *o, const usch_trigger *t) {
 		put_instant(o, t->u.date.at, t->u.date.tz);
 		return;
 	case USCH_TRIGGER_CALENDAR:
-		put(o, "every %d %s%s", t->u.cal.n, unit_name[t->u.cal.unit], t->u.cal.n == 1 ? "" : "s");
+		put(o, "every %d %s%s", t->u.cal->n, unit_name[t->u.cal->unit], t->u.cal->n == 1 ? "" : "s");
 		return;
 	case USCH_TRIGGER_AND:
 	case USCH_TRIGGER_OR:
