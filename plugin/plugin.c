@@ -44,7 +44,7 @@ static void check_worker_ids(const struct usch_job *job) {
 	for (int w = uwsgi.numproc + 1; w < USCH_MAX_WORKER_ID; w++)
 		if (usch_job_runs_on(job, w))
 			sched_fatal("%s \"%s\": workers= names worker %d, but this instance has %d workers",
-					job->option, job->line, w, uwsgi.numproc);
+					usch_job_option(job), job->line, w, uwsgi.numproc);
 }
 
 /* A date in the past, or an end= that has passed, is accepted (a state
@@ -56,7 +56,7 @@ static void warn_if_over(const struct usch_job *job, int64_t now) {
 	int wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
 	if (ended || (wall && usch_trigger_next(job->trigger, now) == INT64_MAX))
 		sched_log("job %s: %s \"%s\": nothing is left to fire (%s passed): it will not run", job->id,
-				job->option, job->line, ended ? "its end= has" : "its last instant has");
+				usch_job_option(job), job->line, ended ? "its end= has" : "its last instant has");
 }
 
 static void check_targets(void) {
@@ -65,7 +65,7 @@ static void check_targets(void) {
 		struct usch_job *job = sched_cfg.jobs[i];
 		if (job->kind == USCH_TARGET_PYTHON && !sched_python_plugin_loaded())
 			sched_fatal("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
-					job->option, job->line, job->target);
+					usch_job_option(job), job->line, job->target);
 		if (job->scope == USCH_SCOPE_ONCE)
 			sched_log("job %s: scope=once: each occurrence runs in one worker (shared claims)", job->id);
 		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0)
@@ -135,7 +135,8 @@ static void check_python_target(const struct usch_job *job, const char *what, co
 		return;
 	char *why = sched_python_check(target);
 	if (why)
-		sched_fatal("%s \"%s\": cannot load %s \"%s\": %s", job->option, job->line, what, target->target, why);
+		sched_fatal("%s \"%s\": cannot load %s \"%s\": %s", usch_job_option(job), job->line, what,
+				target->target, why);
 }
 
 static void check_python_targets(void) {

@@ -134,9 +134,17 @@ static void take_up(void) {
 }
 
 /* This worker's share of the jobs (scope=, workers=), or NULL when out of
- * memory. */
-static struct usch_job **my_jobs(size_t *n) {
-	struct usch_job **mine = calloc(sched_cfg.njobs ? sched_cfg.njobs : 1, sizeof(*mine));
+ * memory: sched_cfg.jobs itself when it runs them all (no copy to leave
+ * in the heap, 8 bytes a job), else a copy to free (*copied). */
+static struct usch_job **my_jobs(size_t *n, int *copied) {
+	*n = 0;
+	*copied = 0;
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		*n += usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid) != 0;
+	if (*n == sched_cfg.njobs)
+		return sched_cfg.jobs;
+	struct usch_job **mine = calloc(*n ? *n : 1, sizeof(*mine));
+	*copied = mine != NULL;
 	*n = 0;
 	for (size_t i = 0; mine && i < sched_cfg.njobs; i++)
 		if (usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid))
@@ -167,13 +175,15 @@ int sched_runtime_start(char *err, size_t errlen) {
 	if (sched_rt.started || !sched_cfg.njobs)
 		return 0;
 	size_t nmine;
-	struct usch_job **mine = my_jobs(&nmine);
+	int copied;
+	struct usch_job **mine = my_jobs(&nmine, &copied);
 	if (!mine) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!nmine) {
-		free(mine);
+		if (copied)
+			free(mine);
 		sched_log("worker %d (pid %d): no job runs on this worker", uwsgi.mywid, (int) getpid());
 		return 0;
 	}
@@ -194,7 +204,8 @@ int sched_runtime_start(char *err, size_t errlen) {
 	else
 		ok = usch_sched_init(&sched_rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
 				     sched_clock_us(CLOCK_REALTIME), err, errlen) == 0;
-	free(mine);
+	if (copied)
+		free(mine);
 	if (!ok) {
 		release();
 		return -1;

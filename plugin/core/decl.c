@@ -11,8 +11,8 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	struct usch_job *job = calloc(1, sizeof(*job));
 	if (!job)
 		return NULL;
-	const char *known = usch_job_option_static(option);
-	job->option = known ? known : strdup(option);
+	int known = usch_job_option_index(option);
+	job->option = known < 0 ? UINT8_MAX : (uint8_t) known; /* another option is refused below */
 	job->own_line = !env->borrow_line;
 	job->line = job->own_line ? strdup(line) : line;
 	job->tz = env->default_tz ? env->default_tz : usch_tz_utc();
@@ -21,7 +21,7 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	/* the keys write into a copy of their own, shared again once parsed
 	 * when they left every default (usch_job_cold_share) */
 	job->cold = &usch_job_cold_default;
-	if (!job->option || !job->line || !usch_job_cold_own(job)) {
+	if (!job->line || !usch_job_cold_own(job)) {
 		usch_job_free(job);
 		return NULL;
 	}
@@ -112,7 +112,8 @@ int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids_ou
 		usch_idset_free(&ids);
 		return usch_fail(err, errlen,
 				"%s \"%s\": duplicate job id \"%s\" (also %s \"%s\"): give one of them id=...",
-				jobs[i]->option, jobs[i]->line, jobs[i]->id, jobs[first]->option, jobs[first]->line);
+				usch_job_option(jobs[i]), jobs[i]->line, jobs[i]->id, usch_job_option(jobs[first]),
+				jobs[first]->line);
 	}
 	if (ids_out)
 		*ids_out = ids;

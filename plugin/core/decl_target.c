@@ -168,11 +168,10 @@ static int make_hook(struct decl_ctx *c, int kind, const char *text, struct usch
 	h->max_running = 1;
 	h->scope = job->scope;
 	h->cold = &usch_job_cold_default;
-	const char *known = usch_job_option_static(job->option);
-	h->option = known ? known : strdup(job->option);
+	h->option = job->option;
 	h->line = job->line; /* freed with the job, after its hooks */
 	h->id = malloc(strlen(job->id) + strlen(noun) + 2);
-	if (!h->option || !h->line || !h->id)
+	if (!h->id)
 		return decl_fail(c, "out of memory");
 	sprintf(h->id, "%s/%s", job->id, noun);
 	if (!decl_is_target(text, strlen(text)))

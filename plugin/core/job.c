@@ -41,8 +41,6 @@ void usch_job_free(struct usch_job *job) {
 	cold_free((struct usch_job_cold *) job->cold);
 	if (job->id != job->target)
 		free(job->id);
-	if (!usch_job_option_static(job->option))
-		free((char *) job->option);
 	if (job->own_line)
 		free((char *) job->line);
 	free(job->target);
@@ -80,14 +78,20 @@ void usch_job_cold_share(struct usch_job *job) {
 }
 
 /* The job options' names, kept once: 100,000 jobs need not carry 100,000
- * copies of "scheduler-cron". */
-static const char *const OPTIONS[] = { "scheduler-cron", "scheduler-interval", "scheduler-at", "scheduler-job" };
+ * copies of "scheduler-cron", nor a pointer to it. */
+static const char *const OPTIONS[] = { "scheduler-cron", "scheduler-interval", "scheduler-at", "scheduler-job", "cron",
+	"interval", "at", "job" };
+#define NOPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
 
-const char *usch_job_option_static(const char *option) {
-	for (size_t i = 0; option && i < sizeof(OPTIONS) / sizeof(OPTIONS[0]); i++)
-		if (option == OPTIONS[i] || !strcmp(option, OPTIONS[i]))
-			return OPTIONS[i];
-	return NULL;
+int usch_job_option_index(const char *option) {
+	for (size_t i = 0; option && i < NOPTIONS; i++)
+		if (!strcmp(option, OPTIONS[i]))
+			return (int) i;
+	return -1;
+}
+
+const char *usch_job_option(const struct usch_job *job) {
+	return job->option < NOPTIONS ? OPTIONS[job->option] : "?";
 }
 
 int64_t usch_job_retry_delay(const struct usch_job *job, int attempt) {

@@ -88,9 +88,8 @@ extern const struct usch_job_cold usch_job_cold_default;
 /* Read by every fire; the small values in the bytes their bounds need
  * (decl_keys.c's table). */
 struct usch_job {
-	char *id;           /* may be target itself (the default id of a Python target): freed once */
-	const char *option; /* the option that declared it, for messages (usch_job_option_static's when it is one) */
-	const char *line;   /* the declaration as written (the caller's when not own_line) */
+	char *id;         /* may be target itself (the default id of a Python target): freed once */
+	const char *line; /* the declaration as written (the caller's when not own_line) */
 	struct usch_trigger *trigger;
 	char *target;                     /* without its kind prefix */
 	const struct usch_tz *tz;         /* the job's zone (its own when own_tz) */
@@ -122,6 +121,7 @@ struct usch_job {
 	                            not by start=: a run remembered across a restart may move the anchor */
 	uint8_t own_tz;          /* tz= loaded a zone for this job: freed with it */
 	uint8_t own_line;        /* line is a copy: freed with the job */
+	uint8_t option;          /* the option that declared it (usch_job_option says its name) */
 };
 
 void usch_job_free(struct usch_job *job);
@@ -135,9 +135,11 @@ struct usch_job_cold *usch_job_cold_own(struct usch_job *job);
  * defaults: the job then shares usch_job_cold_default. */
 void usch_job_cold_share(struct usch_job *job);
 
-/* The one copy of a job option's name ("scheduler-cron" ...), or NULL for
- * any other text (a job's option points to it: nothing to free). */
-const char *usch_job_option_static(const char *option);
+/* The job options' names, "scheduler-cron" ... and "cron" ...: a job
+ * keeps the index of its own. -1 for any other text. */
+int usch_job_option_index(const char *option);
+/* The name of the option that declared the job, for messages. */
+const char *usch_job_option(const struct usch_job *job);
 
 /* How long after a failed attempt (1, 2 ...) the next one starts:
  * retry-delay, times retry-backoff per attempt before, capped by

@@ -39,15 +39,13 @@ struct calendar {
  * struct (alloc_trigger's extra), not in the union that every trigger
  * would then carry at their size (100,000 cron jobs: one block each). */
 struct usch_trigger {
-	enum usch_trigger_kind kind;
-	enum usch_clock clock;
+	uint8_t kind;  /* enum usch_trigger_kind */
+	uint8_t clock; /* enum usch_clock */
 	int64_t start;
 	int64_t end;
 	union {
 		struct {
-			usch_cron *cron; /* after the struct */
-			const usch_tz *tz;
-			char *expr; /* after the cron */
+			const usch_tz *tz; /* the bit sets follow the struct, then the text (cron_of, cron_text) */
 		} cron;
 		struct {
 			int64_t period;
@@ -64,6 +62,14 @@ struct usch_trigger {
 		} combo;
 	} u;
 };
+
+static usch_cron *cron_of(const usch_trigger *t) {
+	return (usch_cron *) (t + 1);
+}
+
+static char *cron_text(const usch_trigger *t) {
+	return (char *) (cron_of(t) + 1);
+}
 
 /* secs * 1e6 + frac, or INT64_MAX when that is past the timeline. */
 static int64_t secs_to_us(int64_t secs, int64_t frac) {
@@ -108,10 +114,8 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id, const usch
 	if (!t)
 		return NULL;
 	t->u.cron.tz = zone_or_utc(tz);
-	t->u.cron.cron = (usch_cron *) (t + 1);
-	t->u.cron.expr = (char *) (t->u.cron.cron + 1);
-	memcpy(t->u.cron.expr, expr, len);
-	if (usch_cron_parse(t->u.cron.cron, expr, job_id, err, errlen) < 0) {
+	memcpy(cron_text(t), expr, len);
+	if (usch_cron_parse(cron_of(t), expr, job_id, err, errlen) < 0) {
 		usch_trigger_free(t);
 		return NULL;
 	}
@@ -274,7 +278,7 @@ enum usch_clock usch_trigger_clock(const usch_trigger *t) {
 }
 
 int usch_trigger_is_start(const usch_trigger *t) {
-	return t->kind == USCH_TRIGGER_CRON && usch_cron_is_start(t->u.cron.cron);
+	return t->kind == USCH_TRIGGER_CRON && usch_cron_is_start(cron_of(t));
 }
 
 /* ---- next fire ---- */
@@ -282,7 +286,7 @@ int usch_trigger_is_start(const usch_trigger *t) {
 /* cron.c works in whole seconds: its next after floor(T) is at least
  * floor(T) + 1 s, hence strictly after T whatever T's µs part. */
 static int64_t cron_next(const usch_trigger *t, int64_t after) {
-	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, usch_floor_div(after, USEC));
+	int64_t s = usch_cron_next(cron_of(t), t->u.cron.tz, usch_floor_div(after, USEC));
 	if (s == INT64_MAX)
 		return INT64_MAX;
 	return secs_to_us(s, 0);
@@ -519,7 +523,7 @@ static void put_trigger(struct out *o, const usch_trigger *t) {
 
 	switch (t->kind) {
 	case USCH_TRIGGER_CRON:
-		put(o, "cron \"%s\"", t->u.cron.expr);
+		put(o, "cron \"%s\"", cron_text(t));
 		return;
 	case USCH_TRIGGER_INTERVAL:
 		put(o, "interval ");

@@ -29,7 +29,7 @@ static struct usch_job *ok(const char *option, const char *line) {
 	struct usch_job *job = parse_in(option, line, usch_tz_utc());
 	ck_assert_msg(job != NULL, "%s \"%s\" refused: %s", option, line, err);
 	ck_assert_ptr_nonnull(job->trigger);
-	ck_assert_str_eq(job->option, option);
+	ck_assert_str_eq(usch_job_option(job), option);
 	ck_assert_str_eq(job->line, line);
 	return job;
 }
@@ -218,7 +218,7 @@ START_TEST(option_without_prefix) {
 	struct usch_job *job = parse_in("cron", "0 9 * * * app:f", NULL);
 	ck_assert_msg(job != NULL, "%s", err);
 	ck_assert_ptr_eq(job->tz, usch_tz_utc()); /* NULL default zone: UTC */
-	ck_assert_str_eq(job->option, "cron");
+	ck_assert_str_eq(usch_job_option(job), "cron");
 	usch_job_free(job);
 }
 END_TEST
