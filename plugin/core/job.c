@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arena.h"
 #include "err.h"
 #include "timefmt.h"
 #include "job.h"
@@ -34,6 +35,15 @@ static void cold_free(struct usch_job_cold *cold) {
 void usch_job_free(struct usch_job *job) {
 	if (!job)
 		return;
+	if (job->packed) {
+		if (job->own_tz)
+			usch_tz_free((struct usch_tz *) job->tz);
+		if (job->cold_heap)
+			free((struct usch_job_cold *) job->cold);
+		usch_job_free(job->on_failure);
+		usch_job_free(job->on_success);
+		return;
+	}
 	if (job->trigger)
 		usch_trigger_free(job->trigger);
 	if (job->own_tz)
@@ -62,6 +72,7 @@ struct usch_job_cold *usch_job_cold_own(struct usch_job *job) {
 		return NULL;
 	memcpy(own, &usch_job_cold_default, sizeof(*own));
 	job->cold = own;
+	job->cold_heap = 1;
 	return own;
 }
 
@@ -72,9 +83,84 @@ void usch_job_cold_share(struct usch_job *job) {
 	if (job->cold != &usch_job_cold_default && !memcmp(job->cold, &usch_job_cold_default, sizeof(*job->cold))) {
 		free((struct usch_job_cold *) job->cold);
 		job->cold = &usch_job_cold_default;
+		job->cold_heap = 0;
 	}
 	usch_job_cold_share(job->on_failure);
 	usch_job_cold_share(job->on_success);
+}
+
+/* The cold part's copy in the arenas (the shared default stays shared). */
+static const struct usch_job_cold *pack_cold(
+		const struct usch_job_cold *c, struct usch_arena *records, struct usch_arena *text, int *failed) {
+	if (c == &usch_job_cold_default)
+		return c;
+	struct usch_job_cold *p = usch_arena_alloc(records, sizeof(*p));
+	if (!p) {
+		*failed = 1;
+		return NULL;
+	}
+	*p = *c;
+	p->on_failure_text = p->on_success_text = NULL;
+	p->legion = usch_arena_strdup(text, c->legion, failed);
+	size_t words = USCH_MAX_WORKER_ID / 64;
+	if (c->workers.bits && (p->workers.bits = usch_arena_alloc(records, words * sizeof(uint64_t))))
+		memcpy(p->workers.bits, c->workers.bits, words * sizeof(uint64_t));
+	*failed |= c->workers.bits && !p->workers.bits;
+	if (!c->rpc.argv)
+		return p;
+	/* as rpc_args made them: room for one at least */
+	size_t n = c->rpc.argc ? c->rpc.argc : 1;
+	p->rpc.argv = usch_arena_alloc(records, n * sizeof(char *));
+	p->rpc.argvs = usch_arena_alloc(records, n * sizeof(uint16_t));
+	if (!p->rpc.argv || !p->rpc.argvs) {
+		*failed = 1;
+		return p;
+	}
+	if (c->rpc.argvs)
+		memcpy(p->rpc.argvs, c->rpc.argvs, n * sizeof(uint16_t));
+	for (int i = 0; i < c->rpc.argc; i++)
+		p->rpc.argv[i] = usch_arena_strdup(text, c->rpc.argv[i], failed);
+	return p;
+}
+
+struct usch_job *usch_job_pack(struct usch_job *job, struct usch_arena *records, struct usch_arena *text) {
+	struct usch_job *p = usch_arena_alloc(records, sizeof(*p));
+	if (!p)
+		return NULL;
+	*p = *job;
+	int failed = 0;
+	p->packed = 1;
+	p->cold_heap = 0;
+	p->own_line = 0;
+	if (job->own_line)
+		p->line = usch_arena_strdup(text, job->line, &failed);
+	p->target = usch_arena_strdup(text, job->target, &failed);
+	p->id = job->id == job->target ? p->target : usch_arena_strdup(text, job->id, &failed);
+	p->args_json = usch_arena_strdup(text, job->args_json, &failed);
+	p->kwargs_json = usch_arena_strdup(text, job->kwargs_json, &failed);
+	p->context = usch_arena_strdup(text, job->context, &failed);
+	p->app = usch_arena_strdup(text, job->app, &failed);
+	p->cold = pack_cold(job->cold, records, text, &failed);
+	if (job->trigger && !(p->trigger = usch_trigger_pack(job->trigger, records)))
+		failed = 1;
+	p->on_failure = p->on_success = NULL;
+	if (job->on_failure && !(p->on_failure = usch_job_pack(job->on_failure, records, text)))
+		failed = 1;
+	if (job->on_success && !(p->on_success = usch_job_pack(job->on_success, records, text)))
+		failed = 1;
+	/* a hook is its job's: the same line, and the copy as parent */
+	struct usch_job *hooks[] = { p->on_failure, p->on_success };
+	for (size_t i = 0; i < 2; i++) {
+		if (!hooks[i])
+			continue;
+		hooks[i]->parent = p;
+		hooks[i]->line = p->line;
+	}
+	if (failed)
+		return NULL;
+	/* the zone moves: the copy frees it */
+	job->own_tz = 0;
+	return p;
 }
 
 /* The job options' names, kept once: 100,000 jobs need not carry 100,000

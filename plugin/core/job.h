@@ -122,6 +122,8 @@ struct usch_job {
 	uint8_t own_tz;          /* tz= loaded a zone for this job: freed with it */
 	uint8_t own_line;        /* line is a copy: freed with the job */
 	uint8_t option;          /* the option that declared it (usch_job_option says its name) */
+	uint8_t packed;          /* in arenas (usch_job_pack): usch_job_free frees only its zone */
+	uint8_t cold_heap;       /* cold was malloc'd (usch_job_cold_own): freed with the job */
 };
 
 void usch_job_free(struct usch_job *job);
@@ -130,6 +132,16 @@ void usch_job_free(struct usch_job *job);
  * has none: a change to one job's window or policy is its own. NULL when
  * out of memory. */
 struct usch_job_cold *usch_job_cold_own(struct usch_job *job);
+
+/* A copy of job, its hooks, trigger, cold part and text in arenas:
+ * the fixed-size parts in records, the text in text (read when a job runs
+ * or is listed, not when a worker starts: the adapter keeps the two apart,
+ * so that a worker's start reads none of the text's pages). The zone of
+ * tz= moves to the copy; on-failure= and on-success= as written (read only
+ * while parsing) are left behind. Returns the copy, or NULL when out of
+ * memory; free job itself with usch_job_free either way. */
+struct usch_arena;
+struct usch_job *usch_job_pack(struct usch_job *job, struct usch_arena *records, struct usch_arena *text);
 
 /* Drops the job's own cold part (and its hooks') when it holds only
  * defaults: the job then shares usch_job_cold_default. */

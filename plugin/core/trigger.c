@@ -12,6 +12,7 @@
 #include <string.h>
 #include "civil.h"
 #include "cron.h"
+#include "arena.h"
 #include "err.h"
 #include "timefmt.h"
 #include "trigger.h"
@@ -39,8 +40,9 @@ struct calendar {
  * struct (alloc_trigger's extra), not in the union that every trigger
  * would then carry at their size (100,000 cron jobs: one block each). */
 struct usch_trigger {
-	uint8_t kind;  /* enum usch_trigger_kind */
-	uint8_t clock; /* enum usch_clock */
+	uint8_t kind;   /* enum usch_trigger_kind */
+	uint8_t clock;  /* enum usch_clock */
+	uint8_t packed; /* in an arena (usch_trigger_pack): nothing to free */
 	int64_t start;
 	int64_t end;
 	union {
@@ -253,8 +255,40 @@ int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us, c
 	return 0;
 }
 
+/* The bytes after the struct that the kind keeps there. */
+static size_t extra_of(const usch_trigger *t) {
+	switch (t->kind) {
+	case USCH_TRIGGER_CRON:
+		return sizeof(usch_cron) + strlen(cron_text(t)) + 1;
+	case USCH_TRIGGER_CALENDAR:
+		return sizeof(struct calendar);
+	default:
+		return 0;
+	}
+}
+
+usch_trigger *usch_trigger_pack(const usch_trigger *t, struct usch_arena *a) {
+	size_t size = sizeof(*t) + extra_of(t);
+	usch_trigger *p = usch_arena_alloc(a, size);
+	if (!p)
+		return NULL;
+	memcpy(p, t, size);
+	p->packed = 1;
+	if (t->kind == USCH_TRIGGER_CALENDAR)
+		p->u.cal = (struct calendar *) (p + 1);
+	if (t->kind != USCH_TRIGGER_AND && t->kind != USCH_TRIGGER_OR)
+		return p;
+	p->u.combo.child = usch_arena_alloc(a, t->u.combo.n * sizeof(*p->u.combo.child));
+	if (!p->u.combo.child)
+		return NULL;
+	for (size_t i = 0; i < t->u.combo.n; i++)
+		if (!(p->u.combo.child[i] = usch_trigger_pack(t->u.combo.child[i], a)))
+			return NULL;
+	return p;
+}
+
 void usch_trigger_free(usch_trigger *t) {
-	if (!t)
+	if (!t || t->packed)
 		return;
 	switch (t->kind) {
 	case USCH_TRIGGER_AND:
