@@ -259,14 +259,23 @@ static void cap_shutdown_timeout(void) {
 /* The declarations, packed (usch_job_pack) in pages shared with the
  * workers, made before fork and only read after it: a worker's memory
  * counts the pages it reads, not every one the master filled, as it would
- * for the master's heap (its pages are the worker's from the fork). The
- * text (ids, targets, arguments) is apart from the records, since a
- * worker starting reads records only. Never released. */
+ * for the master's heap (its pages are the worker's from the fork). A
+ * worker's start reads the triggers (first fires) and the view of the
+ * jobs (usch_sched_view), not the records nor the text (ids, targets,
+ * arguments): each in arenas of its own. Never released. */
 #define ARENA_CHUNK (4u << 20)
-static struct usch_arena records, text;
+static struct usch_arena records, triggers, text;
 
 static void *shared_chunk(size_t size) {
 	return sched_shared_zeroed(size);
+}
+
+static void sum_up(const struct usch_job *job) {
+	sched_cfg.any_workers_scope |= job->scope == USCH_SCOPE_WORKERS;
+	sched_cfg.any_claimed |= usch_job_claimed(job);
+	sched_cfg.any_rpc |= job->kind == USCH_TARGET_RPC;
+	sched_cfg.any_python_stopped |= job->kind == USCH_TARGET_PYTHON &&
+			(job->timeout_us > 0 || job->overlap == USCH_OVERLAP_REPLACE);
 }
 
 /* The id table's slots move to the shared pages too. */
@@ -285,18 +294,21 @@ static void load_declarations(int64_t now_us) {
 	for (struct decl *d = decls; d; d = d->next)
 		n++;
 	usch_arena_init(&records, ARENA_CHUNK, shared_chunk, NULL);
+	usch_arena_init(&triggers, ARENA_CHUNK, shared_chunk, NULL);
 	usch_arena_init(&text, ARENA_CHUNK, shared_chunk, NULL);
+	struct usch_pack to = { &records, &triggers, &text };
 	sched_cfg.jobs = sched_shared_zeroed(sizeof(struct usch_job *) * (n ? n : 1));
 	/* each parsed job freed once packed: the next one's allocations reuse it */
 	for (struct decl *d = decls, *next; d; d = next) {
 		struct usch_job *job = usch_decl_parse(d->option, d->line, &env, err, sizeof(err));
 		if (!job)
 			sched_fatal("%s", err);
-		struct usch_job *packed = usch_job_pack(job, &records, &text);
+		struct usch_job *packed = usch_job_pack(job, &to);
 		if (!packed)
 			sched_fatal("%s \"%s\": out of memory", d->option, d->line);
 		usch_job_free(job);
 		sched_cfg.jobs[sched_cfg.njobs++] = packed;
+		sum_up(packed);
 		next = d->next;
 	}
 	usch_arena_free(&decl_nodes);
@@ -305,6 +317,8 @@ static void load_declarations(int64_t now_us) {
 	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, &sched_cfg.ids, err, sizeof(err)) < 0)
 		sched_fatal("%s", err);
 	share_ids();
+	sched_cfg.view = sched_shared_zeroed(sizeof(*sched_cfg.view) * (n ? n : 1));
+	usch_sched_view(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.view);
 }
 
 void sched_config_load(void) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/job.h"
+#include "core/sched.h"
 #include "core/idset.h"
 #include "core/tz.h"
 
@@ -19,6 +20,13 @@ enum sched_exec_env { SCHED_EXEC_ENV_INHERIT, SCHED_EXEC_ENV_CLEAN };
 struct sched_config {
 	struct usch_job **jobs; /* in declaration order */
 	size_t njobs;
+	struct usch_sched_job *view; /* every job as a worker's schedule reads it when it starts */
+	/* what the jobs contain, summed up once in the master: a worker's start
+	 * asks these, not each job (whose pages it would then read in) */
+	int any_workers_scope;       /* scope=workers: not every worker runs every job */
+	int any_claimed;             /* scope=once or cluster */
+	int any_rpc;                 /* rpc: targets */
+	int any_python_stopped;      /* Python targets with timeout= or overlap=replace (sched-watch stops them) */
 	struct usch_idset ids;       /* job id -> index in jobs */
 	usch_tz *default_tz;         /* scheduler-timezone */
 	int64_t shutdown_timeout_us; /* scheduler-shutdown-timeout */

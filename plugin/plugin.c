@@ -154,10 +154,8 @@ static void check_python_targets(void) {
  * apps register them): set up their way into the request threads. Python
  * ones do not need it, so a failure here is a warning. */
 static void setup_rpc_signal(void) {
-	int any = 0;
-	for (size_t i = 0; i < sched_cfg.njobs; i++)
-		any |= sched_cfg.jobs[i]->kind == USCH_TARGET_RPC;
-	if (!any)
+	/* with lazy-apps this runs in every worker: the master's sum, not the jobs */
+	if (!sched_cfg.any_rpc)
 		return;
 	char err[256];
 	if (sched_mainthread_setup(sched_cfg.rpc_signal, err, sizeof(err)) < 0)

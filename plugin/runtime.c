@@ -110,8 +110,11 @@ static void take_up(void) {
 	sched_claims_worker_start();
 	int64_t mono = sched_clock_us(CLOCK_MONOTONIC), wall = sched_clock_us(CLOCK_REALTIME);
 	/* no run recorded yet anywhere (a first start): the records are not
-	 * read, and their pages stay out of this worker's memory */
+	 * read, and their pages stay out of this worker's memory; nor are the
+	 * jobs then, without a once-job to look up */
 	int any_run = sched_runs_changes() != 0;
+	if (!any_run && !sched_cfg.any_claimed)
+		return;
 	pthread_mutex_lock(&sched_rt.lock);
 	for (size_t i = 0; i < sched_rt.sched.n; i++) {
 		const struct usch_job *job = sched_rt.sched.entries[i].job;
@@ -133,22 +136,21 @@ static void take_up(void) {
 	pthread_mutex_unlock(&sched_rt.lock);
 }
 
-/* This worker's share of the jobs (scope=, workers=), or NULL when out of
- * memory: sched_cfg.jobs itself when it runs them all (no copy to leave
- * in the heap, 8 bytes a job), else a copy to free (*copied). */
-static struct usch_job **my_jobs(size_t *n, int *copied) {
-	*n = 0;
+/* This worker's share of the jobs (scope=, workers=), as its schedule
+ * reads them, or NULL when out of memory: sched_cfg.view itself when it
+ * runs them all (no job read, nor a copy to leave in the heap), else a
+ * copy to free (*copied). */
+static struct usch_sched_job *my_jobs(size_t *n, int *copied) {
+	*n = sched_cfg.njobs;
 	*copied = 0;
-	for (size_t i = 0; i < sched_cfg.njobs; i++)
-		*n += usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid) != 0;
-	if (*n == sched_cfg.njobs)
-		return sched_cfg.jobs;
-	struct usch_job **mine = calloc(*n ? *n : 1, sizeof(*mine));
+	if (!sched_cfg.any_workers_scope)
+		return sched_cfg.view;
+	struct usch_sched_job *mine = calloc(sched_cfg.njobs ? sched_cfg.njobs : 1, sizeof(*mine));
 	*copied = mine != NULL;
 	*n = 0;
 	for (size_t i = 0; mine && i < sched_cfg.njobs; i++)
 		if (usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid))
-			mine[(*n)++] = sched_cfg.jobs[i];
+			mine[(*n)++] = sched_cfg.view[i];
 	return mine;
 }
 
@@ -176,7 +178,7 @@ int sched_runtime_start(char *err, size_t errlen) {
 		return 0;
 	size_t nmine;
 	int copied;
-	struct usch_job **mine = my_jobs(&nmine, &copied);
+	struct usch_sched_job *mine = my_jobs(&nmine, &copied);
 	if (!mine) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -202,7 +204,7 @@ int sched_runtime_start(char *err, size_t errlen) {
 	if (!ok)
 		snprintf(err, errlen, "out of memory");
 	else
-		ok = usch_sched_init(&sched_rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
+		ok = usch_sched_init_view(&sched_rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
 				     sched_clock_us(CLOCK_REALTIME), err, errlen) == 0;
 	if (copied)
 		free(mine);

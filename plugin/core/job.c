@@ -123,7 +123,8 @@ static const struct usch_job_cold *pack_cold(
 	return p;
 }
 
-struct usch_job *usch_job_pack(struct usch_job *job, struct usch_arena *records, struct usch_arena *text) {
+struct usch_job *usch_job_pack(struct usch_job *job, const struct usch_pack *to) {
+	struct usch_arena *records = to->records, *text = to->text;
 	struct usch_job *p = usch_arena_alloc(records, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -141,12 +142,12 @@ struct usch_job *usch_job_pack(struct usch_job *job, struct usch_arena *records,
 	p->context = usch_arena_strdup(text, job->context, &failed);
 	p->app = usch_arena_strdup(text, job->app, &failed);
 	p->cold = pack_cold(job->cold, records, text, &failed);
-	if (job->trigger && !(p->trigger = usch_trigger_pack(job->trigger, records)))
+	if (job->trigger && !(p->trigger = usch_trigger_pack(job->trigger, to->triggers)))
 		failed = 1;
 	p->on_failure = p->on_success = NULL;
-	if (job->on_failure && !(p->on_failure = usch_job_pack(job->on_failure, records, text)))
+	if (job->on_failure && !(p->on_failure = usch_job_pack(job->on_failure, to)))
 		failed = 1;
-	if (job->on_success && !(p->on_success = usch_job_pack(job->on_success, records, text)))
+	if (job->on_success && !(p->on_success = usch_job_pack(job->on_success, to)))
 		failed = 1;
 	/* a hook is its job's: the same line, and the copy as parent */
 	struct usch_job *hooks[] = { p->on_failure, p->on_success };

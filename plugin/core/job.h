@@ -133,15 +133,20 @@ void usch_job_free(struct usch_job *job);
  * out of memory. */
 struct usch_job_cold *usch_job_cold_own(struct usch_job *job);
 
-/* A copy of job, its hooks, trigger, cold part and text in arenas:
- * the fixed-size parts in records, the text in text (read when a job runs
- * or is listed, not when a worker starts: the adapter keeps the two apart,
- * so that a worker's start reads none of the text's pages). The zone of
- * tz= moves to the copy; on-failure= and on-success= as written (read only
- * while parsing) are left behind. Returns the copy, or NULL when out of
- * memory; free job itself with usch_job_free either way. */
+/* Where usch_job_pack puts a job: its record and cold part, its trigger,
+ * its text. Three arenas, so that the adapter can keep apart what a
+ * worker's start reads (the triggers, for the first fires) from what it
+ * reads only when the job runs or is listed (records and text). */
 struct usch_arena;
-struct usch_job *usch_job_pack(struct usch_job *job, struct usch_arena *records, struct usch_arena *text);
+struct usch_pack {
+	struct usch_arena *records, *triggers, *text;
+};
+
+/* A copy of job, its hooks, trigger, cold part and text in the arenas of
+ * to. The zone of tz= moves to the copy; on-failure= and on-success= as
+ * written (read only while parsing) are left behind. Returns the copy, or
+ * NULL when out of memory; free job itself with usch_job_free either way. */
+struct usch_job *usch_job_pack(struct usch_job *job, const struct usch_pack *to);
 
 /* Drops the job's own cold part (and its hooks') when it holds only
  * defaults: the job then shares usch_job_cold_default. */
