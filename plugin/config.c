@@ -260,9 +260,10 @@ static void cap_shutdown_timeout(void) {
  * workers, made before fork and only read after it: a worker's memory
  * counts the pages it reads, not every one the master filled, as it would
  * for the master's heap (its pages are the worker's from the fork). A
- * worker's start reads the triggers (first fires) and the view of the
- * jobs (usch_sched_view), not the records nor the text (ids, targets,
- * arguments): each in arenas of its own. Never released. */
+ * worker's start reads the view of the jobs (runtime.c), not the records,
+ * the triggers nor the text (ids, targets, arguments), each in arenas of
+ * their own: a job's pages are read when it fires, lists or is steered.
+ * Never released. */
 #define ARENA_CHUNK (4u << 20)
 static struct usch_arena records, triggers, text;
 
@@ -317,8 +318,6 @@ static void load_declarations(int64_t now_us) {
 	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, &sched_cfg.ids, err, sizeof(err)) < 0)
 		sched_fatal("%s", err);
 	share_ids();
-	sched_cfg.view = sched_shared_zeroed(sizeof(*sched_cfg.view) * (n ? n : 1));
-	usch_sched_view(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.view);
 }
 
 void sched_config_load(void) {

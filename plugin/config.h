@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/job.h"
-#include "core/sched.h"
 #include "core/idset.h"
 #include "core/tz.h"
 
@@ -20,7 +19,6 @@ enum sched_exec_env { SCHED_EXEC_ENV_INHERIT, SCHED_EXEC_ENV_CLEAN };
 struct sched_config {
 	struct usch_job **jobs; /* in declaration order */
 	size_t njobs;
-	struct usch_sched_job *view; /* every job as a worker's schedule reads it when it starts */
 	/* what the jobs contain, summed up once in the master: a worker's start
 	 * asks these, not each job (whose pages it would then read in) */
 	int any_workers_scope;       /* scope=workers: not every worker runs every job */

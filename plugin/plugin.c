@@ -122,6 +122,7 @@ static int sched_init(void) {
 			    "(ini: enable-threads = true) or --threads N",
 				sched_cfg.njobs, sched_cfg.njobs == 1 ? " is" : "s are");
 	setup_shared(0);
+	sched_runtime_prepare();
 	sched_log("%zu job%s declared, shutdown timeout %.1fs, up to %d executor thread%s per worker", sched_cfg.njobs,
 			sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6, sched_cfg.threads,
 			sched_cfg.threads > 1 ? "s" : "");

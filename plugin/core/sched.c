@@ -57,22 +57,28 @@ static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_
 	queue_jittered(s, e, 1, now_mono, now_wall);
 }
 
-/* From the view alone: the job's own page is not read. */
-static void init_entry(struct usch_entry *e, const struct usch_sched_job *v, int64_t now_mono, int64_t now_wall) {
+/* From the view alone: neither the job's page nor its trigger's is read
+ * while the view's first fire stands. */
+static void init_entry(struct usch_entry *e, const struct usch_sched_job *v, int64_t view_at, int64_t now_mono,
+		int64_t now_wall) {
 	e->job = v->job;
 	e->index = v->index;
 	usch_timer_init(&e->timer);
-	e->wall = usch_trigger_clock(v->trigger) == USCH_CLOCK_WALL;
+	e->wall = v->wall;
 	/* an interval without start= counts from this scheduler's start; with
 	 * start= it keeps the wall anchor, translated once to elapsed time
 	 * (usch_job_timeline_at_start) */
-	int64_t start_tl = !e->wall && !v->anchored ? 0 : now_wall;
-	e->shift = start_tl - now_mono;
+	int on_wall = e->wall || v->anchored;
+	e->shift = (on_wall ? now_wall : 0) - now_mono;
 	int64_t now_tl = to_timeline(e, now_mono, now_wall);
 	e->last = INT64_MIN;
 	e->caught_up_to = INT64_MIN;
-	/* the job's start_on_boot */
-	e->next = usch_trigger_is_start(v->trigger) ? now_tl : usch_trigger_next(v->trigger, now_tl);
+	if (v->start)
+		e->next = now_tl;
+	else if (on_wall && view_at != INT64_MIN && view_at <= now_tl && v->first > now_tl)
+		e->next = v->first;
+	else
+		e->next = usch_trigger_next(v->trigger, now_tl);
 }
 
 /* Fires due at the same instant run in declaration order: the queue's
@@ -85,22 +91,28 @@ static int entry_less(const struct usch_timer *a, const struct usch_timer *b) {
 	uint32_t ib = USCH_TIMER_ENTRY(b, struct usch_entry, timer)->index;
 	if (ia != ib)
 		return ia < ib;
-	return a->seq < b->seq;
+	return usch_timer_seq_before(a, b);
 }
 
-void usch_sched_view(struct usch_job *const *jobs, size_t n, struct usch_sched_job *view) {
+void usch_sched_view(struct usch_job *const *jobs, size_t n, int64_t at, struct usch_sched_job *view) {
 	for (size_t i = 0; i < n; i++) {
 		const struct usch_job *job = jobs[i];
-		view[i] = (struct usch_sched_job){ .job = job,
+		struct usch_sched_job *v = &view[i];
+		*v = (struct usch_sched_job){ .job = job,
 			.trigger = job->trigger,
+			.first = INT64_MIN,
 			.index = job->index,
 			.anchored = job->anchored != 0,
-			.jitter = job->cold->jitter_us > 0 };
+			.jitter = job->cold->jitter_us > 0,
+			.wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL,
+			.start = job->start_on_boot != 0 };
+		if (at != INT64_MIN && (v->wall || v->anchored) && !v->start)
+			v->first = usch_trigger_next(job->trigger, at);
 	}
 }
 
-int usch_sched_init_view(struct usch_sched *s, const struct usch_sched_job *view, size_t n, int64_t now_mono,
-		int64_t now_wall, char *err, size_t errlen) {
+int usch_sched_init_view(struct usch_sched *s, const struct usch_sched_job *view, size_t n, int64_t view_at,
+		int64_t now_mono, int64_t now_wall, char *err, size_t errlen) {
 	usch_timerq_init(&s->q, entry_less);
 	s->n = 0;
 	s->wall_minus_mono = now_wall - now_mono;
@@ -117,7 +129,7 @@ int usch_sched_init_view(struct usch_sched *s, const struct usch_sched_job *view
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct usch_entry *e = &s->entries[s->n++];
-		init_entry(e, &view[i], now_mono, now_wall);
+		init_entry(e, &view[i], view_at, now_mono, now_wall);
 		s->sorted &= i == 0 || view[i - 1].index < view[i].index;
 		queue_jittered(s, e, view[i].jitter, now_mono, now_wall);
 	}
@@ -129,8 +141,8 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 	struct usch_sched_job *view = malloc((n ? n : 1) * sizeof(*view));
 	if (!view)
 		return usch_fail(err, errlen, "out of memory");
-	usch_sched_view(jobs, n, view);
-	int ret = usch_sched_init_view(s, view, n, now_mono, now_wall, err, errlen);
+	usch_sched_view(jobs, n, INT64_MIN, view);
+	int ret = usch_sched_init_view(s, view, n, INT64_MIN, now_mono, now_wall, err, errlen);
 	free(view);
 	return ret;
 }

@@ -68,26 +68,32 @@ struct usch_sched {
 };
 
 /* What a schedule reads of a job when it starts, made once for every job
- * (usch_sched_view): 24 bytes a job in one array, where the jobs
- * themselves are 136 each, on pages a worker's start then need not read
- * (the adapter keeps them in memory shared before fork, which counts in a
- * worker only once read). The trigger is read, for the first fire. */
+ * (usch_sched_view): 32 bytes a job in one array, where the jobs are 136
+ * each and their triggers 128, on pages a worker's start then need not
+ * read (the adapter keeps them in memory shared before fork, which counts
+ * in a worker only once read). */
 struct usch_sched_job {
 	const struct usch_job *job;
 	const struct usch_trigger *trigger;
-	uint32_t index;
-	uint8_t anchored; /* the job's anchored */
+	int64_t first;    /* on a wall timeline (wall, or anchored): the first fire after the view's instant */
+	uint32_t index;   /* the job's */
+	uint8_t anchored; /* the job's */
 	uint8_t jitter;   /* jitter= is set: the job is read for it */
+	uint8_t wall;     /* the trigger's clock is the wall clock */
+	uint8_t start;    /* @start (the job's start_on_boot) */
 };
 
-/* Fills view[0..n) from jobs[0..n). */
-void usch_sched_view(struct usch_job *const *jobs, size_t n, struct usch_sched_job *view);
+/* Fills view[0..n) from jobs[0..n), with each first fire after wall
+ * instant at (INT64_MIN: none computed). A schedule starting later takes
+ * a first fire from the view while it has not passed: there is no fire
+ * between at and then, so it is the trigger's next then too. */
+void usch_sched_view(struct usch_job *const *jobs, size_t n, int64_t at, struct usch_sched_job *view);
 
-/* Computes every job's first fire, from the view of the jobs (in
- * declaration order: a job is then found by index in O(log n)). Returns
- * 0, or -1 with the reason in err (out of memory). */
-int usch_sched_init_view(struct usch_sched *s, const struct usch_sched_job *view, size_t n, int64_t now_mono,
-		int64_t now_wall, char *err, size_t errlen);
+/* Computes every job's first fire, from the view of the jobs made at wall
+ * instant view_at (in declaration order: a job is then found by index in
+ * O(log n)). Returns 0, or -1 with the reason in err (out of memory). */
+int usch_sched_init_view(struct usch_sched *s, const struct usch_sched_job *view, size_t n, int64_t view_at,
+		int64_t now_mono, int64_t now_wall, char *err, size_t errlen);
 /* The same from the jobs (their view made here). */
 int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n, int64_t now_mono, int64_t now_wall,
 		char *err, size_t errlen);
