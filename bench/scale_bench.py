@@ -196,11 +196,12 @@ def main():
         print("%-58s %10.1f ms %11s" % ("stop (SIGINT to exit), idle worker, %d jobs minus 1 job" % NSTOP,
                                         (s_stop[3] - s_one[3]) * 1e3, "<= 10 ms"))
         print("%-58s %10.1f ms %11s" % ("  stop with 1 job", s_one[3] * 1e3, ""))
-    print("%-58s %10s %12s" % ("idle: timing thread wake-ups per hour, one job every 10 min",
-                               "-" if wakes is None else "%.0f" % wakes, "6"))
-    print("%-58s %10s %12s" % ("fire lag p50 / p99 / max at %.0f fires/s, %d jobs" % (rate, N),
-                               "%.2f/%.2f/%.2f ms" % (pct(lat, 50), pct(lat, 99), max(lat)) if lat else "-",
-                               "p99 <= 1 ms"))
+    if not rss_only:
+        print("%-58s %10s %12s" % ("idle: timing thread wake-ups per hour, one job every 10 min",
+                                   "-" if wakes is None else "%.0f" % wakes, "6"))
+        print("%-58s %10s %12s" % ("fire lag p50 / p99 / max at %.0f fires/s, %d jobs" % (rate, N),
+                                   "%.2f/%.2f/%.2f ms" % (pct(lat, 50), pct(lat, 99), max(lat)) if lat else "-",
+                                   "p99 <= 1 ms"))
     os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "build", "bench", "scale.json"), "w") as f:
         json.dump({"n": N, "dry": dry, "dry_plain": dry_plain, "big": s_big, "one": s_one, "stop": s_stop,
