@@ -138,7 +138,7 @@ static void take_up(void) {
 
 /* Every job as a worker's schedule reads it when it starts, with its first
  * fire after the master's instant view_at (usch_sched_view), in pages
- * shared before fork: a worker starting reads these 32 bytes a job, not
+ * shared before fork: a worker starting reads these 24 bytes a job, not
  * the job's record nor its trigger (while that first fire stands). */
 static struct usch_sched_job *view;
 static int64_t view_at = INT64_MIN;

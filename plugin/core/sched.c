@@ -77,8 +77,10 @@ static void init_entry(struct usch_entry *e, const struct usch_sched_job *v, int
 		e->next = now_tl;
 	else if (on_wall && view_at != INT64_MIN && view_at <= now_tl && v->first > now_tl)
 		e->next = v->first;
+	else if (!on_wall) /* now_tl is 0: this schedule's start */
+		e->next = v->first;
 	else
-		e->next = usch_trigger_next(v->trigger, now_tl);
+		e->next = usch_trigger_next(v->job->trigger, now_tl);
 }
 
 /* Fires due at the same instant run in declaration order: the queue's
@@ -99,15 +101,15 @@ void usch_sched_view(struct usch_job *const *jobs, size_t n, int64_t at, struct 
 		const struct usch_job *job = jobs[i];
 		struct usch_sched_job *v = &view[i];
 		*v = (struct usch_sched_job){ .job = job,
-			.trigger = job->trigger,
 			.first = INT64_MIN,
 			.index = job->index,
 			.anchored = job->anchored != 0,
 			.jitter = job->cold->jitter_us > 0,
 			.wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL,
 			.start = job->start_on_boot != 0 };
-		if (at != INT64_MIN && (v->wall || v->anchored) && !v->start)
-			v->first = usch_trigger_next(job->trigger, at);
+		int on_wall = v->wall || v->anchored;
+		if (!v->start && (!on_wall || at != INT64_MIN))
+			v->first = usch_trigger_next(job->trigger, on_wall ? at : 0);
 	}
 }
 

@@ -68,25 +68,26 @@ struct usch_sched {
 };
 
 /* What a schedule reads of a job when it starts, made once for every job
- * (usch_sched_view): 32 bytes a job in one array, where the jobs are 136
+ * (usch_sched_view): 24 bytes a job in one array, where the jobs are 136
  * each and their triggers 128, on pages a worker's start then need not
  * read (the adapter keeps them in memory shared before fork, which counts
  * in a worker only once read). */
 struct usch_sched_job {
-	const struct usch_job *job;
-	const struct usch_trigger *trigger;
-	int64_t first;    /* on a wall timeline (wall, or anchored): the first fire after the view's instant */
-	uint32_t index;   /* the job's */
-	uint8_t anchored; /* the job's */
-	uint8_t jitter;   /* jitter= is set: the job is read for it */
-	uint8_t wall;     /* the trigger's clock is the wall clock */
-	uint8_t start;    /* @start (the job's start_on_boot) */
+	const struct usch_job *job; /* its trigger is read only when first has passed */
+	int64_t first;              /* the first fire: on a wall timeline (wall, or anchored) after the view's instant
+	                     (INT64_MIN: none made); on elapsed time after 0, where every schedule starts */
+	uint32_t index;             /* the job's */
+	uint8_t anchored;           /* the job's */
+	uint8_t jitter;             /* jitter= is set: the job is read for it */
+	uint8_t wall;               /* the trigger's clock is the wall clock */
+	uint8_t start;              /* @start (the job's start_on_boot) */
 };
 
-/* Fills view[0..n) from jobs[0..n), with each first fire after wall
- * instant at (INT64_MIN: none computed). A schedule starting later takes
- * a first fire from the view while it has not passed: there is no fire
- * between at and then, so it is the trigger's next then too. */
+/* Fills view[0..n) from jobs[0..n), with each first fire: after wall
+ * instant at (INT64_MIN: none computed) for a wall timeline, after 0 for
+ * elapsed time. A schedule starting later takes a wall first fire from
+ * the view while it has not passed: there is no fire between at and then,
+ * so it is the trigger's next then too. */
 void usch_sched_view(struct usch_job *const *jobs, size_t n, int64_t at, struct usch_sched_job *view);
 
 /* Computes every job's first fire, from the view of the jobs made at wall

@@ -500,7 +500,7 @@ START_TEST(jobs_found_among_many_by_index) {
 	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), 0);
 	struct usch_sched_job view[N];
 	usch_sched_view(jobs, N, INT64_MIN, view);
-	ck_assert_ptr_eq(view[7].trigger, jobs[7]->trigger);
+	ck_assert_ptr_eq(view[7].job, jobs[7]);
 	ck_assert_uint_eq(view[7].index, 7);
 	struct usch_sched in_order, reversed;
 	int64_t mono = 5000 * SEC;
@@ -545,15 +545,17 @@ START_TEST(first_fires_from_the_view) {
 	usch_sched_view(jobs, 3, W0, view);
 	ck_assert_int_eq(view[0].first, W0 + 3600 * SEC);
 	ck_assert_int_eq(view[1].first, W0 + 300 * SEC);
-	ck_assert_int_eq(view[2].first, INT64_MIN); /* its timeline is each scheduler's own */
-	/* a marker in place of the hourly fire: taken while it stands */
+	ck_assert_int_eq(view[2].first, 600 * SEC); /* elapsed time: after each schedule's start */
+	/* markers in place of the hourly fire and of the elapsed interval's:
+	 * taken while they stand */
 	view[0].first = W0 + 1234 * SEC;
+	view[2].first = 777 * SEC;
 	int64_t mono = 7000 * SEC;
 	struct usch_sched s;
 	ck_assert_int_eq(usch_sched_init_view(&s, view, 3, W0, mono, W0 + 60 * SEC, NULL, 0), 0);
 	ck_assert_int_eq(usch_sched_next_due(&s, jobs[0]), mono + (1234 - 60) * SEC);
 	ck_assert_int_eq(usch_sched_next_due(&s, jobs[1]), mono + (300 - 60) * SEC);
-	ck_assert_int_eq(usch_sched_next_due(&s, jobs[2]), mono + 600 * SEC);
+	ck_assert_int_eq(usch_sched_next_due(&s, jobs[2]), mono + 777 * SEC);
 	usch_sched_free(&s);
 	/* passed: from the trigger (the next hour after 09:25 is 10:00) */
 	ck_assert_int_eq(usch_sched_init_view(&s, view, 3, W0, mono, W0 + 1500 * SEC, NULL, 0), 0);
