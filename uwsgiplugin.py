@@ -48,6 +48,7 @@ GCC_LIST = [
     'plugin/common',
     # the pure core
     'plugin/core/err',
+    'plugin/core/arena',
     'plugin/core/civil',
     'plugin/core/tz',
     'plugin/core/tz_posix',

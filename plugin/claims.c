@@ -9,7 +9,7 @@
  * trigger's timeline, which every worker computes alike (see
  * core/sched.h).
  *
- * The memory is the master's (uwsgi_calloc_shared before fork), so it
+ * The memory is the master's (shared, made before fork), so it
  * lasts while the master does: kills, harakiri, max-requests, cheaper and
  * chain reloads keep it; a reload that re-executes the master starts
  * afresh. Each executor of each worker also notes the run it has claimed:
@@ -67,8 +67,8 @@ void sched_claims_setup(void) {
 		return;
 	cl.nworkers = uwsgi.numproc > 0 ? uwsgi.numproc : 1;
 	cl.nexec = sched_cfg.threads;
-	cl.jobs = uwsgi_calloc_shared(sizeof(struct job_claim) * sched_cfg.njobs);
-	cl.runs = uwsgi_calloc_shared(sizeof(struct run_note) * (size_t) (cl.nworkers + 1) * (size_t) cl.nexec);
+	cl.jobs = sched_shared_zeroed(sizeof(struct job_claim) * sched_cfg.njobs);
+	cl.runs = sched_shared_zeroed(sizeof(struct run_note) * (size_t) (cl.nworkers + 1) * (size_t) cl.nexec);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		atomic_store(&cl.jobs[i].last, INT64_MIN);
 		atomic_store(&cl.jobs[i].rerun, INT64_MIN);

@@ -55,7 +55,7 @@ void sched_commands_setup(void) {
 	/* twice the executors: a respawned worker's commands start while its
 	 * predecessor's may still be on their way out */
 	cm.per_worker = 2 * sched_cfg.threads;
-	cm.notes = uwsgi_calloc_shared(
+	cm.notes = sched_shared_zeroed(
 			sizeof(struct command_note) * (size_t) (cm.nworkers + 1) * (size_t) cm.per_worker);
 }
 

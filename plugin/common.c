@@ -16,6 +16,10 @@ struct timespec sched_timespec_at(int64_t us) {
 	return ts;
 }
 
+void *sched_shared_zeroed(size_t size) {
+	return uwsgi_malloc_shared(size ? size : 1);
+}
+
 json_t *sched_json_ts(int64_t us) {
 	return us ? json_real((double) us / 1e6) : json_null();
 }

@@ -30,6 +30,12 @@ void sched_error_line(const char *err, char *out, size_t len);
 /* From /proc/PID/stat: the process's state letter ('R', 'S', 'Z'...) and
  * its process group. 0, or -1 when it cannot be read (gone). */
 int sched_proc_stat(int pid, char *state, int *pgrp);
+/* size bytes of memory shared with the workers (made before fork), zero:
+ * an anonymous shared mapping, as uwsgi_calloc_shared makes, but without
+ * its memset, which makes every page resident in the master (100,000
+ * jobs' history rings: 260 MB) where mmap already gives zeroed pages that
+ * cost nothing until a process touches them. Exits when out of memory. */
+void *sched_shared_zeroed(size_t size);
 /* Whether process pid is gone, or a zombie nobody has reaped yet. */
 int sched_pid_gone(int pid);
 

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "log.h"
 #include "common.h"
+#include "core/arena.h"
 #include "core/decl.h"
 #include "core/timefmt.h"
 
@@ -118,9 +119,27 @@ struct decl {
 
 static struct decl *decls, **decls_tail = &decls;
 
+/* The list's nodes in chunks of their own, unmapped once the declarations
+ * are parsed: from the heap they would sit between uWSGI's own pieces,
+ * whose pages stay (and count in every worker) after they are freed. */
+static void *private_chunk(size_t size) {
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		sched_fatal("out of memory for %zu bytes of declarations", size);
+	return p;
+}
+
+static void unmap_chunk(void *chunk, size_t size) {
+	munmap(chunk, size);
+}
+
+static struct usch_arena decl_nodes = { .chunk_size = 64u << 10, .alloc = private_chunk, .release = unmap_chunk };
+
 static void add_decl(char *option, char *value, void *data) {
 	struct setting *s = data;
-	struct decl *d = uwsgi_calloc(sizeof(*d));
+	struct decl *d = usch_arena_alloc(&decl_nodes, sizeof(*d));
+	if (!d)
+		sched_fatal("%s: out of memory", s->name);
 	d->option = s->name;
 	d->line = value;
 	*decls_tail = d;
@@ -237,21 +256,68 @@ static void cap_shutdown_timeout(void) {
 	sched_cfg.shutdown_timeout_us = capped;
 }
 
+/* The declarations, packed (usch_job_pack) in pages shared with the
+ * workers, made before fork and only read after it: a worker's memory
+ * counts the pages it reads, not every one the master filled, as it would
+ * for the master's heap (its pages are the worker's from the fork). A
+ * worker's start reads the view of the jobs (runtime.c), not the records,
+ * the triggers nor the text (ids, targets, arguments), each in arenas of
+ * their own: a job's pages are read when it fires, lists or is steered.
+ * Never released. */
+#define ARENA_CHUNK (4u << 20)
+static struct usch_arena records, triggers, text;
+
+static void *shared_chunk(size_t size) {
+	return sched_shared_zeroed(size);
+}
+
+static void sum_up(const struct usch_job *job) {
+	sched_cfg.any_workers_scope |= job->scope == USCH_SCOPE_WORKERS;
+	sched_cfg.any_claimed |= usch_job_claimed(job);
+	sched_cfg.any_rpc |= job->kind == USCH_TARGET_RPC;
+	sched_cfg.any_python_stopped |= job->kind == USCH_TARGET_PYTHON &&
+			(job->timeout_us > 0 || job->overlap == USCH_OVERLAP_REPLACE);
+}
+
+/* The id table's slots move to the shared pages too. */
+static void share_ids(void) {
+	size_t bytes = sched_cfg.ids.cap * sizeof(*sched_cfg.ids.slots);
+	uint32_t *slots = sched_shared_zeroed(bytes);
+	memcpy(slots, sched_cfg.ids.slots, bytes);
+	free(sched_cfg.ids.slots);
+	sched_cfg.ids.slots = slots;
+}
+
 static void load_declarations(int64_t now_us) {
 	char err[1024];
-	struct usch_decl_env env = { .default_tz = sched_cfg.default_tz, .now_us = now_us };
+	struct usch_decl_env env = { .default_tz = sched_cfg.default_tz, .now_us = now_us, .borrow_line = 1 };
 	size_t n = 0;
 	for (struct decl *d = decls; d; d = d->next)
 		n++;
-	sched_cfg.jobs = uwsgi_calloc(sizeof(struct usch_job *) * (n ? n : 1));
-	for (struct decl *d = decls; d; d = d->next) {
+	usch_arena_init(&records, ARENA_CHUNK, shared_chunk, NULL);
+	usch_arena_init(&triggers, ARENA_CHUNK, shared_chunk, NULL);
+	usch_arena_init(&text, ARENA_CHUNK, shared_chunk, NULL);
+	struct usch_pack to = { &records, &triggers, &text };
+	sched_cfg.jobs = sched_shared_zeroed(sizeof(struct usch_job *) * (n ? n : 1));
+	/* each parsed job freed once packed: the next one's allocations reuse it */
+	for (struct decl *d = decls, *next; d; d = next) {
 		struct usch_job *job = usch_decl_parse(d->option, d->line, &env, err, sizeof(err));
 		if (!job)
 			sched_fatal("%s", err);
-		sched_cfg.jobs[sched_cfg.njobs++] = job;
+		struct usch_job *packed = usch_job_pack(job, &to);
+		if (!packed)
+			sched_fatal("%s \"%s\": out of memory", d->option, d->line);
+		usch_job_free(job);
+		sched_cfg.jobs[sched_cfg.njobs++] = packed;
+		sum_up(packed);
+		next = d->next;
 	}
+	usch_arena_free(&decl_nodes);
+	decls = NULL;
+	decls_tail = &decls;
 	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, &sched_cfg.ids, err, sizeof(err)) < 0)
 		sched_fatal("%s", err);
+	share_ids();
 }
 
 void sched_config_load(void) {

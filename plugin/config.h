@@ -19,6 +19,12 @@ enum sched_exec_env { SCHED_EXEC_ENV_INHERIT, SCHED_EXEC_ENV_CLEAN };
 struct sched_config {
 	struct usch_job **jobs; /* in declaration order */
 	size_t njobs;
+	/* what the jobs contain, summed up once in the master: a worker's start
+	 * asks these, not each job (whose pages it would then read in) */
+	int any_workers_scope;       /* scope=workers: not every worker runs every job */
+	int any_claimed;             /* scope=once or cluster */
+	int any_rpc;                 /* rpc: targets */
+	int any_python_stopped;      /* Python targets with timeout= or overlap=replace (sched-watch stops them) */
 	struct usch_idset ids;       /* job id -> index in jobs */
 	usch_tz *default_tz;         /* scheduler-timezone */
 	int64_t shutdown_timeout_us; /* scheduler-shutdown-timeout */

@@ -152,7 +152,7 @@ static json_t *job_json(const struct usch_job *job) {
 	struct sched_hist_run *runs = uwsgi_calloc(sizeof(*runs) * (size_t) (depth ? depth : 1));
 	usch_job_schedule(job, text, sizeof(text));
 	if (job->scope == USCH_SCOPE_WORKERS)
-		usch_workers_format(&job->workers, workers, sizeof(workers));
+		usch_workers_format(&job->cold->workers, workers, sizeof(workers));
 	else
 		snprintf(workers, sizeof(workers), "all");
 	int64_t next = sched_next_due_us(job);

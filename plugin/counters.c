@@ -5,6 +5,7 @@
 #include <uwsgi.h>
 #include "counters.h"
 #include "config.h"
+#include "common.h"
 
 static struct sched_counters *counters; /* by job index */
 
@@ -43,7 +44,7 @@ static void add(const struct usch_job *job, size_t field) {
 
 void sched_counters_setup(void) {
 	if (sched_cfg.njobs)
-		counters = uwsgi_calloc_shared(sizeof(*counters) * sched_cfg.njobs);
+		counters = sched_shared_zeroed(sizeof(*counters) * sched_cfg.njobs);
 }
 
 struct sched_counters *sched_counters_of(const struct usch_job *job) {

@@ -32,7 +32,7 @@ static struct uwsgi_plugin *rpc_owner(const char *name) {
 
 /* The arguments were made at declaration (job->rpc). */
 static char *rpc_call(const struct usch_job *job) {
-	const struct usch_rpc_args *a = &job->rpc;
+	const struct usch_rpc_args *a = &job->cold->rpc;
 	struct uwsgi_plugin *owner = rpc_owner(job->target);
 	if (!owner)
 		return uwsgi_concat3("no RPC function \"", job->target, "\" is registered in this worker");

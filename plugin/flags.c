@@ -9,6 +9,7 @@
 #include "flags.h"
 #include "wake.h"
 #include "config.h"
+#include "common.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -23,6 +24,7 @@ static struct {
 	struct job_flags *jobs;    /* shared, by job index */
 	_Atomic uint64_t *seen;    /* shared, [job][worker id]: the asks that worker has taken */
 	_Atomic uint64_t *changes; /* shared */
+	_Atomic uint64_t *asks;    /* shared: runs asked for, of every job, ever */
 	int nworkers;
 } fl;
 
@@ -30,11 +32,14 @@ void sched_flags_setup(void) {
 	if (!sched_cfg.njobs)
 		return;
 	fl.nworkers = uwsgi.numproc > 0 ? uwsgi.numproc : 1;
-	fl.jobs = uwsgi_calloc_shared(sizeof(struct job_flags) * sched_cfg.njobs);
-	fl.seen = uwsgi_calloc_shared(sizeof(*fl.seen) * sched_cfg.njobs * (size_t) (fl.nworkers + 1));
-	fl.changes = uwsgi_calloc_shared(sizeof(*fl.changes));
+	fl.jobs = sched_shared_zeroed(sizeof(struct job_flags) * sched_cfg.njobs);
+	fl.seen = sched_shared_zeroed(sizeof(*fl.seen) * sched_cfg.njobs * (size_t) (fl.nworkers + 1));
+	fl.changes = sched_shared_zeroed(sizeof(*fl.changes));
+	fl.asks = sched_shared_zeroed(sizeof(*fl.asks));
+	/* the pages stay untouched (zero) unless a job starts paused */
 	for (size_t i = 0; i < sched_cfg.njobs; i++)
-		atomic_store(&fl.jobs[i].paused, sched_cfg.jobs[i]->paused);
+		if (sched_cfg.jobs[i]->paused)
+			atomic_store(&fl.jobs[i].paused, 1);
 }
 
 int sched_flags_paused(const struct usch_job *job) {
@@ -60,11 +65,15 @@ void sched_flags_ask_run(const struct usch_job *job, int64_t at_us) {
 	struct job_flags *f = &fl.jobs[job->index];
 	atomic_store(&f->asked_us, at_us);
 	atomic_fetch_add(&f->asked, 1);
+	atomic_fetch_add(fl.asks, 1);
 	sched_wake_all();
 }
 
 int sched_flags_take_run(const struct usch_job *job, int64_t *asked_us) {
-	if (!fl.jobs || uwsgi.mywid < 1 || uwsgi.mywid > fl.nworkers)
+	/* no run asked for yet anywhere (the timing thread looks at every job
+	 * when it starts): the records are not read, and their pages stay out
+	 * of this worker's memory */
+	if (!fl.jobs || uwsgi.mywid < 1 || uwsgi.mywid > fl.nworkers || !atomic_load(fl.asks))
 		return 0;
 	struct job_flags *f = &fl.jobs[job->index];
 	uint64_t asked = atomic_load(&f->asked);

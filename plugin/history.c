@@ -52,9 +52,9 @@ void sched_history_setup(void) {
 	hs.depth = sched_cfg.history;
 	if (!sched_cfg.njobs || hs.depth <= 0)
 		return;
-	hs.rings = uwsgi_calloc_shared(sizeof(struct ring) * sched_cfg.njobs);
-	hs.recs = uwsgi_calloc_shared(sizeof(struct record) * sched_cfg.njobs * (size_t) hs.depth);
-	hs.changes = uwsgi_calloc_shared(sizeof(*hs.changes));
+	hs.rings = sched_shared_zeroed(sizeof(struct ring) * sched_cfg.njobs);
+	hs.recs = sched_shared_zeroed(sizeof(struct record) * sched_cfg.njobs * (size_t) hs.depth);
+	hs.changes = sched_shared_zeroed(sizeof(*hs.changes));
 	for (size_t i = 0; i < sched_cfg.njobs; i++)
 		atomic_store(&hs.rings[i].next, 1);
 }

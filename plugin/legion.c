@@ -90,8 +90,8 @@ static void add_job(struct use *u, const struct usch_job *job) {
 /* The Legion of job, or a startup error that says what to add. */
 static struct uwsgi_legion *legion_of(const struct usch_job *job) {
 	char what[1400];
-	snprintf(what, sizeof(what), "%s \"%s\"", job->option, job->line);
-	const char *name = job->legion ? job->legion : sched_cfg.legion;
+	snprintf(what, sizeof(what), "%s \"%s\"", usch_job_option(job), job->line);
+	const char *name = job->cold->legion ? job->cold->legion : sched_cfg.legion;
 	if (!name && !uwsgi.legions)
 		sched_fatal("%s: scope=cluster needs a uWSGI Legion and this instance is in none: add legion = NAME "
 			    "127.0.0.1:4242 100 aes-128-cbc:SECRET (its address, its valor, the cluster's secret), "
@@ -119,8 +119,17 @@ void sched_legion_setup(void) {
 		snprintf(what, sizeof(what), "scheduler-legion %s", sched_cfg.legion);
 		no_legion(what, sched_cfg.legion);
 	}
-	lg.of_job = uwsgi_malloc(sizeof(int) * (sched_cfg.njobs ? sched_cfg.njobs : 1));
-	lg.uses = uwsgi_calloc(sizeof(struct use) * (sched_cfg.njobs ? sched_cfg.njobs : 1));
+	/* nothing per job without a cluster job (100,000 jobs: 400 kB); a use
+	 * per Legion the instance is in, at most */
+	size_t ncluster = 0, nlegions = 0;
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		ncluster += sched_cfg.jobs[i]->scope == USCH_SCOPE_CLUSTER;
+	if (!ncluster)
+		return;
+	for (struct uwsgi_legion *ul = uwsgi.legions; ul; ul = ul->next)
+		nlegions++;
+	lg.of_job = uwsgi_malloc(sizeof(int) * sched_cfg.njobs);
+	lg.uses = uwsgi_calloc(sizeof(struct use) * (nlegions ? nlegions : 1));
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		const struct usch_job *job = sched_cfg.jobs[i];
 		lg.of_job[i] = -1;
@@ -134,8 +143,8 @@ void sched_legion_setup(void) {
 	}
 	if (!lg.nuses)
 		return;
-	lg.minority = uwsgi_calloc_shared(sizeof(_Atomic int) * (size_t) lg.nuses);
-	lg.heard = uwsgi_calloc_shared(sizeof(_Atomic int64_t));
+	lg.minority = sched_shared_zeroed(sizeof(_Atomic int) * (size_t) lg.nuses);
+	lg.heard = sched_shared_zeroed(sizeof(_Atomic int64_t));
 	for (int i = 0; i < lg.nuses; i++)
 		if (lg.uses[i].ul->valor == 0)
 			sched_log("legion %s: this instance is an arbiter (valor 0), never lord: cluster jobs %s never "

@@ -92,13 +92,17 @@ static void metric_id(const char *id, char *out, size_t len) {
 }
 
 /* Two ids that sanitise alike would share (and overwrite) one name. */
+static const char *name_at(const void *names, size_t i) {
+	return ((char *const *) names)[i];
+}
+
 static void check_unique(char **names) {
 	struct usch_idset seen;
 	char err[128];
-	if (usch_idset_init(&seen, sched_cfg.njobs, err, sizeof(err)) < 0)
+	if (usch_idset_init(&seen, sched_cfg.njobs, name_at, names, err, sizeof(err)) < 0)
 		sched_fatal("metrics: %s", err);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
-		long first = usch_idset_add(&seen, names[i], i);
+		long first = usch_idset_add(&seen, i);
 		if (first >= 0)
 			sched_fatal("job ids \"%s\" and \"%s\" give the same metric names scheduler.%s.*: give one of "
 				    "them another id=",
@@ -119,7 +123,7 @@ void sched_metrics_register(void) {
 	check_unique(names);
 	/* uwsgi_setup_metrics gave shared values only to the metrics it knew
 	 * then: ours get theirs here (the collector thread writes them) */
-	int64_t *values = uwsgi_calloc_shared(sizeof(int64_t) * NMETRICS * sched_cfg.njobs);
+	int64_t *values = sched_shared_zeroed(sizeof(int64_t) * NMETRICS * sched_cfg.njobs);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		char *c = (char *) sched_counters_of(sched_cfg.jobs[i]);
 		for (size_t r = 0; c && r < NROWS; r++) {

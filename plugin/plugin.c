@@ -44,7 +44,7 @@ static void check_worker_ids(const struct usch_job *job) {
 	for (int w = uwsgi.numproc + 1; w < USCH_MAX_WORKER_ID; w++)
 		if (usch_job_runs_on(job, w))
 			sched_fatal("%s \"%s\": workers= names worker %d, but this instance has %d workers",
-					job->option, job->line, w, uwsgi.numproc);
+					usch_job_option(job), job->line, w, uwsgi.numproc);
 }
 
 /* A date in the past, or an end= that has passed, is accepted (a state
@@ -52,11 +52,11 @@ static void check_worker_ids(const struct usch_job *job) {
 static void warn_if_over(const struct usch_job *job, int64_t now) {
 	if (job->start_on_boot)
 		return;
-	int ended = job->end_us != INT64_MAX && job->end_us <= now;
+	int ended = job->cold->end_us != INT64_MAX && job->cold->end_us <= now;
 	int wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
 	if (ended || (wall && usch_trigger_next(job->trigger, now) == INT64_MAX))
 		sched_log("job %s: %s \"%s\": nothing is left to fire (%s passed): it will not run", job->id,
-				job->option, job->line, ended ? "its end= has" : "its last instant has");
+				usch_job_option(job), job->line, ended ? "its end= has" : "its last instant has");
 }
 
 static void check_targets(void) {
@@ -65,7 +65,7 @@ static void check_targets(void) {
 		struct usch_job *job = sched_cfg.jobs[i];
 		if (job->kind == USCH_TARGET_PYTHON && !sched_python_plugin_loaded())
 			sched_fatal("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
-					job->option, job->line, job->target);
+					usch_job_option(job), job->line, job->target);
 		if (job->scope == USCH_SCOPE_ONCE)
 			sched_log("job %s: scope=once: each occurrence runs in one worker (shared claims)", job->id);
 		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0)
@@ -122,6 +122,7 @@ static int sched_init(void) {
 			    "(ini: enable-threads = true) or --threads N",
 				sched_cfg.njobs, sched_cfg.njobs == 1 ? " is" : "s are");
 	setup_shared(0);
+	sched_runtime_prepare();
 	sched_log("%zu job%s declared, shutdown timeout %.1fs, up to %d executor thread%s per worker", sched_cfg.njobs,
 			sched_cfg.njobs == 1 ? "" : "s", sched_cfg.shutdown_timeout_us / 1e6, sched_cfg.threads,
 			sched_cfg.threads > 1 ? "s" : "");
@@ -135,7 +136,8 @@ static void check_python_target(const struct usch_job *job, const char *what, co
 		return;
 	char *why = sched_python_check(target);
 	if (why)
-		sched_fatal("%s \"%s\": cannot load %s \"%s\": %s", job->option, job->line, what, target->target, why);
+		sched_fatal("%s \"%s\": cannot load %s \"%s\": %s", usch_job_option(job), job->line, what,
+				target->target, why);
 }
 
 static void check_python_targets(void) {
@@ -153,10 +155,8 @@ static void check_python_targets(void) {
  * apps register them): set up their way into the request threads. Python
  * ones do not need it, so a failure here is a warning. */
 static void setup_rpc_signal(void) {
-	int any = 0;
-	for (size_t i = 0; i < sched_cfg.njobs; i++)
-		any |= sched_cfg.jobs[i]->kind == USCH_TARGET_RPC;
-	if (!any)
+	/* with lazy-apps this runs in every worker: the master's sum, not the jobs */
+	if (!sched_cfg.any_rpc)
 		return;
 	char err[256];
 	if (sched_mainthread_setup(sched_cfg.rpc_signal, err, sizeof(err)) < 0)

@@ -19,7 +19,6 @@ struct record {
 
 static struct {
 	struct record *recs;       /* shared */
-	size_t *first;             /* per job: its first record (private, the same in every process) */
 	int nworkers;              /* worker ids 1..nworkers */
 	_Atomic uint64_t *changes; /* shared */
 } rn;
@@ -51,25 +50,22 @@ void sched_runs_setup(void) {
 	if (!sched_cfg.njobs)
 		return;
 	rn.nworkers = uwsgi.numproc > 0 ? uwsgi.numproc : 1;
-	rn.first = uwsgi_calloc(sizeof(size_t) * sched_cfg.njobs);
-	size_t total = 0;
-	for (size_t i = 0; i < sched_cfg.njobs; i++) {
-		rn.first[i] = total;
-		total += per_worker(sched_cfg.jobs[i]) ? (size_t) rn.nworkers : 1;
-	}
-	/* untouched pages of an anonymous mapping cost nothing */
-	rn.recs = uwsgi_calloc_shared(sizeof(struct record) * total);
-	rn.changes = uwsgi_calloc_shared(sizeof(*rn.changes));
+	/* nworkers records per job, a once-job using its first: untouched
+	 * pages of an anonymous mapping cost nothing, where a private table of
+	 * where each job's records start would cost 8 bytes a job */
+	rn.recs = sched_shared_zeroed(sizeof(struct record) * sched_cfg.njobs * (size_t) rn.nworkers);
+	rn.changes = sched_shared_zeroed(sizeof(*rn.changes));
 }
 
 static struct record *record_of(const struct usch_job *job, int wid) {
 	if (!rn.recs)
 		return NULL;
+	struct record *first = &rn.recs[(size_t) job->index * (size_t) rn.nworkers];
 	if (!per_worker(job))
-		return &rn.recs[rn.first[job->index]];
+		return first;
 	if (wid < 1 || wid > rn.nworkers)
 		return NULL;
-	return &rn.recs[rn.first[job->index] + (size_t) (wid - 1)];
+	return first + (wid - 1);
 }
 
 static void lock(struct record *r) {

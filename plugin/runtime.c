@@ -111,8 +111,11 @@ static void take_up(void) {
 	sched_claims_worker_start();
 	int64_t mono = sched_clock_us(CLOCK_MONOTONIC), wall = sched_clock_us(CLOCK_REALTIME);
 	/* no run recorded yet anywhere (a first start): the records are not
-	 * read, and their pages stay out of this worker's memory */
+	 * read, and their pages stay out of this worker's memory; nor are the
+	 * jobs then, without a once-job to look up */
 	int any_run = sched_runs_changes() != 0;
+	if (!any_run && !sched_cfg.any_claimed)
+		return;
 	pthread_mutex_lock(&sched_rt.lock);
 	for (size_t i = 0; i < sched_rt.sched.n; i++) {
 		const struct usch_job *job = sched_rt.sched.entries[i].job;
@@ -134,14 +137,43 @@ static void take_up(void) {
 	pthread_mutex_unlock(&sched_rt.lock);
 }
 
-/* This worker's share of the jobs (scope=, workers=), or NULL when out of
- * memory. */
-static struct usch_job **my_jobs(size_t *n) {
-	struct usch_job **mine = calloc(sched_cfg.njobs ? sched_cfg.njobs : 1, sizeof(*mine));
+/* Every job as a worker's schedule reads it when it starts, with its first
+ * fire after the master's instant view_at (usch_sched_view), in pages
+ * shared before fork: a worker starting reads these 24 bytes a job, not
+ * the job's record nor its trigger (while that first fire stands). */
+static struct usch_sched_job *view;
+static int64_t view_at = INT64_MIN;
+
+void sched_runtime_prepare(void) {
+	if (!sched_cfg.njobs)
+		return;
+	view = sched_shared_zeroed(sizeof(*view) * sched_cfg.njobs);
+	view_at = sched_clock_us(CLOCK_REALTIME);
+	usch_sched_view(sched_cfg.jobs, sched_cfg.njobs, view_at, view);
+}
+
+/* This worker's share of the jobs (scope=, workers=), as its schedule
+ * reads them, or NULL when out of memory: the view itself when it runs
+ * them all (no job read, nor a copy to leave in the heap), else a copy to
+ * free (*copied). */
+static struct usch_sched_job *my_jobs(size_t *n, int *copied) {
+	*n = sched_cfg.njobs;
+	*copied = 0;
+	if (!view) {
+		/* no view made (no master: a worker of its own) */
+		view = calloc(sched_cfg.njobs, sizeof(*view));
+		if (!view)
+			return NULL;
+		usch_sched_view(sched_cfg.jobs, sched_cfg.njobs, INT64_MIN, view);
+	}
+	if (!sched_cfg.any_workers_scope)
+		return view;
+	struct usch_sched_job *mine = calloc(sched_cfg.njobs, sizeof(*mine));
+	*copied = mine != NULL;
 	*n = 0;
 	for (size_t i = 0; mine && i < sched_cfg.njobs; i++)
 		if (usch_job_runs_on(sched_cfg.jobs[i], uwsgi.mywid))
-			mine[(*n)++] = sched_cfg.jobs[i];
+			mine[(*n)++] = view[i];
 	return mine;
 }
 
@@ -168,13 +200,15 @@ int sched_runtime_start(char *err, size_t errlen) {
 	if (sched_rt.started || !sched_cfg.njobs)
 		return 0;
 	size_t nmine;
-	struct usch_job **mine = my_jobs(&nmine);
+	int copied;
+	struct usch_sched_job *mine = my_jobs(&nmine, &copied);
 	if (!mine) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!nmine) {
-		free(mine);
+		if (copied)
+			free(mine);
 		sched_log("worker %d (pid %d): no job runs on this worker", uwsgi.mywid, (int) getpid());
 		return 0;
 	}
@@ -193,9 +227,10 @@ int sched_runtime_start(char *err, size_t errlen) {
 	if (!ok)
 		snprintf(err, errlen, "out of memory");
 	else
-		ok = usch_sched_init(&sched_rt.sched, mine, nmine, sched_clock_us(CLOCK_MONOTONIC),
+		ok = usch_sched_init_view(&sched_rt.sched, mine, nmine, view_at, sched_clock_us(CLOCK_MONOTONIC),
 				     sched_clock_us(CLOCK_REALTIME), err, errlen) == 0;
-	free(mine);
+	if (copied)
+		free(mine);
 	if (!ok) {
 		release();
 		return -1;

@@ -23,6 +23,7 @@
 #include "python.h"
 #include "common.h"
 #include "claims.h"
+#include "config.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -97,8 +98,10 @@ static void *watch_main(void *arg) {
 }
 
 int sched_timeouts_start(void) {
-	int any = 0;
-	for (size_t i = 0; i < sched_rt.sched.n; i++) {
+	/* the master's sum of every job: this worker's own are read (their
+	 * pages with them) only when it runs some of them only */
+	int any = sched_cfg.any_python_stopped && !sched_cfg.any_workers_scope;
+	for (size_t i = 0; sched_cfg.any_python_stopped && !any && i < sched_rt.sched.n; i++) {
 		const struct usch_job *job = sched_rt.sched.entries[i].job;
 		any |= job->kind == USCH_TARGET_PYTHON && (job->timeout_us > 0 || job->overlap == USCH_OVERLAP_REPLACE);
 	}

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include "wake.h"
+#include "common.h"
 
 extern struct uwsgi_server uwsgi;
 
@@ -27,7 +28,7 @@ void sched_wake_setup(void) {
 	wk.fds = uwsgi_malloc(sizeof(int) * (size_t) wk.nfds);
 	for (int i = 0; i < wk.nfds; i++)
 		wk.fds[i] = new_fd();
-	wk.changes = uwsgi_calloc_shared(sizeof(*wk.changes));
+	wk.changes = sched_shared_zeroed(sizeof(*wk.changes));
 }
 
 int sched_wake_fd(void) {

@@ -11,18 +11,17 @@ static struct usch_job *new_job(const char *option, const char *line, const stru
 	struct usch_job *job = calloc(1, sizeof(*job));
 	if (!job)
 		return NULL;
-	const char *known = usch_job_option_static(option);
-	job->option = known ? (char *) known : strdup(option);
-	job->line = strdup(line);
+	int known = usch_job_option_index(option);
+	job->option = known < 0 ? UINT8_MAX : (uint8_t) known; /* another option is refused below */
+	job->own_line = !env->borrow_line;
+	job->line = job->own_line ? strdup(line) : line;
 	job->tz = env->default_tz ? env->default_tz : usch_tz_utc();
 	job->max_running = 1;
-	job->misfire_grace_us = -1;
 	job->catch_up = 1;
-	job->retry_delay_us = 1000000;
-	job->retry_backoff = 2;
-	job->start_us = INT64_MIN;
-	job->end_us = INT64_MAX;
-	if (!job->option || !job->line) {
+	/* the keys write into a copy of their own, shared again once parsed
+	 * when they left every default (usch_job_cold_share) */
+	job->cold = &usch_job_cold_default;
+	if (!job->line || !usch_job_cold_own(job)) {
 		usch_job_free(job);
 		return NULL;
 	}
@@ -93,22 +92,28 @@ struct usch_job *usch_decl_parse(
 		usch_job_free(c.job);
 		return NULL;
 	}
+	usch_job_cold_share(c.job);
 	return c.job;
+}
+
+static const char *job_id(const void *jobs, size_t i) {
+	return ((struct usch_job *const *) jobs)[i]->id;
 }
 
 int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids_out, char *err, size_t errlen) {
 	struct usch_idset ids;
-	if (usch_idset_init(&ids, n, err, errlen) < 0)
+	if (usch_idset_init(&ids, n, job_id, jobs, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i]->index = i;
-		long first = usch_idset_add(&ids, jobs[i]->id, i);
+		jobs[i]->index = (uint32_t) i;
+		long first = usch_idset_add(&ids, i);
 		if (first < 0)
 			continue;
 		usch_idset_free(&ids);
 		return usch_fail(err, errlen,
 				"%s \"%s\": duplicate job id \"%s\" (also %s \"%s\"): give one of them id=...",
-				jobs[i]->option, jobs[i]->line, jobs[i]->id, jobs[first]->option, jobs[first]->line);
+				usch_job_option(jobs[i]), jobs[i]->line, jobs[i]->id, usch_job_option(jobs[first]),
+				jobs[first]->line);
 	}
 	if (ids_out)
 		*ids_out = ids;

@@ -28,6 +28,8 @@
 struct usch_decl_env {
 	const usch_tz *default_tz; /* scheduler-timezone, else the system zone */
 	int64_t now_us;            /* wall instant calendar triggers start from */
+	int borrow_line;           /* the line outlives the job (uWSGI keeps every option's value for the
+	                              life of the process): the job points to it instead of a copy */
 };
 
 /* Parses one declaration. Returns the job (index 0), or NULL with the
@@ -72,7 +74,9 @@ struct usch_key_name {
 struct usch_key {
 	const char *name;
 	enum usch_key_type type;
-	size_t field; /* offsetof(struct usch_job, ...) */
+	size_t field; /* offsetof(struct usch_job, ...), or of struct usch_job_cold when cold */
+	size_t size;  /* the field's width: INT, BOOL and ENUM fields take the bytes their values need */
+	int cold;     /* the field is in the job's cold part */
 	enum usch_key_phase phase;
 	long min, max;                     /* INT and NUMBER bounds; DURATION min */
 	const struct usch_key_name *names; /* ENUM: NULL-terminated */

@@ -36,7 +36,9 @@ static const struct usch_key_name INTERRUPTED[] = {
 	{ NULL, 0 },
 };
 
-#define FIELD(f) offsetof(struct usch_job, f)
+/* A row's field: where it is, how wide, and whether in the cold part. */
+#define FIELD(f) offsetof(struct usch_job, f), sizeof(((struct usch_job *) 0)->f), 0
+#define COLD(f) offsetof(struct usch_job_cold, f), sizeof(((struct usch_job_cold *) 0)->f), 1
 
 const struct usch_key usch_keys[] = {
 	{ "id", USCH_KEY_STRING, FIELD(id), USCH_PHASE_REST, 0, 0, NULL,
@@ -50,12 +52,12 @@ const struct usch_key usch_keys[] = {
 			"(RFC 3339 in the job's zone), `scheduled_ts` (epoch seconds), `worker` (id), `catch_up` (bool), "
 			"`attempt` (1)",
 			"none" },
-	{ "tz", USCH_KEY_ZONE, FIELD(own_tz), USCH_PHASE_ZONE, 0, 0, NULL,
+	{ "tz", USCH_KEY_ZONE, FIELD(tz), USCH_PHASE_ZONE, 0, 0, NULL,
 			"zone of cron, date and calendar triggers and of `start`/`end` without an offset",
 			"`scheduler-timezone`, else the system zone" },
-	{ "jitter", USCH_KEY_DURATION, FIELD(jitter_us), USCH_PHASE_REST, 0, 0, NULL,
+	{ "jitter", USCH_KEY_DURATION, COLD(jitter_us), USCH_PHASE_REST, 0, 0, NULL,
 			"random delay in [0, D] added to each fire", "0" },
-	{ "misfire-grace", USCH_KEY_DURATION, FIELD(misfire_grace_us), USCH_PHASE_REST, 1, 0, NULL,
+	{ "misfire-grace", USCH_KEY_DURATION, COLD(misfire_grace_us), USCH_PHASE_REST, 1, 0, NULL,
 			"a fire later than this is not run, only logged", "no limit" },
 	{ "coalesce", USCH_KEY_ENUM, FIELD(coalesce), USCH_PHASE_REST, 0, 0, COALESCE,
 			"late fires: run once for the earliest or the latest, or run each", "latest" },
@@ -72,9 +74,9 @@ const struct usch_key usch_keys[] = {
 			"a run longer than this is logged as overrunning and stopped: TimeoutError is raised in a Python run "
 			"(one that does not stop within 5 s is reported hung), a command is killed",
 			"none" },
-	{ "start", USCH_KEY_INSTANT, FIELD(start_us), USCH_PHASE_WINDOW, 0, 0, NULL,
+	{ "start", USCH_KEY_INSTANT, COLD(start_us), USCH_PHASE_WINDOW, 0, 0, NULL,
 			"no fire before; an interval with `start` is anchored there", "none" },
-	{ "end", USCH_KEY_INSTANT, FIELD(end_us), USCH_PHASE_WINDOW, 0, 0, NULL, "no fire after", "none" },
+	{ "end", USCH_KEY_INSTANT, COLD(end_us), USCH_PHASE_WINDOW, 0, 0, NULL, "no fire after", "none" },
 	{ "paused", USCH_KEY_BOOL, FIELD(paused), USCH_PHASE_REST, 0, 0, NULL,
 			"starts paused: never fired until scheduler.resume", "false" },
 	{ "scope", USCH_KEY_ENUM, FIELD(scope), USCH_PHASE_REST, 0, 0, SCOPE,
@@ -83,9 +85,9 @@ const struct usch_key usch_keys[] = {
 			"occurrence once across the instances of a uWSGI Legion, in one worker of its lord (see *Once per "
 			"cluster*)",
 			"all" },
-	{ "workers", USCH_KEY_WORKERS, FIELD(workers), USCH_PHASE_REST, 0, 0, NULL, "the workers of `scope=workers`",
+	{ "workers", USCH_KEY_WORKERS, COLD(workers), USCH_PHASE_REST, 0, 0, NULL, "the workers of `scope=workers`",
 			"none" },
-	{ "legion", USCH_KEY_STRING, FIELD(legion), USCH_PHASE_REST, 0, 0, NULL,
+	{ "legion", USCH_KEY_STRING, COLD(legion), USCH_PHASE_REST, 0, 0, NULL,
 			"the Legion (`legion = NAME ...`) whose lord runs a `scope=cluster` job",
 			"`scheduler-legion`" },
 	{ "app", USCH_KEY_STRING, FIELD(app), USCH_PHASE_REST, 0, 0, NULL,
@@ -102,18 +104,18 @@ const struct usch_key usch_keys[] = {
 			"a failed run (exception, non-zero exit, RPC failure, timeout) is tried again up to N times, in "
 			"the same worker; a retry that would start after the job's next fire is dropped",
 			"0" },
-	{ "retry-delay", USCH_KEY_DURATION, FIELD(retry_delay_us), USCH_PHASE_REST, 1, 0, NULL,
+	{ "retry-delay", USCH_KEY_DURATION, COLD(retry_delay_us), USCH_PHASE_REST, 1, 0, NULL,
 			"wait before the first retry", "1s" },
-	{ "retry-backoff", USCH_KEY_NUMBER, FIELD(retry_backoff), USCH_PHASE_REST, 1, 100, NULL,
+	{ "retry-backoff", USCH_KEY_NUMBER, COLD(retry_backoff), USCH_PHASE_REST, 1, 100, NULL,
 			"each later retry waits this many times longer", "2" },
-	{ "retry-max-delay", USCH_KEY_DURATION, FIELD(retry_max_delay_us), USCH_PHASE_REST, 1, 0, NULL,
+	{ "retry-max-delay", USCH_KEY_DURATION, COLD(retry_max_delay_us), USCH_PHASE_REST, 1, 0, NULL,
 			"the longest wait between attempts", "no limit" },
-	{ "on-failure", USCH_KEY_STRING, FIELD(on_failure_text), USCH_PHASE_REST, 0, 0, NULL,
+	{ "on-failure", USCH_KEY_STRING, COLD(on_failure_text), USCH_PHASE_REST, 0, 0, NULL,
 			"a target run once after the last attempt failed: a Python callable gets `context=` (the run's "
 			"context and `error`), a command `SCHEDULER_ERROR`; quote one with spaces "
 			"(`on-failure=\"exec:curl -fsS https://...\"`)",
 			"none" },
-	{ "on-success", USCH_KEY_STRING, FIELD(on_success_text), USCH_PHASE_REST, 0, 0, NULL,
+	{ "on-success", USCH_KEY_STRING, COLD(on_success_text), USCH_PHASE_REST, 0, 0, NULL,
 			"a target run after each run that succeeded (a dead man's switch), as `on-failure`", "none" },
 };
 
@@ -183,8 +185,19 @@ static const char *text_of(const struct decl_value *v) {
 	return json_is_string(v->json) ? json_string_value(v->json) : v->raw;
 }
 
+/* During the parse the job owns its cold part (decl.c). */
 static void *field_of(struct decl_ctx *c, const struct usch_key *key) {
-	return (char *) c->job + key->field;
+	return key->cold ? (char *) c->job->cold + key->field : (char *) c->job + key->field;
+}
+
+/* A whole number into a field of the row's width (its bounds fit it). */
+static void store_int(void *field, size_t size, int value) {
+	if (size == sizeof(uint8_t))
+		*(uint8_t *) field = (uint8_t) value;
+	else if (size == sizeof(uint16_t))
+		*(uint16_t *) field = (uint16_t) value;
+	else
+		*(int *) field = value;
 }
 
 static int set_json(struct decl_ctx *c, const struct usch_key *key, const struct decl_value *v) {
@@ -205,7 +218,7 @@ static int set_int(struct decl_ctx *c, const struct usch_key *key, const char *s
 	long n = strtol(s, &end, 10);
 	if (errno || end == s || *end || n < key->min || n > key->max)
 		return decl_fail(c, "%s=%s: expected a whole number in %ld-%ld", key->name, s, key->min, key->max);
-	*(int *) field_of(c, key) = (int) n;
+	store_int(field_of(c, key), key->size, (int) n);
 	return 0;
 }
 
@@ -222,11 +235,11 @@ static int set_number(struct decl_ctx *c, const struct usch_key *key, const char
 }
 
 static int set_bool(struct decl_ctx *c, const struct usch_key *key, const char *s) {
-	int *out = field_of(c, key);
+	void *out = field_of(c, key);
 	if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes"))
-		*out = 1;
+		store_int(out, key->size, 1);
 	else if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no"))
-		*out = 0;
+		store_int(out, key->size, 0);
 	else
 		return decl_fail(c, "%s=%s: expected true or false", key->name, s);
 	return 0;
@@ -235,7 +248,7 @@ static int set_bool(struct decl_ctx *c, const struct usch_key *key, const char *
 static int set_enum(struct decl_ctx *c, const struct usch_key *key, const char *s) {
 	for (const struct usch_key_name *n = key->names; n->name; n++) {
 		if (!strcmp(n->name, s)) {
-			*(int *) field_of(c, key) = n->value;
+			store_int(field_of(c, key), key->size, n->value);
 			return 0;
 		}
 	}
@@ -257,10 +270,11 @@ static int set_duration(struct decl_ctx *c, const struct usch_key *key, const ch
 static int set_zone(struct decl_ctx *c, const struct usch_key *key, const char *s) {
 	char why[200];
 	struct usch_job *job = c->job;
-	job->own_tz = usch_tz_load(s, why, sizeof(why));
-	if (!job->own_tz)
+	usch_tz *tz = usch_tz_load(s, why, sizeof(why));
+	if (!tz)
 		return decl_fail(c, "%s=%s: %s", key->name, s, why);
-	job->tz = job->own_tz;
+	job->tz = tz;
+	job->own_tz = 1;
 	return 0;
 }
 
@@ -345,7 +359,7 @@ static int retries_check(struct decl_ctx *c) {
 			return decl_fail(c, "%s=%s: there are no retries to space (add retries=N, or drop %s=)",
 					needs[i], v->raw, needs[i]);
 	}
-	if (job->retry_max_delay_us && job->retry_max_delay_us < job->retry_delay_us)
+	if (job->cold->retry_max_delay_us && job->cold->retry_max_delay_us < job->cold->retry_delay_us)
 		return decl_fail(c, "retry-max-delay=%s: shorter than retry-delay (%s)",
 				given(c, "retry-max-delay")->raw,
 				given(c, "retry-delay") ? given(c, "retry-delay")->raw : "1s");
@@ -372,13 +386,14 @@ int decl_keys_apply(struct decl_ctx *c) {
 				return -1;
 		}
 	}
-	if (c->job->scope == USCH_SCOPE_WORKERS && usch_workers_empty(&c->job->workers))
+	const struct usch_job_cold *cold = c->job->cold;
+	if (c->job->scope == USCH_SCOPE_WORKERS && usch_workers_empty(&cold->workers))
 		return decl_fail(c, "scope=workers needs workers=<ids>, e.g. workers=1");
 	/* silently ignored, it would run the job where it was meant not to */
-	if (c->job->scope != USCH_SCOPE_WORKERS && !usch_workers_empty(&c->job->workers))
+	if (c->job->scope != USCH_SCOPE_WORKERS && !usch_workers_empty(&cold->workers))
 		return decl_fail(c, "workers= is for scope=workers (add it, or drop workers=)");
-	if (c->job->scope != USCH_SCOPE_CLUSTER && c->job->legion)
-		return decl_fail(c, "legion=%s is for scope=cluster (add it, or drop legion=)", c->job->legion);
+	if (c->job->scope != USCH_SCOPE_CLUSTER && cold->legion)
+		return decl_fail(c, "legion=%s is for scope=cluster (add it, or drop legion=)", cold->legion);
 	if (retries_check(c) < 0)
 		return -1;
 	return overlap_check(c);

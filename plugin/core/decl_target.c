@@ -66,7 +66,7 @@ static int signal_target(struct decl_ctx *c, const char *text, const char *num) 
 	c->job->kind = USCH_TARGET_SIGNAL;
 	if (!*num || *end || n < 0 || n > 255 || !usch_is_digit(*num))
 		return decl_fail(c, "%s \"%s\": signal: needs a uWSGI signal number 0-255", c->noun, text);
-	c->job->signum = (int) n;
+	c->job->signum = (uint8_t) n;
 	c->job->target = strdup(num);
 	return c->job->target ? 0 : decl_fail(c, "out of memory");
 }
@@ -99,14 +99,15 @@ static int parse_target(struct decl_ctx *c, const char *text) {
  * strings as they are, anything else as its compact JSON text. */
 static int rpc_args(struct decl_ctx *c) {
 	struct usch_job *job = c->job;
+	struct usch_rpc_args *rpc = &usch_job_cold_own(job)->rpc; /* owned while parsed */
 	json_t *args = job->args_json ? json_loads(job->args_json, 0, NULL) : NULL;
 	size_t n = json_array_size(args);
 	int ret = 0;
 	if (n > USCH_RPC_MAX_ARGS)
 		ret = decl_fail(c, "args: an rpc: call takes at most %d arguments (got %zu)", USCH_RPC_MAX_ARGS, n);
-	job->rpc.argv = ret ? NULL : calloc(n ? n : 1, sizeof(char *));
-	job->rpc.argvs = ret ? NULL : calloc(n ? n : 1, sizeof(uint16_t));
-	if (!ret && (!job->rpc.argv || !job->rpc.argvs))
+	rpc->argv = ret ? NULL : calloc(n ? n : 1, sizeof(char *));
+	rpc->argvs = ret ? NULL : calloc(n ? n : 1, sizeof(uint16_t));
+	if (!ret && (!rpc->argv || !rpc->argvs))
 		ret = decl_fail(c, "out of memory");
 	for (size_t i = 0; i < n && !ret; i++) {
 		json_t *v = json_array_get(args, i);
@@ -116,12 +117,12 @@ static int rpc_args(struct decl_ctx *c) {
 			ret = decl_fail(c, "out of memory");
 			break;
 		}
-		job->rpc.argv[job->rpc.argc++] = s;
+		rpc->argv[rpc->argc++] = s;
 		size_t len = json_is_string(v) ? json_string_length(v) : strlen(s);
 		if (len > USCH_RPC_MAX_ARG_LEN)
 			ret = decl_fail(c, "args: argument %zu of an rpc: call is %zu bytes (at most %d)", i + 1, len,
 					USCH_RPC_MAX_ARG_LEN);
-		job->rpc.argvs[i] = (uint16_t) len;
+		rpc->argvs[i] = (uint16_t) len;
 	}
 	json_decref(args);
 	return ret;
@@ -166,11 +167,11 @@ static int make_hook(struct decl_ctx *c, int kind, const char *text, struct usch
 	h->timeout_us = job->timeout_us;
 	h->max_running = 1;
 	h->scope = job->scope;
-	const char *known = usch_job_option_static(job->option);
-	h->option = known ? (char *) known : strdup(job->option);
-	h->line = strdup(job->line);
+	h->cold = &usch_job_cold_default;
+	h->option = job->option;
+	h->line = job->line; /* freed with the job, after its hooks */
 	h->id = malloc(strlen(job->id) + strlen(noun) + 2);
-	if (!h->option || !h->line || !h->id)
+	if (!h->id)
 		return decl_fail(c, "out of memory");
 	sprintf(h->id, "%s/%s", job->id, noun);
 	if (!decl_is_target(text, strlen(text)))
@@ -186,16 +187,18 @@ static int make_hook(struct decl_ctx *c, int kind, const char *text, struct usch
 	if (h->kind == USCH_TARGET_PYTHON &&
 			(!(h->context = strdup("context")) || (job->app && !(h->app = strdup(job->app)))))
 		return decl_fail(c, "out of memory");
-	if (h->kind == USCH_TARGET_RPC && !(h->rpc.argv = calloc(1, sizeof(char *))))
+	struct usch_job_cold *cold = h->kind == USCH_TARGET_RPC ? usch_job_cold_own(h) : NULL;
+	if (h->kind == USCH_TARGET_RPC && (!cold || !(cold->rpc.argv = calloc(1, sizeof(char *)))))
 		return decl_fail(c, "out of memory");
 	return 0;
 }
 
 static int make_hooks(struct decl_ctx *c) {
 	struct usch_job *job = c->job;
-	if (job->on_failure_text && make_hook(c, USCH_HOOK_FAILURE, job->on_failure_text, &job->on_failure) < 0)
+	const struct usch_job_cold *cold = job->cold;
+	if (cold->on_failure_text && make_hook(c, USCH_HOOK_FAILURE, cold->on_failure_text, &job->on_failure) < 0)
 		return -1;
-	if (job->on_success_text && make_hook(c, USCH_HOOK_SUCCESS, job->on_success_text, &job->on_success) < 0)
+	if (cold->on_success_text && make_hook(c, USCH_HOOK_SUCCESS, cold->on_success_text, &job->on_success) < 0)
 		return -1;
 	return 0;
 }

@@ -47,7 +47,7 @@ static int calendar_trigger(struct decl_ctx *c, const char *text, usch_trigger *
 			decl_fail(c, "\"%s\": the count must be 1-100000", text);
 			return 1;
 		}
-		int64_t anchor = job->start_us != INT64_MIN ? job->start_us : c->env->now_us;
+		int64_t anchor = job->cold->start_us != INT64_MIN ? job->cold->start_us : c->env->now_us;
 		char why[128];
 		*out = usch_trigger_calendar((int) n, cal[i].unit, anchor, job->tz, why, sizeof(why));
 		if (!*out)
@@ -92,7 +92,7 @@ static usch_trigger *interval_trigger(struct decl_ctx *c, const char *text, int 
 	}
 	/* a cluster's instances must agree on the occurrences too: without
 	 * start= they count from the epoch (1h: on the hour, UTC) */
-	int64_t anchor = job->start_us != INT64_MIN        ? job->start_us
+	int64_t anchor = job->cold->start_us != INT64_MIN  ? job->cold->start_us
 			: job->scope == USCH_SCOPE_CLUSTER ? 0
 			: wall                             ? c->env->now_us + period
 							   : period;
@@ -185,7 +185,7 @@ static usch_trigger *combo_trigger(struct decl_ctx *c) {
  * calendar interval anchored at one instance's start would give each its
  * own. */
 static int cluster_check(struct decl_ctx *c, int interval) {
-	if (c->job->scope != USCH_SCOPE_CLUSTER || !interval || c->job->start_us != INT64_MIN)
+	if (c->job->scope != USCH_SCOPE_CLUSTER || !interval || c->job->cold->start_us != INT64_MIN)
 		return 0;
 	usch_trigger *probe = NULL;
 	/* a malformed one is said by make_trigger */
@@ -223,8 +223,8 @@ int decl_build_trigger(struct decl_ctx *c) {
 		job->trigger = make_trigger(c, interval ? "interval" : c->kind, text, shared);
 		if (!job->trigger)
 			return -1;
-		if (usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->start_us == INT64_MIN && !shared &&
-				job->end_us != INT64_MAX)
+		if (usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL && job->cold->start_us == INT64_MIN &&
+				!shared && job->cold->end_us != INT64_MAX)
 			/* an unanchored interval runs on each worker's elapsed time,
 			 * where a wall-clock end= would never be reached */
 			return decl_fail(c,
@@ -236,17 +236,18 @@ int decl_build_trigger(struct decl_ctx *c) {
 					"@start runs when each instance starts: scope=cluster has no occurrence to "
 					"share (use scope=once)");
 		int calendar = usch_trigger_kind(job->trigger) == USCH_TRIGGER_CALENDAR;
-		if (calendar && job->start_us == INT64_MIN) {
-			job->start_us = c->env->now_us + 1; /* first fire one interval on */
+		if (calendar && job->cold->start_us == INT64_MIN) {
+			usch_job_cold_own(job)->start_us = c->env->now_us +
+					1; /* first fire one interval on (owned while parsed) */
 			implicit_start = 1;
 		}
 		int is_interval = usch_trigger_kind(job->trigger) == USCH_TRIGGER_INTERVAL;
-		job->anchored = is_interval && (job->start_us != INT64_MIN || shared);
+		job->anchored = is_interval && (job->cold->start_us != INT64_MIN || shared);
 		job->implicit_anchor = implicit_start ||
-				(is_interval && job->scope == USCH_SCOPE_ONCE && job->start_us == INT64_MIN);
+				(is_interval && job->scope == USCH_SCOPE_ONCE && job->cold->start_us == INT64_MIN);
 	}
 	/* the reason in the declaration's own words */
-	if (usch_trigger_set_window(job->trigger, job->start_us, job->end_us, NULL, 0) < 0)
+	if (usch_trigger_set_window(job->trigger, job->cold->start_us, job->cold->end_us, NULL, 0) < 0)
 		return decl_fail(c, implicit_start ? "end= is in the past" : "start= is after end=");
 	return 0;
 }

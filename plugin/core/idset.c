@@ -12,8 +12,12 @@ static uint32_t hash(const char *s) {
 	return h;
 }
 
-int usch_idset_init(struct usch_idset *set, size_t n, char *err, size_t errlen) {
+int usch_idset_init(struct usch_idset *set, size_t n, usch_id_of_fn id_of, const void *ctx, char *err, size_t errlen) {
 	size_t cap = 16;
+	set->id_of = id_of;
+	set->ctx = ctx;
+	if (n >= UINT32_MAX)
+		return usch_fail(err, errlen, "too many jobs");
 	while (cap < 2 * n) {
 		if (cap > SIZE_MAX / 4 / sizeof(*set->slots))
 			return usch_fail(err, errlen, "too many jobs");
@@ -31,27 +35,26 @@ void usch_idset_free(struct usch_idset *set) {
 }
 
 /* The slot of id, or the empty slot where it would go. */
-static struct usch_idslot *slot_of(const struct usch_idset *set, const char *id) {
+static uint32_t *slot_of(const struct usch_idset *set, const char *id) {
 	size_t mask = set->cap - 1;
 	for (size_t i = hash(id) & mask;; i = (i + 1) & mask) {
-		struct usch_idslot *s = &set->slots[i];
-		if (!s->id || !strcmp(s->id, id))
+		uint32_t *s = &set->slots[i];
+		if (!*s || !strcmp(set->id_of(set->ctx, *s - 1), id))
 			return s;
 	}
 }
 
-long usch_idset_add(struct usch_idset *set, const char *id, size_t index) {
-	struct usch_idslot *s = slot_of(set, id);
-	if (s->id)
-		return (long) s->index;
-	s->id = id;
-	s->index = index;
+long usch_idset_add(struct usch_idset *set, size_t index) {
+	uint32_t *s = slot_of(set, set->id_of(set->ctx, index));
+	if (*s)
+		return (long) *s - 1;
+	*s = (uint32_t) index + 1;
 	return -1;
 }
 
 long usch_idset_find(const struct usch_idset *set, const char *id) {
 	if (!set->cap)
 		return -1;
-	struct usch_idslot *s = slot_of(set, id);
-	return s->id ? (long) s->index : -1;
+	uint32_t *s = slot_of(set, id);
+	return *s ? (long) *s - 1 : -1;
 }

@@ -65,58 +65,98 @@ struct usch_rpc_args {
 	uint16_t *argvs;
 };
 
-struct usch_job {
-	char *id;     /* may be target itself (the default id of a Python target): freed once */
-	size_t index; /* position in declaration order */
-	char *option; /* the option that declared it, for messages (usch_job_option_static's when it is one) */
-	char *line;   /* the declaration as written */
-	struct usch_trigger *trigger;
-	int start_on_boot; /* @start: once when the scheduler starts */
-	int anchored;      /* an interval with an explicit start= */
-	enum usch_target_kind kind;
-	char *target;             /* without its kind prefix */
-	int signum;               /* signal: the uWSGI signal number */
-	struct usch_rpc_args rpc; /* rpc: the arguments */
-	char *args_json;          /* compact JSON array, or NULL */
-	char *kwargs_json;        /* compact JSON object, or NULL */
-	char *context;            /* context=: the keyword argument that gets the run's context, or NULL */
-	char *app;                /* app= mountpoint, or NULL */
-	const struct usch_tz *tz; /* the job's zone */
-	struct usch_tz *own_tz;   /* set when tz= loaded a zone for this job */
-	int paused;
-	int max_running; /* default 1 */
-	enum usch_overlap overlap;
-	enum usch_coalesce coalesce;
-	enum usch_scope scope;
+/* What most jobs leave at its default: jobs that do share one copy
+ * (usch_job_cold_default), the others own theirs. 100,000 jobs then carry
+ * no window, retry policy, worker set, Legion or rpc: arguments each. */
+struct usch_job_cold {
 	int64_t jitter_us;
 	int64_t misfire_grace_us;    /* -1: no limit */
-	int64_t timeout_us;          /* 0: none */
 	int64_t start_us, end_us;    /* window, INT64_MIN / INT64_MAX */
+	int64_t retry_delay_us;      /* before the first retry (default 1 s) */
+	int64_t retry_max_delay_us;  /* 0: no cap */
+	double retry_backoff;        /* each later delay is the one before times this (default 2) */
 	struct usch_workers workers; /* workers= (scope=workers runs there) */
 	char *legion;                /* legion=: the Legion whose lord runs a scope=cluster job, or NULL
 	                                (scheduler-legion then names it) */
-	int catch_up;                /* occurrences missed while no scheduler was up run late (default 1) */
-	enum usch_interrupted interrupted;
-	int retries;                /* a failed run is tried again up to this many times (default 0) */
-	int64_t retry_delay_us;     /* before the first retry (default 1 s) */
-	double retry_backoff;       /* each later delay is the one before times this (default 2) */
-	int64_t retry_max_delay_us; /* 0: no cap */
-	char *on_failure_text;      /* on-failure= / on-success= as written, or NULL */
+	struct usch_rpc_args rpc;    /* rpc: the arguments */
+	char *on_failure_text;       /* on-failure= / on-success= as written, or NULL */
 	char *on_success_text;
+};
+
+extern const struct usch_job_cold usch_job_cold_default;
+
+/* Read by every fire; the small values in the bytes their bounds need
+ * (decl_keys.c's table). */
+struct usch_job {
+	char *id;         /* may be target itself (the default id of a Python target): freed once */
+	const char *line; /* the declaration as written (the caller's when not own_line) */
+	struct usch_trigger *trigger;
+	char *target;                     /* without its kind prefix */
+	const struct usch_tz *tz;         /* the job's zone (its own when own_tz) */
+	const struct usch_job_cold *cold; /* never NULL: usch_job_cold_default, or the job's own */
+	char *args_json;                  /* compact JSON array, or NULL */
+	char *kwargs_json;                /* compact JSON object, or NULL */
+	char *context;                    /* context=: the keyword argument that gets the run's context, or NULL */
+	char *app;                        /* app= mountpoint, or NULL */
 	/* hooks: a target and no trigger, run after the last attempt failed /
 	   after a run succeeded; they have no hooks and no retries of their own */
 	struct usch_job *on_failure, *on_success;
 	const struct usch_job *parent; /* a hook's job, else NULL */
-	int hook;                      /* 0: a job; USCH_HOOK_FAILURE / USCH_HOOK_SUCCESS: a hook */
-	int implicit_anchor;           /* an interval (scope=once) or calendar trigger anchored at the master's start,
-	                        not by start=: a run remembered across a restart may move the anchor */
+	int64_t timeout_us;            /* 0: none */
+	uint32_t index;                /* position in declaration order */
+	uint16_t max_running;          /* 1-1000, default 1 */
+	uint8_t kind;                  /* enum usch_target_kind */
+	uint8_t signum;                /* signal: the uWSGI signal number */
+	uint8_t overlap;               /* enum usch_overlap */
+	uint8_t coalesce;              /* enum usch_coalesce */
+	uint8_t scope;                 /* enum usch_scope */
+	uint8_t interrupted;           /* enum usch_interrupted */
+	uint8_t retries;               /* a failed run is tried again up to this many times (0-100, default 0) */
+	uint8_t paused;
+	uint8_t catch_up;        /* occurrences missed while no scheduler was up run late (default 1) */
+	uint8_t start_on_boot;   /* @start: once when the scheduler starts */
+	uint8_t anchored;        /* an interval with an explicit start= */
+	uint8_t hook;            /* 0: a job; USCH_HOOK_FAILURE / USCH_HOOK_SUCCESS: a hook */
+	uint8_t implicit_anchor; /* an interval (scope=once) or calendar trigger anchored at the master's start,
+	                            not by start=: a run remembered across a restart may move the anchor */
+	uint8_t own_tz;          /* tz= loaded a zone for this job: freed with it */
+	uint8_t own_line;        /* line is a copy: freed with the job */
+	uint8_t option;          /* the option that declared it (usch_job_option says its name) */
+	uint8_t packed;          /* in arenas (usch_job_pack): usch_job_free frees only its zone */
+	uint8_t cold_heap;       /* cold was malloc'd (usch_job_cold_own): freed with the job */
 };
 
 void usch_job_free(struct usch_job *job);
 
-/* The one copy of a job option's name ("scheduler-cron" ...), or NULL for
- * any other text (a job's option points to it: nothing to free). */
-const char *usch_job_option_static(const char *option);
+/* The job's own copy of its cold part, made (from the shared one) when it
+ * has none: a change to one job's window or policy is its own. NULL when
+ * out of memory. */
+struct usch_job_cold *usch_job_cold_own(struct usch_job *job);
+
+/* Where usch_job_pack puts a job: its record and cold part, its trigger,
+ * its text. Three arenas, so that the adapter can keep apart what a
+ * worker's start reads (the triggers, for the first fires) from what it
+ * reads only when the job runs or is listed (records and text). */
+struct usch_arena;
+struct usch_pack {
+	struct usch_arena *records, *triggers, *text;
+};
+
+/* A copy of job, its hooks, trigger, cold part and text in the arenas of
+ * to. The zone of tz= moves to the copy; on-failure= and on-success= as
+ * written (read only while parsing) are left behind. Returns the copy, or
+ * NULL when out of memory; free job itself with usch_job_free either way. */
+struct usch_job *usch_job_pack(struct usch_job *job, const struct usch_pack *to);
+
+/* Drops the job's own cold part (and its hooks') when it holds only
+ * defaults: the job then shares usch_job_cold_default. */
+void usch_job_cold_share(struct usch_job *job);
+
+/* The job options' names, "scheduler-cron" ... and "cron" ...: a job
+ * keeps the index of its own. -1 for any other text. */
+int usch_job_option_index(const char *option);
+/* The name of the option that declared the job, for messages. */
+const char *usch_job_option(const struct usch_job *job);
 
 /* How long after a failed attempt (1, 2 ...) the next one starts:
  * retry-delay, times retry-backoff per attempt before, capped by

@@ -58,7 +58,7 @@ int usch_list_text(struct usch_job *const *jobs, size_t njobs, int n, int64_t ba
 	for (size_t i = 0; i < njobs; i++) {
 		const struct usch_job *job = jobs[i];
 		usch_trigger_describe(job->trigger, trig, sizeof(trig));
-		usch_workers_format(&job->workers, workers, sizeof(workers));
+		usch_workers_format(&job->cold->workers, workers, sizeof(workers));
 		fprintf(f, "\n%s\n  trigger  %s\n  target   %s%s\n  scope    %s%s%s\n  tz       %s\n", job->id, trig,
 				usch_job_kind_prefix(job), job->target, scope_text(job), *workers ? " " : "", workers,
 				usch_tz_name(job->tz));
@@ -98,7 +98,7 @@ static json_t *job_json(const struct usch_job *job, int n, int64_t base_us, int6
 	free(target);
 	if (!o)
 		return NULL;
-	usch_workers_format(&job->workers, workers, sizeof(workers));
+	usch_workers_format(&job->cold->workers, workers, sizeof(workers));
 	if (*workers)
 		json_object_set_new(o, "workers", json_string(workers));
 	if (job->start_on_boot)

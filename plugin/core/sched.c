@@ -40,29 +40,47 @@ static uint64_t occurrence_random(const char *id, int64_t occurrence) {
 	return h ^ (h >> 31);
 }
 
-static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_mono, int64_t now_wall) {
+/* jitter: whether the job has jitter= (read of the job only then). */
+static void queue_jittered(struct usch_sched *s, struct usch_entry *e, int jitter, int64_t now_mono, int64_t now_wall) {
 	int64_t deadline = deadline_of(e, now_mono, now_wall);
 	if (deadline == INT64_MAX)
 		return;
-	if (e->job->jitter_us > 0) {
+	if (jitter && e->job->cold->jitter_us > 0) {
 		uint64_t r = usch_job_claimed(e->job) ? occurrence_random(e->job->id, e->next) : next_random(s);
-		deadline += (int64_t) (r % (uint64_t) (e->job->jitter_us + 1));
+		deadline += (int64_t) (r % (uint64_t) (e->job->cold->jitter_us + 1));
 	}
 	/* cannot fail: the queue was reserved for every entry */
 	usch_timerq_insert(&s->q, &e->timer, deadline);
 }
 
-static void init_entry(struct usch_entry *e, const struct usch_job *job, int64_t now_mono, int64_t now_wall) {
-	e->job = job;
+static void queue_entry(struct usch_sched *s, struct usch_entry *e, int64_t now_mono, int64_t now_wall) {
+	queue_jittered(s, e, 1, now_mono, now_wall);
+}
+
+/* From the view alone: neither the job's page nor its trigger's is read
+ * while the view's first fire stands. */
+static void init_entry(struct usch_entry *e, const struct usch_sched_job *v, int64_t view_at, int64_t now_mono,
+		int64_t now_wall) {
+	e->job = v->job;
+	e->index = v->index;
 	usch_timer_init(&e->timer);
-	e->wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
+	e->wall = v->wall;
 	/* an interval without start= counts from this scheduler's start; with
-	 * start= it keeps the wall anchor, translated once to elapsed time */
-	e->shift = usch_job_timeline_at_start(job, now_wall) - now_mono;
+	 * start= it keeps the wall anchor, translated once to elapsed time
+	 * (usch_job_timeline_at_start) */
+	int on_wall = e->wall || v->anchored;
+	e->shift = (on_wall ? now_wall : 0) - now_mono;
 	int64_t now_tl = to_timeline(e, now_mono, now_wall);
 	e->last = INT64_MIN;
 	e->caught_up_to = INT64_MIN;
-	e->next = job->start_on_boot ? now_tl : usch_trigger_next(job->trigger, now_tl);
+	if (v->start)
+		e->next = now_tl;
+	else if (on_wall && view_at != INT64_MIN && view_at <= now_tl && v->first > now_tl)
+		e->next = v->first;
+	else if (!on_wall) /* now_tl is 0: this schedule's start */
+		e->next = v->first;
+	else
+		e->next = usch_trigger_next(v->job->trigger, now_tl);
 }
 
 /* Fires due at the same instant run in declaration order: the queue's
@@ -71,20 +89,38 @@ static void init_entry(struct usch_entry *e, const struct usch_job *job, int64_t
 static int entry_less(const struct usch_timer *a, const struct usch_timer *b) {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
-	size_t ia = USCH_TIMER_ENTRY(a, struct usch_entry, timer)->job->index;
-	size_t ib = USCH_TIMER_ENTRY(b, struct usch_entry, timer)->job->index;
+	uint32_t ia = USCH_TIMER_ENTRY(a, struct usch_entry, timer)->index;
+	uint32_t ib = USCH_TIMER_ENTRY(b, struct usch_entry, timer)->index;
 	if (ia != ib)
 		return ia < ib;
-	return a->seq < b->seq;
+	return usch_timer_seq_before(a, b);
 }
 
-int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n, int64_t now_mono, int64_t now_wall,
-		char *err, size_t errlen) {
+void usch_sched_view(struct usch_job *const *jobs, size_t n, int64_t at, struct usch_sched_job *view) {
+	for (size_t i = 0; i < n; i++) {
+		const struct usch_job *job = jobs[i];
+		struct usch_sched_job *v = &view[i];
+		*v = (struct usch_sched_job){ .job = job,
+			.first = INT64_MIN,
+			.index = job->index,
+			.anchored = job->anchored != 0,
+			.jitter = job->cold->jitter_us > 0,
+			.wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL,
+			.start = job->start_on_boot != 0 };
+		int on_wall = v->wall || v->anchored;
+		if (!v->start && (!on_wall || at != INT64_MIN))
+			v->first = usch_trigger_next(job->trigger, on_wall ? at : 0);
+	}
+}
+
+int usch_sched_init_view(struct usch_sched *s, const struct usch_sched_job *view, size_t n, int64_t view_at,
+		int64_t now_mono, int64_t now_wall, char *err, size_t errlen) {
 	usch_timerq_init(&s->q, entry_less);
 	s->n = 0;
 	s->wall_minus_mono = now_wall - now_mono;
 	s->steps = 0;
 	s->last_step = 0;
+	s->sorted = 1;
 	s->rng = ((uint64_t) now_wall * 0x9E3779B97F4A7C15ULL) | 1;
 	s->entries = calloc(n ? n : 1, sizeof(*s->entries));
 	if (!s->entries || usch_timerq_reserve(&s->q, n ? n : 1) < 0) {
@@ -95,10 +131,42 @@ int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct usch_entry *e = &s->entries[s->n++];
-		init_entry(e, jobs[i], now_mono, now_wall);
-		queue_entry(s, e, now_mono, now_wall);
+		init_entry(e, &view[i], view_at, now_mono, now_wall);
+		s->sorted &= i == 0 || view[i - 1].index < view[i].index;
+		queue_jittered(s, e, view[i].jitter, now_mono, now_wall);
 	}
 	return 0;
+}
+
+int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n, int64_t now_mono, int64_t now_wall,
+		char *err, size_t errlen) {
+	struct usch_sched_job *view = malloc((n ? n : 1) * sizeof(*view));
+	if (!view)
+		return usch_fail(err, errlen, "out of memory");
+	usch_sched_view(jobs, n, INT64_MIN, view);
+	int ret = usch_sched_init_view(s, view, n, INT64_MIN, now_mono, now_wall, err, errlen);
+	free(view);
+	return ret;
+}
+
+/* The entry of job, or NULL: by bisection on the index when the entries
+ * are in declaration order (a worker's are), else one by one. */
+static struct usch_entry *entry_of(const struct usch_sched *s, const struct usch_job *job) {
+	if (!s->sorted) {
+		for (size_t i = 0; i < s->n; i++)
+			if (s->entries[i].job == job)
+				return &s->entries[i];
+		return NULL;
+	}
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->entries[mid].index < job->index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->entries[lo].job == job ? &s->entries[lo] : NULL;
 }
 
 void usch_sched_free(struct usch_sched *s) {
@@ -180,10 +248,8 @@ static struct due collect_due(const struct usch_entry *e, int64_t now_tl) {
 }
 
 int64_t usch_sched_next_due(const struct usch_sched *s, const struct usch_job *job) {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->entries[i].job == job)
-			return s->entries[i].timer.slot ? s->entries[i].timer.deadline : INT64_MAX;
-	return INT64_MAX;
+	const struct usch_entry *e = entry_of(s, job);
+	return e && e->timer.slot ? e->timer.deadline : INT64_MAX;
 }
 
 int64_t usch_sched_next_deadline(const struct usch_sched *s) {
@@ -192,7 +258,7 @@ int64_t usch_sched_next_deadline(const struct usch_sched *s) {
 }
 
 int usch_fire_misfired(const struct usch_job *job, int64_t scheduled_us, int64_t now_us) {
-	return job->misfire_grace_us >= 0 && now_us - scheduled_us > job->misfire_grace_us;
+	return job->cold->misfire_grace_us >= 0 && now_us - scheduled_us > job->cold->misfire_grace_us;
 }
 
 /* Hands the fires of one due entry to fire() as its coalesce policy says
@@ -275,29 +341,26 @@ static void resume_elapsed(struct usch_entry *e, int64_t after_wall, int64_t now
 
 int usch_sched_resume(struct usch_sched *s, const struct usch_job *job, int64_t after, int64_t after_wall,
 		int64_t now_mono, int64_t now_wall) {
-	for (size_t i = 0; i < s->n; i++) {
-		struct usch_entry *e = &s->entries[i];
-		if (e->job != job)
-			continue;
-		if (job->start_on_boot || e->next == INT64_MAX)
-			return 0;
-		if (usch_timer_is_queued(&e->timer))
-			usch_timerq_remove(&s->q, &e->timer);
-		if (!e->wall && !job->anchored) {
-			resume_elapsed(e, after_wall, now_mono, now_wall);
-		}
-		else if (after != INT64_MIN) {
-			int64_t next = usch_trigger_next(job->trigger, after);
-			if (next < e->next) {
-				e->next = next;
-				e->last = after;
-				e->caught_up_to = to_timeline(e, now_mono, now_wall);
-			}
-		}
-		queue_entry(s, e, now_mono, now_wall);
+	struct usch_entry *e = entry_of(s, job);
+	if (!e)
+		return -1;
+	if (job->start_on_boot || e->next == INT64_MAX)
 		return 0;
+	if (usch_timer_is_queued(&e->timer))
+		usch_timerq_remove(&s->q, &e->timer);
+	if (!e->wall && !job->anchored) {
+		resume_elapsed(e, after_wall, now_mono, now_wall);
 	}
-	return -1;
+	else if (after != INT64_MIN) {
+		int64_t next = usch_trigger_next(job->trigger, after);
+		if (next < e->next) {
+			e->next = next;
+			e->last = after;
+			e->caught_up_to = to_timeline(e, now_mono, now_wall);
+		}
+	}
+	queue_entry(s, e, now_mono, now_wall);
+	return 0;
 }
 
 void usch_sched_seed(struct usch_sched *s, uint64_t seed) {

@@ -52,6 +52,7 @@ struct usch_entry {
 	const struct usch_job *job;
 	struct usch_timer timer; /* deadline: monotonic µs */
 	int wall;                /* evaluated on the wall timeline */
+	uint32_t index;          /* the job's, for ties (the job's own page is not read for them) */
 	int64_t shift;           /* mono jobs: trigger timeline = mono + shift */
 	int64_t next;            /* next fire on the trigger's timeline */
 	int64_t last;            /* last fire on the trigger's timeline */
@@ -66,10 +67,38 @@ struct usch_sched {
 	uint64_t rng;      /* jitter; seeded from the clock, see usch_sched_seed */
 	int64_t steps;     /* wall-clock steps seen, for the caller to say each once */
 	int64_t last_step; /* the latest one, µs: > 0 forward, < 0 back */
+	int sorted;        /* entries in index order: found by bisection */
 };
 
-/* Computes every job's first fire. Returns 0, or -1 with the reason in
- * err (out of memory). */
+/* What a schedule reads of a job when it starts, made once for every job
+ * (usch_sched_view): 24 bytes a job in one array, where the jobs are 136
+ * each and their triggers 128, on pages a worker's start then need not
+ * read (the adapter keeps them in memory shared before fork, which counts
+ * in a worker only once read). */
+struct usch_sched_job {
+	const struct usch_job *job; /* its trigger is read only when first has passed */
+	int64_t first;              /* the first fire: on a wall timeline (wall, or anchored) after the view's instant
+	                     (INT64_MIN: none made); on elapsed time after 0, where every schedule starts */
+	uint32_t index;             /* the job's */
+	uint8_t anchored;           /* the job's */
+	uint8_t jitter;             /* jitter= is set: the job is read for it */
+	uint8_t wall;               /* the trigger's clock is the wall clock */
+	uint8_t start;              /* @start (the job's start_on_boot) */
+};
+
+/* Fills view[0..n) from jobs[0..n), with each first fire: after wall
+ * instant at (INT64_MIN: none computed) for a wall timeline, after 0 for
+ * elapsed time. A schedule starting later takes a wall first fire from
+ * the view while it has not passed: there is no fire between at and then,
+ * so it is the trigger's next then too. */
+void usch_sched_view(struct usch_job *const *jobs, size_t n, int64_t at, struct usch_sched_job *view);
+
+/* Computes every job's first fire, from the view of the jobs made at wall
+ * instant view_at (in declaration order: a job is then found by index in
+ * O(log n)). Returns 0, or -1 with the reason in err (out of memory). */
+int usch_sched_init_view(struct usch_sched *s, const struct usch_sched_job *view, size_t n, int64_t view_at,
+		int64_t now_mono, int64_t now_wall, char *err, size_t errlen);
+/* The same from the jobs (their view made here). */
 int usch_sched_init(struct usch_sched *s, struct usch_job *const *jobs, size_t n, int64_t now_mono, int64_t now_wall,
 		char *err, size_t errlen);
 void usch_sched_free(struct usch_sched *s);

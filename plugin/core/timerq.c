@@ -24,7 +24,7 @@ int usch_timer_is_queued(const struct usch_timer *t) {
 int usch_timer_fifo_less(const struct usch_timer *a, const struct usch_timer *b) {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
-	return a->seq < b->seq;
+	return usch_timer_seq_before(a, b);
 }
 
 void usch_timerq_init(struct usch_timerq *q, usch_timer_less_fn less) {
@@ -42,7 +42,7 @@ void usch_timerq_free(struct usch_timerq *q) {
 
 static void place(struct usch_timerq *q, size_t i, struct usch_timer *t) {
 	q->heap[i] = t;
-	t->slot = i + 1;
+	t->slot = (uint32_t) (i + 1);
 }
 
 /* Moves the node at i towards the root; returns its final index. */
@@ -80,12 +80,16 @@ static void sift_down(struct usch_timerq *q, size_t i) {
 int usch_timerq_reserve(struct usch_timerq *q, size_t n) {
 	if (n <= q->cap)
 		return 0;
+	if (n >= UINT32_MAX)
+		return -1;
 	size_t cap = q->cap ? q->cap : INITIAL_CAP;
 	while (cap < n) {
-		if (cap > SIZE_MAX / 2 / sizeof(*q->heap))
+		if (cap > SIZE_MAX / 2 / sizeof(*q->heap) || cap >= UINT32_MAX)
 			return -1;
 		cap *= 2;
 	}
+	if (cap >= UINT32_MAX)
+		cap = UINT32_MAX - 1;
 	struct usch_timer **heap = realloc(q->heap, cap * sizeof(*heap));
 	if (!heap)
 		return -1;

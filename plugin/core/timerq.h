@@ -20,11 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 16 bytes: a schedule embeds one per job (100,000 of them). */
 struct usch_timer {
 	int64_t deadline; /* µs on the caller's timeline; set by insert */
-	uint64_t seq;     /* insertion sequence, breaks ties (FIFO) */
-	size_t slot;      /* 1-based heap slot; 0 = not queued */
+	uint32_t seq;     /* insertion sequence, breaks ties (FIFO); wraps: compare with usch_timer_seq_before */
+	uint32_t slot;    /* 1-based heap slot; 0 = not queued */
 };
+
+/* Whether a was queued before b, the sequence wrapping past 2^32: right
+ * while the two were queued fewer than 2^31 insertions apart. */
+static inline int usch_timer_seq_before(const struct usch_timer *a, const struct usch_timer *b) {
+	return (int32_t) (a->seq - b->seq) < 0;
+}
 
 /* A strict order: true when a must pop before b. It should end with the
  * seq tie-break, so that no two queued nodes compare equal and pops stay
@@ -34,8 +41,8 @@ typedef int (*usch_timer_less_fn)(const struct usch_timer *a, const struct usch_
 struct usch_timerq {
 	struct usch_timer **heap;
 	size_t count;
-	size_t cap;
-	uint64_t next_seq;
+	size_t cap; /* at most UINT32_MAX - 1 nodes (a node's slot) */
+	uint32_t next_seq;
 	usch_timer_less_fn less;
 };
 

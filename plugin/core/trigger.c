@@ -12,6 +12,7 @@
 #include <string.h>
 #include "civil.h"
 #include "cron.h"
+#include "arena.h"
 #include "err.h"
 #include "timefmt.h"
 #include "trigger.h"
@@ -34,16 +35,19 @@ struct calendar {
 	int64_t frac;        /* the anchor's µs within its second */
 };
 
+/* The union holds what every kind needs in a few words; a cron's bit sets
+ * and text and a calendar's anchor live in the same allocation, after the
+ * struct (alloc_trigger's extra), not in the union that every trigger
+ * would then carry at their size (100,000 cron jobs: one block each). */
 struct usch_trigger {
-	enum usch_trigger_kind kind;
-	enum usch_clock clock;
+	uint8_t kind;   /* enum usch_trigger_kind */
+	uint8_t clock;  /* enum usch_clock */
+	uint8_t packed; /* in an arena (usch_trigger_pack): nothing to free */
 	int64_t start;
 	int64_t end;
 	union {
 		struct {
-			usch_cron *cron;
-			const usch_tz *tz;
-			char *expr;
+			const usch_tz *tz; /* the bit sets follow the struct, then the text (cron_of, cron_text) */
 		} cron;
 		struct {
 			int64_t period;
@@ -53,13 +57,21 @@ struct usch_trigger {
 			int64_t at;
 			const usch_tz *tz;
 		} date;
-		struct calendar cal;
+		struct calendar *cal; /* after the struct */
 		struct {
 			usch_trigger **child;
 			size_t n;
 		} combo;
 	} u;
 };
+
+static usch_cron *cron_of(const usch_trigger *t) {
+	return (usch_cron *) (t + 1);
+}
+
+static char *cron_text(const usch_trigger *t) {
+	return (char *) (cron_of(t) + 1);
+}
 
 /* secs * 1e6 + frac, or INT64_MAX when that is past the timeline. */
 static int64_t secs_to_us(int64_t secs, int64_t frac) {
@@ -76,8 +88,10 @@ static const usch_tz *zone_or_utc(const usch_tz *tz) {
 	return tz ? tz : usch_tz_utc();
 }
 
-static usch_trigger *alloc_trigger(enum usch_trigger_kind kind, enum usch_clock clock, char *err, size_t errlen) {
-	usch_trigger *t = calloc(1, sizeof(*t));
+/* extra: bytes after the struct, for what the kind keeps there. */
+static usch_trigger *alloc_trigger(
+		enum usch_trigger_kind kind, enum usch_clock clock, size_t extra, char *err, size_t errlen) {
+	usch_trigger *t = calloc(1, sizeof(*t) + extra);
 	if (!t) {
 		usch_fail(err, errlen, "out of memory");
 		return NULL;
@@ -96,18 +110,14 @@ usch_trigger *usch_trigger_cron(const char *expr, const char *job_id, const usch
 		usch_fail(err, errlen, "no cron expression");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL, err, errlen);
+	_Static_assert(sizeof(usch_trigger) % _Alignof(usch_cron) == 0, "the cron after the trigger is misaligned");
+	size_t len = strlen(expr) + 1;
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CRON, USCH_CLOCK_WALL, sizeof(usch_cron) + len, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.cron.tz = zone_or_utc(tz);
-	t->u.cron.cron = malloc(usch_cron_size());
-	t->u.cron.expr = strdup(expr);
-	if (!t->u.cron.cron || !t->u.cron.expr) {
-		usch_fail(err, errlen, "out of memory");
-		usch_trigger_free(t);
-		return NULL;
-	}
-	if (usch_cron_parse(t->u.cron.cron, expr, job_id, err, errlen) < 0) {
+	memcpy(cron_text(t), expr, len);
+	if (usch_cron_parse(cron_of(t), expr, job_id, err, errlen) < 0) {
 		usch_trigger_free(t);
 		return NULL;
 	}
@@ -119,7 +129,7 @@ usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us, char *
 		usch_fail(err, errlen, "the period must be greater than 0");
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO, err, errlen);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_INTERVAL, USCH_CLOCK_MONO, 0, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.interval.period = period_us;
@@ -128,7 +138,7 @@ usch_trigger *usch_trigger_interval(int64_t period_us, int64_t anchor_us, char *
 }
 
 usch_trigger *usch_trigger_date(int64_t at_us, const usch_tz *tz, char *err, size_t errlen) {
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL, err, errlen);
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_DATE, USCH_CLOCK_WALL, 0, err, errlen);
 	if (!t)
 		return NULL;
 	t->u.date.at = at_us;
@@ -155,10 +165,11 @@ usch_trigger *usch_trigger_calendar(
 		usch_fail(err, errlen, "unknown calendar unit %d", (int) unit);
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL, err, errlen);
+	_Static_assert(sizeof(usch_trigger) % _Alignof(struct calendar) == 0, "the calendar is misaligned");
+	usch_trigger *t = alloc_trigger(USCH_TRIGGER_CALENDAR, USCH_CLOCK_WALL, sizeof(struct calendar), err, errlen);
 	if (!t)
 		return NULL;
-	struct calendar *c = &t->u.cal;
+	struct calendar *c = t->u.cal = (struct calendar *) (t + 1);
 	c->n = n;
 	c->unit = unit;
 	c->tz = zone_or_utc(tz);
@@ -172,7 +183,7 @@ int usch_trigger_reanchor(usch_trigger *t, int64_t anchor_us, char *err, size_t 
 		t->u.interval.anchor = anchor_us;
 		return 0;
 	case USCH_TRIGGER_CALENDAR:
-		set_calendar_anchor(&t->u.cal, anchor_us);
+		set_calendar_anchor(t->u.cal, anchor_us);
 		return 0;
 	default:
 		return usch_fail(err, errlen, "only an interval or a calendar trigger has an anchor");
@@ -209,7 +220,7 @@ static usch_trigger *combinator(
 		free_children(children, n);
 		return NULL;
 	}
-	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO, err, errlen);
+	usch_trigger *t = alloc_trigger(kind, USCH_CLOCK_MONO, 0, err, errlen);
 	usch_trigger **copy = t ? malloc(n * sizeof(*copy)) : NULL;
 	if (!copy) {
 		usch_fail(err, errlen, "out of memory");
@@ -244,14 +255,42 @@ int usch_trigger_set_window(usch_trigger *t, int64_t start_us, int64_t end_us, c
 	return 0;
 }
 
-void usch_trigger_free(usch_trigger *t) {
-	if (!t)
-		return;
+/* The bytes after the struct that the kind keeps there. */
+static size_t extra_of(const usch_trigger *t) {
 	switch (t->kind) {
 	case USCH_TRIGGER_CRON:
-		free(t->u.cron.cron);
-		free(t->u.cron.expr);
-		break;
+		return sizeof(usch_cron) + strlen(cron_text(t)) + 1;
+	case USCH_TRIGGER_CALENDAR:
+		return sizeof(struct calendar);
+	default:
+		return 0;
+	}
+}
+
+usch_trigger *usch_trigger_pack(const usch_trigger *t, struct usch_arena *a) {
+	size_t size = sizeof(*t) + extra_of(t);
+	usch_trigger *p = usch_arena_alloc(a, size);
+	if (!p)
+		return NULL;
+	memcpy(p, t, size);
+	p->packed = 1;
+	if (t->kind == USCH_TRIGGER_CALENDAR)
+		p->u.cal = (struct calendar *) (p + 1);
+	if (t->kind != USCH_TRIGGER_AND && t->kind != USCH_TRIGGER_OR)
+		return p;
+	p->u.combo.child = usch_arena_alloc(a, t->u.combo.n * sizeof(*p->u.combo.child));
+	if (!p->u.combo.child)
+		return NULL;
+	for (size_t i = 0; i < t->u.combo.n; i++)
+		if (!(p->u.combo.child[i] = usch_trigger_pack(t->u.combo.child[i], a)))
+			return NULL;
+	return p;
+}
+
+void usch_trigger_free(usch_trigger *t) {
+	if (!t || t->packed)
+		return;
+	switch (t->kind) {
 	case USCH_TRIGGER_AND:
 	case USCH_TRIGGER_OR:
 		for (size_t i = 0; i < t->u.combo.n; i++)
@@ -273,7 +312,7 @@ enum usch_clock usch_trigger_clock(const usch_trigger *t) {
 }
 
 int usch_trigger_is_start(const usch_trigger *t) {
-	return t->kind == USCH_TRIGGER_CRON && usch_cron_is_start(t->u.cron.cron);
+	return t->kind == USCH_TRIGGER_CRON && usch_cron_is_start(cron_of(t));
 }
 
 /* ---- next fire ---- */
@@ -281,7 +320,7 @@ int usch_trigger_is_start(const usch_trigger *t) {
 /* cron.c works in whole seconds: its next after floor(T) is at least
  * floor(T) + 1 s, hence strictly after T whatever T's µs part. */
 static int64_t cron_next(const usch_trigger *t, int64_t after) {
-	int64_t s = usch_cron_next(t->u.cron.cron, t->u.cron.tz, usch_floor_div(after, USEC));
+	int64_t s = usch_cron_next(cron_of(t), t->u.cron.tz, usch_floor_div(after, USEC));
 	if (s == INT64_MAX)
 		return INT64_MAX;
 	return secs_to_us(s, 0);
@@ -385,7 +424,7 @@ static int64_t cal_first_k(const struct calendar *c, int64_t after) {
 }
 
 static int64_t calendar_next(const usch_trigger *t, int64_t after) {
-	const struct calendar *c = &t->u.cal;
+	const struct calendar *c = t->u.cal;
 
 	/* Fires never decrease with k (each is a later local date), so the
 	 * first one past `after` ends the walk, a few steps from the guess. */
@@ -518,7 +557,7 @@ static void put_trigger(struct out *o, const usch_trigger *t) {
 
 	switch (t->kind) {
 	case USCH_TRIGGER_CRON:
-		put(o, "cron \"%s\"", t->u.cron.expr);
+		put(o, "cron \"%s\"", cron_text(t));
 		return;
 	case USCH_TRIGGER_INTERVAL:
 		put(o, "interval ");
@@ -529,7 +568,7 @@ static void put_trigger(struct out *o, const usch_trigger *t) {
 		put_instant(o, t->u.date.at, t->u.date.tz);
 		return;
 	case USCH_TRIGGER_CALENDAR:
-		put(o, "every %d %s%s", t->u.cal.n, unit_name[t->u.cal.unit], t->u.cal.n == 1 ? "" : "s");
+		put(o, "every %d %s%s", t->u.cal->n, unit_name[t->u.cal->unit], t->u.cal->n == 1 ? "" : "s");
 		return;
 	case USCH_TRIGGER_AND:
 	case USCH_TRIGGER_OR:

@@ -114,6 +114,12 @@ int usch_trigger_is_start(const usch_trigger *t);
  * when len > 0; returns the length the full text needs. */
 size_t usch_trigger_describe(const usch_trigger *t, char *buf, size_t len);
 
+/* A copy of t (and its children) in arena a, or NULL when out of memory
+ * (what was taken stays in the arena). usch_trigger_free does nothing to
+ * it: it lives as long as the arena. */
+struct usch_arena;
+usch_trigger *usch_trigger_pack(const usch_trigger *t, struct usch_arena *a);
+
 void usch_trigger_free(usch_trigger *t);
 
 #endif

@@ -17,8 +17,8 @@ static void check_retries(const struct usch_job *job, const char *line) {
 		int64_t d = usch_job_retry_delay(job, n);
 		FUZZ_CHECK(d > 0 && d >= before, "\"%s\": retry delay %d is %lld after %lld", line, n, (long long) d,
 				(long long) before);
-		FUZZ_CHECK(!job->retry_max_delay_us || d <= job->retry_max_delay_us, "\"%s\": delay %d past the cap",
-				line, n);
+		FUZZ_CHECK(!job->cold->retry_max_delay_us || d <= job->cold->retry_max_delay_us,
+				"\"%s\": delay %d past the cap", line, n);
 		before = d;
 	}
 }

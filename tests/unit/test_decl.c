@@ -29,7 +29,7 @@ static struct usch_job *ok(const char *option, const char *line) {
 	struct usch_job *job = parse_in(option, line, usch_tz_utc());
 	ck_assert_msg(job != NULL, "%s \"%s\" refused: %s", option, line, err);
 	ck_assert_ptr_nonnull(job->trigger);
-	ck_assert_str_eq(job->option, option);
+	ck_assert_str_eq(usch_job_option(job), option);
 	ck_assert_str_eq(job->line, line);
 	return job;
 }
@@ -65,7 +65,7 @@ static int64_t next(const struct usch_job *job, int64_t after) {
 }
 
 static int has_worker(const struct usch_job *job, int w) {
-	return usch_workers_has(&job->workers, w);
+	return usch_workers_has(&job->cold->workers, w);
 }
 
 static int nworkers(const struct usch_job *job) {
@@ -80,16 +80,46 @@ static void assert_defaults(const struct usch_job *job) {
 	ck_assert_ptr_null(job->kwargs_json);
 	ck_assert_ptr_null(job->context);
 	ck_assert_ptr_null(job->app);
-	ck_assert_ptr_null(job->own_tz);
+	ck_assert(!job->own_tz);
 	ck_assert_int_eq(job->paused, 0);
 	ck_assert_int_eq(job->max_running, 1);
 	ck_assert_int_eq(job->coalesce, USCH_COALESCE_LATEST);
 	ck_assert_int_eq(job->scope, USCH_SCOPE_ALL);
-	ck_assert_int_eq(job->jitter_us, 0);
-	ck_assert_int_eq(job->misfire_grace_us, -1);
+	ck_assert_int_eq(job->cold->jitter_us, 0);
+	ck_assert_int_eq(job->cold->misfire_grace_us, -1);
 	ck_assert_int_eq(job->timeout_us, 0);
 	ck_assert_int_eq(nworkers(job), 0);
 }
+
+/* 100,000 jobs with the default window and policies carry one copy of
+ * them; a job that sets one (or a hook's rpc: arguments) owns its own,
+ * and a restart's take-up gives a sharing job its own before it moves. */
+START_TEST(cold_part_shared_by_defaults) {
+	struct usch_job *a = ok("scheduler-cron", "0 9 * * * app:a max-running=2 timeout=5m");
+	struct usch_job *b = ok("scheduler-interval", "1h rpc:b");
+	ck_assert_ptr_eq(a->cold, &usch_job_cold_default);
+	ck_assert_ptr_ne(b->cold, &usch_job_cold_default); /* rpc: its (empty) arguments */
+	ck_assert_int_eq(a->max_running, 2);
+	ck_assert_int_eq(a->timeout_us, 300 * SEC);
+	struct usch_job *c = ok("scheduler-cron", "0 9 * * * app:c jitter=1s on-failure=rpc:alert");
+	ck_assert_ptr_ne(c->cold, &usch_job_cold_default);
+	ck_assert_int_eq(c->cold->jitter_us, SEC);
+	ck_assert_ptr_ne(c->on_failure->cold, &usch_job_cold_default);
+	ck_assert_int_eq(usch_job_cold_default.jitter_us, 0);
+	struct usch_job *d = ok("scheduler-interval", "10m app:d scope=once");
+	ck_assert_ptr_eq(d->cold, &usch_job_cold_default);
+	ck_assert(d->implicit_anchor);
+	char err[128];
+	ck_assert_int_eq(usch_job_continue_from(d, W0, err, sizeof(err)), 0);
+	ck_assert_ptr_ne(d->cold, &usch_job_cold_default);
+	ck_assert_int_eq(d->cold->start_us, W0);
+	ck_assert_int_eq(usch_job_cold_default.start_us, INT64_MIN);
+	usch_job_free(a);
+	usch_job_free(b);
+	usch_job_free(c);
+	usch_job_free(d);
+}
+END_TEST
 
 /* ---------------------------------------------------------------- cron */
 
@@ -104,8 +134,8 @@ START_TEST(cron_five_fields) {
 	ck_assert_ptr_eq(job->tz, usch_tz_utc());
 	ck_assert_int_eq(job->start_on_boot, 0);
 	ck_assert_int_eq(job->anchored, 0);
-	ck_assert_int_eq(job->start_us, INT64_MIN);
-	ck_assert_int_eq(job->end_us, INT64_MAX);
+	ck_assert_int_eq(job->cold->start_us, INT64_MIN);
+	ck_assert_int_eq(job->cold->end_us, INT64_MAX);
 	assert_defaults(job);
 	/* Tuesday 09:00 -> Wednesday 09:00; Friday 09:00 -> Monday 09:00 */
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-25T09:00:00Z"));
@@ -165,8 +195,7 @@ END_TEST
 
 START_TEST(cron_in_the_job_zone) {
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * * app:f tz=Europe/Paris");
-	ck_assert_ptr_nonnull(job->own_tz);
-	ck_assert_ptr_eq(job->tz, job->own_tz);
+	ck_assert(job->own_tz);
 	ck_assert_str_eq(usch_tz_name(job->tz), "Europe/Paris");
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-25T08:00:00Z"));
 	usch_job_free(job);
@@ -178,7 +207,7 @@ START_TEST(cron_in_the_job_zone) {
 	job = parse_in("scheduler-cron", "0 9 * * * app:f", ny);
 	ck_assert_msg(job != NULL, "%s", err);
 	ck_assert_ptr_eq(job->tz, ny);
-	ck_assert_ptr_null(job->own_tz);
+	ck_assert(!job->own_tz);
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T14:00:00Z"));
 	usch_job_free(job);
 	usch_tz_free(ny);
@@ -189,7 +218,7 @@ START_TEST(option_without_prefix) {
 	struct usch_job *job = parse_in("cron", "0 9 * * * app:f", NULL);
 	ck_assert_msg(job != NULL, "%s", err);
 	ck_assert_ptr_eq(job->tz, usch_tz_utc()); /* NULL default zone: UTC */
-	ck_assert_str_eq(job->option, "cron");
+	ck_assert_str_eq(usch_job_option(job), "cron");
 	usch_job_free(job);
 }
 END_TEST
@@ -202,7 +231,7 @@ START_TEST(interval_durations) {
 	ck_assert_int_eq(usch_trigger_kind(job->trigger), USCH_TRIGGER_INTERVAL);
 	ck_assert_int_eq(usch_trigger_clock(job->trigger), USCH_CLOCK_MONO);
 	ck_assert_int_eq(job->anchored, 0);
-	ck_assert_int_eq(job->start_us, INT64_MIN);
+	ck_assert_int_eq(job->cold->start_us, INT64_MIN);
 	/* elapsed time: first fire one period after the start (0) */
 	ck_assert_int_eq(next(job, 0), 250000);
 	ck_assert_int_eq(next(job, 250000), 500000);
@@ -246,13 +275,13 @@ END_TEST
 START_TEST(interval_anchored_by_start) {
 	struct usch_job *job = ok("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z");
 	ck_assert_int_eq(job->anchored, 1);
-	ck_assert_int_eq(job->start_us, unit_instant("2026-11-24T08:30:00Z"));
+	ck_assert_int_eq(job->cold->start_us, unit_instant("2026-11-24T08:30:00Z"));
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T09:30:00Z"));
 	ck_assert_int_eq(next(job, 0), unit_instant("2026-11-24T08:30:00Z")); /* not before start */
 	usch_job_free(job);
 
 	job = ok("scheduler-interval", "1h app:f start=2026-11-24T08:30:00Z end=2026-11-24T10:30:00Z");
-	ck_assert_int_eq(job->end_us, unit_instant("2026-11-24T10:30:00Z"));
+	ck_assert_int_eq(job->cold->end_us, unit_instant("2026-11-24T10:30:00Z"));
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T09:30:00Z"));
 	ck_assert_int_eq(next(job, unit_instant("2026-11-24T09:30:00Z")), unit_instant("2026-11-24T10:30:00Z"));
 	ck_assert_int_eq(next(job, unit_instant("2026-11-24T10:30:00Z")), INT64_MAX);
@@ -266,7 +295,7 @@ END_TEST
 START_TEST(cluster_jobs) {
 	struct usch_job *job = ok("scheduler-interval", "1h app:f scope=cluster legion=digest");
 	ck_assert_int_eq(job->scope, USCH_SCOPE_CLUSTER);
-	ck_assert_str_eq(job->legion, "digest");
+	ck_assert_str_eq(job->cold->legion, "digest");
 	ck_assert(usch_job_claimed(job) && usch_job_runs_on(job, 1) && usch_job_runs_on(job, 7));
 	ck_assert_int_eq(job->anchored, 1);
 	ck_assert_int_eq(job->implicit_anchor, 0);
@@ -275,7 +304,7 @@ START_TEST(cluster_jobs) {
 	usch_job_free(job);
 
 	job = ok("scheduler-interval", "90s app:f scope=cluster");
-	ck_assert_ptr_null(job->legion); /* scheduler-legion names it */
+	ck_assert_ptr_null(job->cold->legion); /* scheduler-legion names it */
 	ck_assert_int_eq(next(job, unit_instant("2026-11-24T09:00:00Z")) % 90000000, 0);
 	usch_job_free(job);
 
@@ -332,7 +361,7 @@ START_TEST(interval_calendar_units) {
 		char d[128];
 		snprintf(d, sizeof(d), "%s", describe(job));
 		int kind = usch_trigger_kind(job->trigger), clock = usch_trigger_clock(job->trigger);
-		int64_t start = job->start_us, n1 = next(job, W0 - 3600 * SEC), n2 = next(job, n1);
+		int64_t start = job->cold->start_us, n1 = next(job, W0 - 3600 * SEC), n2 = next(job, n1);
 		usch_job_free(job);
 		ck_assert_msg(!strcmp(d, cases[i].describe), "%s: %s", cases[i].line, d);
 		ck_assert_int_eq(kind, USCH_TRIGGER_CALENDAR);
@@ -348,7 +377,7 @@ END_TEST
 START_TEST(interval_calendar_with_start_and_zone) {
 	/* Jan 31 clamps to the month's last day; wall time kept in the zone */
 	struct usch_job *job = ok("scheduler-interval", "1 month app:f start=2026-01-31T09:00 tz=Europe/Paris");
-	ck_assert_int_eq(job->start_us, unit_instant("2026-01-31T08:00:00Z"));
+	ck_assert_int_eq(job->cold->start_us, unit_instant("2026-01-31T08:00:00Z"));
 	ck_assert_int_eq(next(job, 0), unit_instant("2026-01-31T08:00:00Z"));
 	ck_assert_int_eq(next(job, unit_instant("2026-01-31T08:00:00Z")), unit_instant("2026-02-28T08:00:00Z"));
 	ck_assert_int_eq(next(job, unit_instant("2026-02-28T08:00:00Z")),
@@ -466,17 +495,16 @@ START_TEST(every_key) {
 	ck_assert_str_eq(job->args_json, "[1,\"a\"]");
 	ck_assert_str_eq(job->kwargs_json, "{\"k\":true}");
 	ck_assert_str_eq(job->context, "ctx");
-	ck_assert_ptr_nonnull(job->own_tz);
-	ck_assert_ptr_eq(job->tz, job->own_tz);
+	ck_assert(job->own_tz);
 	ck_assert_str_eq(usch_tz_name(job->tz), "Europe/Paris");
-	ck_assert_int_eq(job->jitter_us, 1500 * 1000);
-	ck_assert_int_eq(job->misfire_grace_us, 600 * SEC);
+	ck_assert_int_eq(job->cold->jitter_us, 1500 * 1000);
+	ck_assert_int_eq(job->cold->misfire_grace_us, 600 * SEC);
 	ck_assert_int_eq(job->coalesce, USCH_COALESCE_ALL);
 	ck_assert_int_eq(job->max_running, 3);
 	ck_assert_int_eq(job->timeout_us, 3600 * SEC);
 	/* start= and end= read in the job's zone */
-	ck_assert_int_eq(job->start_us, unit_instant("2026-11-30T23:00:00Z"));
-	ck_assert_int_eq(job->end_us, unit_instant("2026-12-31T23:00:00Z"));
+	ck_assert_int_eq(job->cold->start_us, unit_instant("2026-11-30T23:00:00Z"));
+	ck_assert_int_eq(job->cold->end_us, unit_instant("2026-12-31T23:00:00Z"));
 	ck_assert_int_eq(job->paused, 1);
 	ck_assert_int_eq(job->scope, USCH_SCOPE_WORKERS);
 	ck_assert_int_eq(nworkers(job), 5);
@@ -525,8 +553,8 @@ START_TEST(key_values) {
 	}
 	struct usch_job *job = ok("scheduler-interval", "1s app:f max-running=1000 jitter=0s misfire-grace=1us");
 	ck_assert_int_eq(job->max_running, 1000);
-	ck_assert_int_eq(job->jitter_us, 0);
-	ck_assert_int_eq(job->misfire_grace_us, 1);
+	ck_assert_int_eq(job->cold->jitter_us, 0);
+	ck_assert_int_eq(job->cold->misfire_grace_us, 1);
 	usch_job_free(job);
 
 	/* workers: single ids, ranges, the bounds */
@@ -592,7 +620,7 @@ START_TEST(json_values_with_spaces) {
 	ck_assert_str_eq(job->id, "my job");
 	ck_assert_str_eq(job->app, "/my app");
 	ck_assert_str_eq(usch_tz_name(job->tz), "Europe/Paris");
-	ck_assert_int_eq(job->start_us, unit_instant("2026-12-01T09:00:00Z"));
+	ck_assert_int_eq(job->cold->start_us, unit_instant("2026-12-01T09:00:00Z"));
 	usch_job_free(job);
 
 	job = ok("scheduler-interval", "5m app:f args=[] kwargs={}");
@@ -610,14 +638,14 @@ START_TEST(tz_applies_before_start_and_end_in_any_order) {
 	};
 	for (size_t i = 0; i < 3; i++) {
 		struct usch_job *job = ok("scheduler-cron", lines[i]);
-		int64_t start = job->start_us, end = job->end_us;
+		int64_t start = job->cold->start_us, end = job->cold->end_us;
 		usch_job_free(job);
 		ck_assert_int_eq(start, unit_instant("2026-12-01T09:00:00Z"));
 		ck_assert_int_eq(end, unit_instant("2026-12-30T23:00:00Z"));
 	}
 	/* an explicit offset is not reinterpreted */
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * * app:f start=2026-12-01T10:00:00Z tz=Europe/Paris");
-	ck_assert_int_eq(job->start_us, unit_instant("2026-12-01T10:00:00Z"));
+	ck_assert_int_eq(job->cold->start_us, unit_instant("2026-12-01T10:00:00Z"));
 	usch_job_free(job);
 }
 END_TEST
@@ -654,8 +682,8 @@ START_TEST(json_job_cron) {
 	ck_assert_int_eq(job->max_running, 3);
 	ck_assert_int_eq(job->coalesce, USCH_COALESCE_EARLIEST);
 	ck_assert_int_eq(job->scope, USCH_SCOPE_ONCE);
-	ck_assert_int_eq(job->jitter_us, 5 * SEC);
-	ck_assert_int_eq(job->misfire_grace_us, 60 * SEC);
+	ck_assert_int_eq(job->cold->jitter_us, 5 * SEC);
+	ck_assert_int_eq(job->cold->misfire_grace_us, 60 * SEC);
 	ck_assert_int_eq(job->timeout_us, 7200 * SEC);
 	ck_assert_str_eq(job->app, "/my app");
 	ck_assert_str_eq(job->context, "ctx");
@@ -673,8 +701,8 @@ START_TEST(json_job_interval_and_at) {
 	ck_assert_str_eq(job->id, "exec:echo hi there");
 	ck_assert_str_eq(describe(job), "interval 1h30m");
 	ck_assert_int_eq(job->anchored, 1);
-	ck_assert_int_eq(job->start_us, unit_instant("2026-11-24T08:00:00Z"));
-	ck_assert_int_eq(job->end_us, unit_instant("2026-11-24T12:00:00Z"));
+	ck_assert_int_eq(job->cold->start_us, unit_instant("2026-11-24T08:00:00Z"));
+	ck_assert_int_eq(job->cold->end_us, unit_instant("2026-11-24T12:00:00Z"));
 	ck_assert_int_eq(next(job, W0), unit_instant("2026-11-24T09:30:00Z"));
 	ck_assert_int_eq(next(job, unit_instant("2026-11-24T11:00:00Z")), INT64_MAX);
 	usch_job_free(job);
@@ -803,7 +831,7 @@ END_TEST
 START_TEST(retries_and_their_delays) {
 	struct usch_job *job = ok("scheduler-cron", "0 9 * * * app:f");
 	ck_assert_int_eq(job->retries, 0);
-	ck_assert_int_eq(job->retry_delay_us, SEC);
+	ck_assert_int_eq(job->cold->retry_delay_us, SEC);
 	usch_job_free(job);
 	job = ok("scheduler-cron", "0 9 * * * app:f retries=5 retry-delay=10s retry-backoff=1.5 retry-max-delay=30s");
 	ck_assert_int_eq(job->retries, 5);
@@ -1257,19 +1285,19 @@ START_TEST(values_parsed_once) {
 
 	/* rpc: the arguments as uwsgi_rpc() takes them, made at declaration */
 	job = ok("scheduler-cron", "0 9 * * * rpc:report args=[\"a b\", 2, null, {\"k\": [1]}, \"\"]");
-	ck_assert_int_eq(job->rpc.argc, 5);
+	ck_assert_int_eq(job->cold->rpc.argc, 5);
 	static const char *const want[] = { "a b", "2", "null", "{\"k\":[1]}", "" };
 	for (int i = 0; i < 5; i++) {
-		ck_assert_str_eq(job->rpc.argv[i], want[i]);
-		ck_assert_uint_eq(job->rpc.argvs[i], strlen(want[i]));
+		ck_assert_str_eq(job->cold->rpc.argv[i], want[i]);
+		ck_assert_uint_eq(job->cold->rpc.argvs[i], strlen(want[i]));
 	}
 	usch_job_free(job);
 	job = ok("scheduler-cron", "0 9 * * * rpc:ping");
-	ck_assert_int_eq(job->rpc.argc, 0);
+	ck_assert_int_eq(job->cold->rpc.argc, 0);
 	usch_job_free(job);
 	/* lengths are bytes: UTF-8 text */
 	job = ok("scheduler-cron", "0 9 * * * rpc:ping args=[\"\u00e9t\u00e9\"]");
-	ck_assert_uint_eq(job->rpc.argvs[0], 5);
+	ck_assert_uint_eq(job->cold->rpc.argvs[0], 5);
 	usch_job_free(job);
 }
 END_TEST
@@ -1293,7 +1321,7 @@ static char *rpc_line(int n, size_t len) {
 START_TEST(rpc_limits_at_declaration) {
 	char *line = rpc_line(255, 1);
 	struct usch_job *job = ok("scheduler-cron", line);
-	ck_assert_int_eq(job->rpc.argc, 255);
+	ck_assert_int_eq(job->cold->rpc.argc, 255);
 	usch_job_free(job);
 	free(line);
 	line = rpc_line(256, 1);
@@ -1301,7 +1329,7 @@ START_TEST(rpc_limits_at_declaration) {
 	free(line);
 	line = rpc_line(2, 65535);
 	job = ok("scheduler-cron", line);
-	ck_assert_uint_eq(job->rpc.argvs[1], 65535);
+	ck_assert_uint_eq(job->cold->rpc.argvs[1], 65535);
 	usch_job_free(job);
 	free(line);
 	line = rpc_line(2, 65536);
@@ -1392,6 +1420,7 @@ int main(void) {
 	tcase_add_test(tc, retries_and_their_delays);
 	tcase_add_test(tc, overlap_policies);
 	tcase_add_test(tc, hooks);
+	tcase_add_test(tc, cold_part_shared_by_defaults);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
 	tcase_add_test(te, errors_structure);

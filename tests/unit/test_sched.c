@@ -514,6 +514,91 @@ START_TEST(once_jitter_is_the_same_in_every_worker) {
 }
 END_TEST
 
+/* A worker's schedule, built from the view of its jobs (what it reads
+ * of them at start), finds a job by its index: next_due and resume answer
+ * for the job asked, among many, in declaration order or out of it. */
+START_TEST(jobs_found_among_many_by_index) {
+	enum { N = 40 };
+	struct usch_job *jobs[N];
+	char line[64], err[256];
+	for (int i = 0; i < N; i++) {
+		snprintf(line, sizeof(line), "%ds app:j%d", 10 + i, i);
+		jobs[i] = unit_parse_job("scheduler-interval", line, NULL, W0);
+	}
+	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), 0);
+	struct usch_sched_job view[N];
+	usch_sched_view(jobs, N, INT64_MIN, view);
+	ck_assert_ptr_eq(view[7].job, jobs[7]);
+	ck_assert_uint_eq(view[7].index, 7);
+	struct usch_sched in_order, reversed;
+	int64_t mono = 5000 * SEC;
+	ck_assert_int_eq(usch_sched_init_view(&in_order, view, N, INT64_MIN, mono, W0, NULL, 0), 0);
+	struct usch_sched_job back[N];
+	for (int i = 0; i < N; i++)
+		back[i] = view[N - 1 - i];
+	ck_assert_int_eq(usch_sched_init_view(&reversed, back, N, INT64_MIN, mono, W0, NULL, 0), 0);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(usch_sched_next_due(&in_order, jobs[i]), mono + (10 + i) * SEC);
+		ck_assert_int_eq(usch_sched_next_due(&reversed, jobs[i]), mono + (10 + i) * SEC);
+	}
+	/* the last run was 5 s ago: the next one period after it */
+	ck_assert_int_eq(usch_sched_resume(&in_order, jobs[23], INT64_MIN, W0 - 5 * SEC, mono, W0), 0);
+	ck_assert_int_eq(usch_sched_next_due(&in_order, jobs[23]), mono + 28 * SEC);
+	ck_assert_int_eq(usch_sched_next_due(&in_order, jobs[22]), mono + 32 * SEC);
+	ck_assert_int_eq(usch_sched_next_due(&in_order, jobs[24]), mono + 34 * SEC);
+	struct usch_job *stranger = unit_parse_job("scheduler-interval", "1s app:x", NULL, W0);
+	stranger->index = 23;
+	ck_assert_int_eq(usch_sched_next_due(&in_order, stranger), INT64_MAX);
+	ck_assert_int_eq(usch_sched_resume(&in_order, stranger, INT64_MIN, W0, mono, W0), -1);
+	usch_job_free(stranger);
+	usch_sched_free(&in_order);
+	usch_sched_free(&reversed);
+	for (int i = 0; i < N; i++)
+		usch_job_free(jobs[i]);
+}
+END_TEST
+
+/* The master's view carries each wall job's first fire after its instant:
+ * a schedule starting later takes it while it stands (no trigger read),
+ * computes afresh once it has passed or when the clock is behind the
+ * view's instant, and an elapsed-time interval counts from its own start. */
+START_TEST(first_fires_from_the_view) {
+	struct usch_job *jobs[3];
+	char err[256];
+	jobs[0] = unit_parse_job("scheduler-cron", "0 * * * * app:hourly", NULL, W0);
+	jobs[1] = unit_parse_job("scheduler-interval", "10m app:anchored start=2026-11-24T08:55:00Z", NULL, W0);
+	jobs[2] = unit_parse_job("scheduler-interval", "10m app:elapsed", NULL, W0);
+	ck_assert_int_eq(usch_decl_finish(jobs, 3, NULL, err, sizeof(err)), 0);
+	struct usch_sched_job view[3];
+	usch_sched_view(jobs, 3, W0, view);
+	ck_assert_int_eq(view[0].first, W0 + 3600 * SEC);
+	ck_assert_int_eq(view[1].first, W0 + 300 * SEC);
+	ck_assert_int_eq(view[2].first, 600 * SEC); /* elapsed time: after each schedule's start */
+	/* markers in place of the hourly fire and of the elapsed interval's:
+	 * taken while they stand */
+	view[0].first = W0 + 1234 * SEC;
+	view[2].first = 777 * SEC;
+	int64_t mono = 7000 * SEC;
+	struct usch_sched s;
+	ck_assert_int_eq(usch_sched_init_view(&s, view, 3, W0, mono, W0 + 60 * SEC, NULL, 0), 0);
+	ck_assert_int_eq(usch_sched_next_due(&s, jobs[0]), mono + (1234 - 60) * SEC);
+	ck_assert_int_eq(usch_sched_next_due(&s, jobs[1]), mono + (300 - 60) * SEC);
+	ck_assert_int_eq(usch_sched_next_due(&s, jobs[2]), mono + 777 * SEC);
+	usch_sched_free(&s);
+	/* passed: from the trigger (the next hour after 09:25 is 10:00) */
+	ck_assert_int_eq(usch_sched_init_view(&s, view, 3, W0, mono, W0 + 1500 * SEC, NULL, 0), 0);
+	ck_assert_int_eq(usch_sched_next_due(&s, jobs[0]), mono + (3600 - 1500) * SEC);
+	ck_assert_int_eq(usch_sched_next_due(&s, jobs[1]), mono + (2100 - 1500) * SEC); /* 09:35 */
+	usch_sched_free(&s);
+	/* the clock is behind the view's instant: from the trigger too */
+	ck_assert_int_eq(usch_sched_init_view(&s, view, 3, W0, mono, W0 - 1800 * SEC, NULL, 0), 0);
+	ck_assert_int_eq(usch_sched_next_due(&s, jobs[0]), mono + 1800 * SEC);
+	usch_sched_free(&s);
+	for (int i = 0; i < 3; i++)
+		usch_job_free(jobs[i]);
+}
+END_TEST
+
 START_TEST(resume_takes_up_from_the_last_claimed_occurrence) {
 	struct fake *fk = fresh();
 	fk->jobs[fk->n++] = unit_parse_job("scheduler-interval", "1s app:o scope=once", NULL, W0);
@@ -736,6 +821,8 @@ int main(void) {
 	tcase_add_test(tc, once_interval_occurrences_agree_across_workers);
 	tcase_add_test(tc, once_jitter_is_the_same_in_every_worker);
 	tcase_add_test(tc, resume_takes_up_from_the_last_claimed_occurrence);
+	tcase_add_test(tc, jobs_found_among_many_by_index);
+	tcase_add_test(tc, first_fires_from_the_view);
 	tcase_add_test(tc, once_at_start_has_one_occurrence);
 	tcase_add_test(tc, resumed_fires_are_catch_up_and_later_ones_not);
 	tcase_add_test(tc, coalesce_all_runs_the_latest_hundred);

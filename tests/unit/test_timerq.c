@@ -27,14 +27,14 @@ static int by_rank(const struct usch_timer *a, const struct usch_timer *b) {
 		return a->deadline < b->deadline;
 	if (cjob_of(a)->rank != cjob_of(b)->rank)
 		return cjob_of(a)->rank < cjob_of(b)->rank;
-	return a->seq < b->seq;
+	return usch_timer_seq_before(a, b);
 }
 
 /* Latest deadline first: the queue must not assume a min-heap of its own. */
 static int latest_first(const struct usch_timer *a, const struct usch_timer *b) {
 	if (a->deadline != b->deadline)
 		return a->deadline > b->deadline;
-	return a->seq < b->seq;
+	return usch_timer_seq_before(a, b);
 }
 
 START_TEST(empty_queue) {
@@ -89,6 +89,26 @@ START_TEST(equal_deadlines_are_fifo) {
 	for (int i = 1; i < N; i += 2)
 		ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, i);
 	for (int i = 0; i < N; i += 2)
+		ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, i);
+	usch_timerq_free(&q);
+}
+END_TEST
+
+/* The insertion sequence is 32 bits and wraps: ties stay FIFO across
+ * the wrap. */
+START_TEST(equal_deadlines_stay_fifo_across_the_wrap) {
+	enum { N = 6 };
+	struct job jobs[N];
+	struct usch_timerq q;
+	usch_timerq_init(&q, NULL);
+	q.next_seq = UINT32_MAX - 2;
+	for (int i = 0; i < N; i++) {
+		jobs[i].id = i;
+		usch_timer_init(&jobs[i].node);
+		ck_assert_int_eq(usch_timerq_insert(&q, &jobs[i].node, 42), 0);
+	}
+	ck_assert_uint_eq(jobs[N - 1].node.seq, 2);
+	for (int i = 0; i < N; i++)
 		ck_assert_int_eq(job_of(usch_timerq_pop(&q))->id, i);
 	usch_timerq_free(&q);
 }
@@ -404,6 +424,7 @@ static Suite *timerq_suite(void) {
 	tcase_add_test(tc, empty_queue);
 	tcase_add_test(tc, pops_in_deadline_order);
 	tcase_add_test(tc, equal_deadlines_are_fifo);
+	tcase_add_test(tc, equal_deadlines_stay_fifo_across_the_wrap);
 	tcase_add_test(tc, reinsert_goes_after_equal_peers);
 	tcase_add_test(tc, insert_twice_and_foreign_remove_fail);
 	tcase_add_test(tc, remove_each_position);
