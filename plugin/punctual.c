@@ -49,8 +49,14 @@ struct slice_attr {
  * preempt at its wake-up: the slice is asked for while it sleeps only,
  * since a short slice while it runs an instant's fires (holding the GIL)
  * gets it preempted in the middle of them. Same policy and nice, no
- * privilege; older kernels take it as a hint they do not use. */
+ * privilege; older kernels take it as a hint they do not use. A worker
+ * run under another policy (chrt -b, -i, a real-time one) keeps it. */
 void sched_punctual_wake_soon(int sleeping) {
+	static __thread int normal = -1;
+	if (normal < 0)
+		normal = sched_getscheduler(0) == SCHED_OTHER;
+	if (!normal)
+		return;
 	errno = 0;
 	int nice = getpriority(PRIO_PROCESS, 0);
 	if (nice == -1 && errno)
