@@ -67,6 +67,11 @@ void sched_handover_rerun(const struct usch_job *job, int64_t occurrence, int64_
 	enqueue_fire(&sched_rt, &f);
 }
 
+/* The instant a schedule's deadline is handed over at. */
+static int64_t ahead_of(int64_t deadline) {
+	return deadline == INT64_MAX ? INT64_MAX : deadline - SCHED_AHEAD_US;
+}
+
 int64_t sched_handover_due(int64_t mono, int64_t wall) {
 	int64_t deadline = usch_sched_run_due(&sched_rt.sched, mono, wall, enqueue_fire, NULL);
 	sched_rt.open_burst = NULL; /* the executors may take it from now on */
@@ -76,10 +81,9 @@ int64_t sched_handover_due(int64_t mono, int64_t wall) {
 		deadline = usch_sched_run_due(&sched_rt.sched, deadline, wall + (deadline - mono), enqueue_fire, NULL);
 		sched_rt.open_burst = NULL;
 	}
-	return deadline == INT64_MAX ? INT64_MAX : deadline - SCHED_AHEAD_US;
+	return ahead_of(deadline);
 }
 
 int64_t sched_handover_next(void) {
-	int64_t deadline = usch_sched_next_deadline(&sched_rt.sched);
-	return deadline == INT64_MAX ? INT64_MAX : deadline - SCHED_AHEAD_US;
+	return ahead_of(usch_sched_next_deadline(&sched_rt.sched));
 }

@@ -23,7 +23,7 @@
 #include "python.h"
 #include "common.h"
 
-static __thread int holding, gil_state, slack_set;
+static __thread int holding, gil_state;
 static __thread int64_t held_since;
 static _Atomic int64_t window_start, window_used;
 
@@ -67,12 +67,12 @@ void sched_punctual_wake_soon(int sleeping) {
 	syscall(SYS_sched_setattr, 0, &a, 0);
 }
 
+void sched_punctual_thread_start(void) {
+	/* the kernel's default 50 µs would be most of the lag */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+}
+
 static void sleep_until(int64_t mono_us) {
-	if (!slack_set) {
-		/* the kernel's default 50 µs would be most of the lag */
-		prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-		slack_set = 1;
-	}
 	struct timespec ts = sched_timespec_at(mono_us);
 	sched_punctual_wake_soon(1);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
@@ -127,10 +127,8 @@ void sched_punctual_wait(const struct usch_fire *f) {
 	if (due - now > SCHED_GIL_AHEAD_US)
 		sleep_until(due - SCHED_GIL_AHEAD_US);
 	now = sched_clock_us(CLOCK_MONOTONIC);
-	if (due > now && !budget_left(now)) {
+	if (due > now && !budget_left(now))
 		sleep_until(due);
-		now = due;
-	}
 	take();
 	now = sched_clock_us(CLOCK_MONOTONIC);
 	if (due > now) {
