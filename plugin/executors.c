@@ -251,7 +251,7 @@ static void *executor_main(void *arg) {
 	int slot_no = (int) (slot - sched_rt.slots);
 	sched_block_signals();
 	sched_thread_mark();
-	sched_punctual_thread_start();
+	sched_thread_exact_timers(); /* its wait for a hand-over too */
 	pthread_mutex_lock(&sched_rt.lock);
 	enum wait_outcome w;
 	int called = slot_no > 0; /* a spare starts on the call that started it */

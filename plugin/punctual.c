@@ -16,7 +16,6 @@
  * executor's own wait for work. */
 #include <uwsgi.h>
 #include <stdatomic.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include "punctual.h"
@@ -65,11 +64,6 @@ void sched_punctual_wake_soon(int sleeping) {
 		.size = sizeof(a), .policy = SCHED_OTHER, .nice = nice, .runtime = sleeping ? SHORT_SLICE_NS : 0
 	};
 	syscall(SYS_sched_setattr, 0, &a, 0);
-}
-
-void sched_punctual_thread_start(void) {
-	/* the kernel's default 50 µs would be most of the lag */
-	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 }
 
 static void sleep_until(int64_t mono_us) {

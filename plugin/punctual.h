@@ -28,9 +28,6 @@
  * requests get it back at least that often while many fires wait. */
 #define SCHED_GIL_KEEP_US 2000
 
-/* At an executor's start: its timed waits (its wait for the next
- * instant's hand-over too) end within 1 µs of their deadline. */
-void sched_punctual_thread_start(void);
 /* Before (1) and after (0) the calling thread sleeps until an instant:
  * it asks the kernel for a short scheduler slice meanwhile, so that it
  * runs at once when it wakes (punctual.c says why). */

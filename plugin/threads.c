@@ -1,5 +1,6 @@
 /* threads.c - our threads inside a uWSGI worker (see threads.h). */
 #include <uwsgi.h>
+#include <sys/prctl.h>
 #include "threads.h"
 #include "common.h"
 
@@ -13,6 +14,10 @@ void sched_thread_mark(void) {
 
 int sched_thread_ours(void) {
 	return ours;
+}
+
+void sched_thread_exact_timers(void) {
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 }
 
 void sched_block_signals(void) {

@@ -23,6 +23,12 @@ void sched_init_language_thread(int core_id);
  * a name (top -H, ps -L, gdb). Returns pthread_create's result. */
 int sched_spawn(pthread_t *t, const char *name, void *(*fn)(void *), void *arg);
 
+/* Sets the calling thread's timer slack to 1 ns: its timed waits end at
+ * their deadline, not up to the kernel's default 50 µs after it (most of
+ * a fire's lag). For the threads that wait for an instant: the timing
+ * thread, the executors. */
+void sched_thread_exact_timers(void);
+
 /* Marks the calling thread as one of ours; whether the caller is one. */
 void sched_thread_mark(void);
 int sched_thread_ours(void);

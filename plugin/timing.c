@@ -19,7 +19,6 @@
  * pass (executors.c), as it would have been after the fires had waited
  * that long. */
 #include <uwsgi.h>
-#include <sys/prctl.h>
 #include <sys/timerfd.h>
 #include "timing.h"
 #include "runtime_state.h"
@@ -165,7 +164,7 @@ static void sleep_until(struct sleep_fds *f, int64_t deadline) {
 
 void *sched_timing_main(void *arg) {
 	sched_block_signals();
-	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	sched_thread_exact_timers();
 	struct sleep_fds fds;
 	if (open_fds(&fds) < 0) {
 		/* out of fds: the condition variable (sleep_until), and none of ours left open */
