@@ -15,6 +15,7 @@ GCC_LIST = [
     # the uWSGI adapter
     'plugin/plugin',
     'plugin/config',
+    'plugin/jobs_file',
     'plugin/runtime',
     'plugin/timing',
     'plugin/handover',
@@ -68,5 +69,6 @@ GCC_LIST = [
     'plugin/core/decl_keys',
     'plugin/core/decl_json',
     'plugin/core/decl_trigger',
+    'plugin/core/decl_file',
     'plugin/core/listing',
 ]

@@ -1,6 +1,7 @@
 /* config.c - the plugin's options (see config.h). */
 #include <uwsgi.h>
 #include "config.h"
+#include "jobs_file.h"
 #include "log.h"
 #include "common.h"
 #include "core/arena.h"
@@ -12,7 +13,8 @@ extern struct uwsgi_server uwsgi;
 struct sched_config sched_cfg;
 
 enum setting_type {
-	SET_JOB, /* declares a job: kept in order, parsed by core/decl */
+	SET_JOB,       /* declares a job: kept in order, parsed by core/decl */
+	SET_JOBS_FILE, /* declares the jobs of a file, in order with the others */
 	SET_ZONE,
 	SET_DURATION,
 	SET_INT,
@@ -65,6 +67,8 @@ static struct setting settings[] = {
 	{ "scheduler-interval", SET_JOB, 0, "declare an interval job: <duration> <target> [key=value ...]" },
 	{ "scheduler-at", SET_JOB, 0, "declare a one-shot job: <RFC 3339 instant> <target> [key=value ...]" },
 	{ "scheduler-job", SET_JOB, 0, "declare a job as a JSON object" },
+	{ "scheduler-jobs-file", SET_JOBS_FILE, 0,
+			"declare the jobs of a file: a line each, as in the ini (scheduler-cron = ...), # and ; comments" },
 	{ "scheduler-timezone", SET_ZONE, FIELD(default_tz),
 			"default time zone of cron and date jobs (default: the system's)" },
 	{ "scheduler-shutdown-timeout", SET_DURATION, FIELD(shutdown_timeout_us),
@@ -135,20 +139,48 @@ static void unmap_chunk(void *chunk, size_t size) {
 
 static struct usch_arena decl_nodes = { .chunk_size = 64u << 10, .alloc = private_chunk, .release = unmap_chunk };
 
-static void add_decl(char *option, char *value, void *data) {
-	struct setting *s = data;
+static void append_decl(const char *option, char *line) {
 	struct decl *d = usch_arena_alloc(&decl_nodes, sizeof(*d));
 	if (!d)
-		sched_fatal("%s: out of memory", s->name);
-	d->option = s->name;
-	d->line = value;
+		sched_fatal("%s: out of memory", option);
+	d->option = option;
+	d->line = line;
 	*decls_tail = d;
 	decls_tail = &d->next;
+}
+
+static void add_decl(char *option, char *value, void *data) {
+	struct setting *s = data;
+	append_decl(s->name, value);
+}
+
+/* Read here, while uWSGI reads its options: its declarations come between
+ * the lines before and after it. */
+static void add_jobs_file(char *option, char *value, void *data) {
+	struct setting *s = data;
+	s->text = value;
+	struct sched_jobs_file *f = sched_jobs_file_read(s->name, value);
+	struct usch_decl_file_line line;
+	while (sched_jobs_file_next(f, &line))
+		append_decl(line.option, line.value);
 }
 
 static void set_text(char *option, char *value, void *data) {
 	struct setting *s = data;
 	s->text = value;
+}
+
+typedef void option_handler(char *option, char *value, void *data);
+
+static option_handler *option_func(const struct setting *s) {
+	switch (s->type) {
+	case SET_JOB:
+		return add_decl;
+	case SET_JOBS_FILE:
+		return add_jobs_file;
+	default:
+		return set_text;
+	}
 }
 
 struct uwsgi_option *sched_config_options(void) {
@@ -159,7 +191,7 @@ struct uwsgi_option *sched_config_options(void) {
 			.name = (char *) s->name,
 			.type = required_argument,
 			.help = (char *) s->help,
-			.func = s->type == SET_JOB ? add_decl : set_text,
+			.func = option_func(s),
 			.data = s,
 		};
 	}
@@ -214,6 +246,7 @@ static void load_setting(const struct setting *s) {
 	char err[512];
 	switch (s->type) {
 	case SET_JOB:
+	case SET_JOBS_FILE:
 		return;
 	case SET_ZONE:
 		*(usch_tz **) field_of(s) = usch_tz_load(s->text, err, sizeof(err));
@@ -288,6 +321,16 @@ static void share_ids(void) {
 	sched_cfg.ids.slots = slots;
 }
 
+static const char *where_declared(const struct usch_job *job, char *buf, size_t len) {
+	return sched_jobs_file_where(job->line, buf, len);
+}
+
+const char *sched_config_decl(const struct usch_job *job, char *buf, size_t len) {
+	char where[1200];
+	snprintf(buf, len, "%s%s \"%s\"", where_declared(job, where, sizeof(where)), usch_job_option(job), job->line);
+	return buf;
+}
+
 static void load_declarations(int64_t now_us) {
 	char err[1024];
 	struct usch_decl_env env = { .default_tz = sched_cfg.default_tz, .now_us = now_us, .borrow_line = 1 };
@@ -302,8 +345,9 @@ static void load_declarations(int64_t now_us) {
 	/* each parsed job freed once packed: the next one's allocations reuse it */
 	for (struct decl *d = decls, *next; d; d = next) {
 		struct usch_job *job = usch_decl_parse(d->option, d->line, &env, err, sizeof(err));
+		char where[1200];
 		if (!job)
-			sched_fatal("%s", err);
+			sched_fatal("%s%s", sched_jobs_file_where(d->line, where, sizeof(where)), err);
 		struct usch_job *packed = usch_job_pack(job, &to);
 		if (!packed)
 			sched_fatal("%s \"%s\": out of memory", d->option, d->line);
@@ -315,7 +359,7 @@ static void load_declarations(int64_t now_us) {
 	usch_arena_free(&decl_nodes);
 	decls = NULL;
 	decls_tail = &decls;
-	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, &sched_cfg.ids, err, sizeof(err)) < 0)
+	if (usch_decl_finish(sched_cfg.jobs, sched_cfg.njobs, &sched_cfg.ids, where_declared, err, sizeof(err)) < 0)
 		sched_fatal("%s", err);
 	share_ids();
 }

@@ -51,6 +51,10 @@ struct uwsgi_option *sched_config_options(void);
 /* Whether any scheduler option was given. */
 int sched_config_given(void);
 
+/* How messages name a job's declaration: [FILE:LINE: ]option "line". */
+#define SCHED_CONFIG_DECL_MAX 4096
+const char *sched_config_decl(const struct usch_job *job, char *buf, size_t len);
+
 /* Parses every setting and declaration into sched_cfg; a bad one stops
  * uWSGI with a message naming the option and what is wrong. */
 void sched_config_load(void);

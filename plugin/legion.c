@@ -89,8 +89,8 @@ static void add_job(struct use *u, const struct usch_job *job) {
 
 /* The Legion of job, or a startup error that says what to add. */
 static struct uwsgi_legion *legion_of(const struct usch_job *job) {
-	char what[1400];
-	snprintf(what, sizeof(what), "%s \"%s\"", usch_job_option(job), job->line);
+	char what[SCHED_CONFIG_DECL_MAX];
+	sched_config_decl(job, what, sizeof(what));
 	const char *name = job->cold->legion ? job->cold->legion : sched_cfg.legion;
 	if (!name && !uwsgi.legions)
 		sched_fatal("%s: scope=cluster needs a uWSGI Legion and this instance is in none: add legion = NAME "

@@ -41,10 +41,11 @@ static void sched_on_load(void) {
 /* workers= beyond the instance's workers (cheaper's maximum included)
  * would never run there. */
 static void check_worker_ids(const struct usch_job *job) {
+	char decl[SCHED_CONFIG_DECL_MAX];
 	for (int w = uwsgi.numproc + 1; w < USCH_MAX_WORKER_ID; w++)
 		if (usch_job_runs_on(job, w))
-			sched_fatal("%s \"%s\": workers= names worker %d, but this instance has %d workers",
-					usch_job_option(job), job->line, w, uwsgi.numproc);
+			sched_fatal("%s: workers= names worker %d, but this instance has %d workers",
+					sched_config_decl(job, decl, sizeof(decl)), w, uwsgi.numproc);
 }
 
 /* A date in the past, or an end= that has passed, is accepted (a state
@@ -54,18 +55,21 @@ static void warn_if_over(const struct usch_job *job, int64_t now) {
 		return;
 	int ended = job->cold->end_us != INT64_MAX && job->cold->end_us <= now;
 	int wall = usch_trigger_clock(job->trigger) == USCH_CLOCK_WALL;
+	char decl[SCHED_CONFIG_DECL_MAX];
 	if (ended || (wall && usch_trigger_next(job->trigger, now) == INT64_MAX))
-		sched_log("job %s: %s \"%s\": nothing is left to fire (%s passed): it will not run", job->id,
-				usch_job_option(job), job->line, ended ? "its end= has" : "its last instant has");
+		sched_log("job %s: %s: nothing is left to fire (%s passed): it will not run", job->id,
+				sched_config_decl(job, decl, sizeof(decl)),
+				ended ? "its end= has" : "its last instant has");
 }
 
 static void check_targets(void) {
 	int64_t now = sched_clock_us(CLOCK_REALTIME);
 	for (size_t i = 0; i < sched_cfg.njobs; i++) {
 		struct usch_job *job = sched_cfg.jobs[i];
+		char decl[SCHED_CONFIG_DECL_MAX];
 		if (job->kind == USCH_TARGET_PYTHON && !sched_python_plugin_loaded())
-			sched_fatal("%s \"%s\": target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
-					usch_job_option(job), job->line, job->target);
+			sched_fatal("%s: target \"%s\" is Python but no Python plugin is loaded: add plugins = python3",
+					sched_config_decl(job, decl, sizeof(decl)), job->target);
 		if (job->scope == USCH_SCOPE_ONCE)
 			sched_log("job %s: scope=once: each occurrence runs in one worker (shared claims)", job->id);
 		if (job->scope == USCH_SCOPE_WORKERS && uwsgi.numproc > 0)
@@ -135,8 +139,9 @@ static void check_python_target(const struct usch_job *job, const char *what, co
 	if (!target || target->kind != USCH_TARGET_PYTHON)
 		return;
 	char *why = sched_python_check(target);
+	char decl[SCHED_CONFIG_DECL_MAX];
 	if (why)
-		sched_fatal("%s \"%s\": cannot load %s \"%s\": %s", usch_job_option(job), job->line, what,
+		sched_fatal("%s: cannot load %s \"%s\": %s", sched_config_decl(job, decl, sizeof(decl)), what,
 				target->target, why);
 }
 

@@ -100,19 +100,31 @@ static const char *job_id(const void *jobs, size_t i) {
 	return ((struct usch_job *const *) jobs)[i]->id;
 }
 
-int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids_out, char *err, size_t errlen) {
+static const char *nowhere(const struct usch_job *job, char *buf, size_t len) {
+	(void) job;
+	if (len)
+		buf[0] = 0;
+	return buf;
+}
+
+int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids_out, usch_decl_where *where, char *err,
+		size_t errlen) {
 	struct usch_idset ids;
 	if (usch_idset_init(&ids, n, job_id, jobs, err, errlen) < 0)
 		return -1;
+	if (!where)
+		where = nowhere;
 	for (size_t i = 0; i < n; i++) {
 		jobs[i]->index = (uint32_t) i;
 		long first = usch_idset_add(&ids, i);
 		if (first < 0)
 			continue;
 		usch_idset_free(&ids);
+		char here[512], there[512];
 		return usch_fail(err, errlen,
-				"%s \"%s\": duplicate job id \"%s\" (also %s \"%s\"): give one of them id=...",
-				usch_job_option(jobs[i]), jobs[i]->line, jobs[i]->id, usch_job_option(jobs[first]),
+				"%s%s \"%s\": duplicate job id \"%s\" (also %s%s \"%s\"): give one of them id=...",
+				where(jobs[i], here, sizeof(here)), usch_job_option(jobs[i]), jobs[i]->line,
+				jobs[i]->id, where(jobs[first], there, sizeof(there)), usch_job_option(jobs[first]),
 				jobs[first]->line);
 	}
 	if (ids_out)

@@ -37,11 +37,40 @@ struct usch_decl_env {
 struct usch_job *usch_decl_parse(
 		const char *option, const char *line, const struct usch_decl_env *env, char *err, size_t errlen);
 
+/* Where a job was declared, for messages: "jobs.ini:12: ", or "" (into
+ * buf, which is returned). */
+typedef const char *usch_decl_where(const struct usch_job *job, char *buf, size_t len);
+
 /* Numbers the declared jobs and checks that their ids are unique (in
  * linear time: a hash set). Returns 0, or -1 with a message naming both
- * declarations of a duplicate id. With ids set, the set of ids is left
- * there for the caller (to free) on success. */
-int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids, char *err, size_t errlen);
+ * declarations of a duplicate id, each after where it is (where may be
+ * NULL). With ids set, the set of ids is left there for the caller (to
+ * free) on success. */
+int usch_decl_finish(struct usch_job **jobs, size_t n, struct usch_idset *ids, usch_decl_where *where, char *err,
+		size_t errlen);
+
+/* A jobs file (scheduler-jobs-file): one declaration a line, written as
+ * in the ini ("scheduler-cron = 0 3 * * * app.tasks:purge"), with blank
+ * lines and # or ; comments, so that lines move freely between the two.
+ * Split in place: each value is NUL-terminated where it is, the text
+ * outlives the jobs that borrow their lines from it. */
+struct usch_decl_file {
+	char *p, *end;
+	unsigned lineno; /* of the line p starts */
+};
+
+struct usch_decl_file_line {
+	const char *option; /* the job option (in the text) */
+	char *value;        /* trimmed of spaces both sides */
+	unsigned lineno;    /* from 1; also set when a line is refused */
+};
+
+/* text[len] must be 0. */
+void usch_decl_file_init(struct usch_decl_file *f, char *text, size_t len);
+
+/* The next declaration: 1 with it in out, 0 at the end, -1 with out's
+ * lineno and, in err, what is wrong with that line. */
+int usch_decl_file_next(struct usch_decl_file *f, struct usch_decl_file_line *out, char *err, size_t errlen);
 
 enum usch_key_type {
 	USCH_KEY_STRING,   /* any non-empty text */

@@ -1,9 +1,13 @@
 /* fuzz_decl.c - the declaration parser, line and JSON forms: the first
- * byte picks the option, the rest is its value. Whatever it accepts is a
- * job whose trigger answers next() later than asked, whose listing text
- * can be made, whose retry delays never shrink nor pass retry-max-delay,
- * and whose hooks belong to it. */
+ * byte picks the option, the rest is its value; a first byte with its top
+ * bit set makes the rest a jobs file, whose lines come out in order,
+ * trimmed, each a job option's, and are parsed in turn. Whatever it
+ * accepts is a job whose trigger answers next() later than asked, whose
+ * listing text can be made, whose retry delays never shrink nor pass
+ * retry-max-delay, and whose hooks belong to it. */
+#include <string.h>
 #include "fuzz.h"
+#include "chars.h"
 #include "decl.h"
 #include "job.h"
 #include "trigger.h"
@@ -23,30 +27,68 @@ static void check_retries(const struct usch_job *job, const char *line) {
 	}
 }
 
+static void check_job(const char *option, const char *line) {
+	char err[2048], text[1400];
+	struct usch_decl_env env = { .default_tz = usch_tz_utc(), .now_us = 1796150000000000LL, .borrow_line = 1 };
+	struct usch_job *job = usch_decl_parse(option, line, &env, err, sizeof(err));
+	if (!job)
+		return;
+	int64_t from = env.now_us;
+	int64_t next = usch_trigger_next(job->trigger, from);
+	FUZZ_CHECK(next > from, "\"%s\": next(%lld) = %lld", line, (long long) from, (long long) next);
+	usch_job_schedule(job, text, sizeof(text));
+	check_retries(job, line);
+	FUZZ_CHECK(!job->on_failure ||
+					(job->on_failure->parent == job && job->on_failure->hook == USCH_HOOK_FAILURE &&
+							!job->on_failure->trigger),
+			"\"%s\": on-failure", line);
+	FUZZ_CHECK(!job->on_success || (job->on_success->parent == job && job->on_success->hook == USCH_HOOK_SUCCESS),
+			"\"%s\": on-success", line);
+	usch_job_free(job);
+}
+
+static int is_option(const char *option) {
+	for (size_t i = 0; i < sizeof(OPTIONS) / sizeof(OPTIONS[0]); i++)
+		if (!strcmp(option, OPTIONS[i]))
+			return 1;
+	return 0;
+}
+
+static void check_file(char *text, size_t len) {
+	char err[1024];
+	struct usch_decl_file f;
+	struct usch_decl_file_line line;
+	unsigned last = 0;
+	int ret;
+	usch_decl_file_init(&f, text, len);
+	while ((ret = usch_decl_file_next(&f, &line, err, sizeof(err))) == 1) {
+		FUZZ_CHECK(line.lineno > last, "line %u after %u", line.lineno, last);
+		FUZZ_CHECK(is_option(line.option), "option \"%s\"", line.option);
+		FUZZ_CHECK(line.value >= text && line.value <= text + len, "a value outside the text");
+		size_t n = strlen(line.value);
+		FUZZ_CHECK(!n || (!usch_is_space(line.value[0]) && !usch_is_space(line.value[n - 1])),
+				"\"%s\": not trimmed", line.value);
+		last = line.lineno;
+		check_job(line.option, line.value);
+	}
+	FUZZ_CHECK(ret == 0 || line.lineno > last, "refused line %u after %u", line.lineno, last);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if (!size)
 		return 0;
-	char *line = fuzz_str(data + 1, size - 1);
-	char err[2048], text[1400];
-	struct usch_decl_env env = { .default_tz = usch_tz_utc(), .now_us = 1796150000000000LL };
-	struct usch_job *job = usch_decl_parse(OPTIONS[data[0] % 4], line, &env, err, sizeof(err));
-	if (job) {
-		int64_t from = env.now_us;
-		int64_t next = usch_trigger_next(job->trigger, from);
-		FUZZ_CHECK(next > from, "\"%s\": next(%lld) = %lld", line, (long long) from, (long long) next);
-		usch_job_schedule(job, text, sizeof(text));
-		check_retries(job, line);
-		FUZZ_CHECK(!job->on_failure ||
-						(job->on_failure->parent == job &&
-								job->on_failure->hook == USCH_HOOK_FAILURE &&
-								!job->on_failure->trigger),
-				"\"%s\": on-failure", line);
-		FUZZ_CHECK(!job->on_success ||
-						(job->on_success->parent == job &&
-								job->on_success->hook == USCH_HOOK_SUCCESS),
-				"\"%s\": on-success", line);
-		usch_job_free(job);
+	if (data[0] & 0x80) {
+		char *text = malloc(size);
+		if (!text)
+			return 0;
+		memcpy(text, data + 1, size - 1);
+		text[size - 1] = 0;
+		check_file(text, size - 1);
+		free(text);
+		return 0;
 	}
+	char *line = fuzz_str(data + 1, size - 1);
+	check_job(OPTIONS[data[0] % 4], line);
 	free(line);
 	return 0;
 }

@@ -55,7 +55,7 @@ SPAWN_RE = re.compile(r"^(?:spawned uWSGI worker (\d+) (?:\(and the only\) )?\(p
 # the scheduler's line from each worker's post_fork
 STARTED_RE = re.compile(r"^\[scheduler\] worker (\d+) \(pid (\d+)\): "
                         r"(?:scheduler thread started|no job runs on this worker)", re.M)
-JOB_OPTIONS = ("scheduler-cron", "scheduler-interval", "scheduler-at", "scheduler-job")
+JOB_OPTIONS = ("scheduler-cron", "scheduler-interval", "scheduler-at", "scheduler-job", "scheduler-jobs-file")
 
 
 def allow_core_dumps():

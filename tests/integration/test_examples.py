@@ -441,3 +441,28 @@ def test_example_ini_as_shipped(uwsgi, name, ids):
     assert re.search(r"(?m)^plugins = python3,scheduler$", shipped)
     for option in ("master = true", "workers = 2", "enable-threads = true", "chdir = %d"):
         assert re.search(r"(?m)^%s$" % re.escape(option), shipped), option
+
+
+def test_wsgi_example_with_its_jobs_file(uwsgi):
+    """The demo's ini and its jobs file: the file's job is listed after the
+    ini's, and runs in one worker a minute (its schedule shortened)."""
+    u = uwsgi()
+    text = copy_example(u, "wsgi")
+    path = u.write("shipped.ini", text)
+    r = u.run("--ini", path, "--scheduler-list", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.findall(r"(?m)^(\S+)\n  trigger", r.stdout) == ["tasks:tick", "report", "minute"], r.stdout
+    jobs = os.path.join(u.dir, "jobs.ini")
+    with open(jobs) as f:
+        lines = f.read()
+    lines, n = re.subn(r"(?m)^scheduler-cron = \* \* \* \* \* tasks:tick", "scheduler-cron = */2 * * * * * tasks:tick",
+                       lines)
+    assert n == 1
+    u.write("jobs.ini", lines)
+    u.start("--ini", path, workers=2)
+    wait_for(lambda: u.count(r"^minute \(one worker\) from worker pid") >= 3, 30,
+             what=lambda: "3 runs of minute:\n" + u.log()[-3000:])
+    u.stop()
+    starts = re.findall(r"(?m)^\[scheduler\] job minute: start \(worker \d+, scheduled (\S+),", u.log())
+    assert len(starts) >= 3 and len(set(starts)) == len(starts), starts
+    assert_nothing_fatal(u.log())

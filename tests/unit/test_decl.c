@@ -750,6 +750,12 @@ END_TEST
 
 /* ----------------------------------------------------- usch_decl_finish */
 
+/* Intervals come from a jobs file, the rest from the ini. */
+static const char *where_by_option(const struct usch_job *job, char *buf, size_t len) {
+	snprintf(buf, len, "%s", strcmp(usch_job_option(job), "scheduler-interval") ? "" : "jobs.ini:7: ");
+	return buf;
+}
+
 START_TEST(json_job_combinators) {
 	/* OR: 09:00 every day, or every Monday at 12:00 */
 	struct usch_job *job = ok("scheduler-job",
@@ -797,7 +803,7 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates) {
 	jobs[1] = ok("scheduler-interval", "1h app:f id=other");
 	jobs[2] = ok("scheduler-at", "2026-12-01T10:00:00Z rpc:x");
 	err[0] = 0;
-	ck_assert_int_eq(usch_decl_finish(jobs, 3, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(jobs, 3, NULL, NULL, err, sizeof(err)), 0);
 	for (size_t i = 0; i < 3; i++)
 		ck_assert_int_eq(jobs[i]->index, i);
 	usch_job_free(jobs[1]);
@@ -805,7 +811,7 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates) {
 
 	jobs[1] = ok("scheduler-interval", "1h rpc:x");
 	jobs[2] = ok("scheduler-interval", "1h app:f");
-	int ret = usch_decl_finish(jobs, 3, NULL, err, sizeof(err));
+	int ret = usch_decl_finish(jobs, 3, NULL, NULL, err, sizeof(err));
 	for (size_t i = 0; i < 3; i++)
 		usch_job_free(jobs[i]);
 	ck_assert_int_eq(ret, -1);
@@ -816,7 +822,7 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates) {
 	/* explicit ids collide too, and name both lines */
 	jobs[0] = ok("scheduler-cron", "0 9 * * * app:f id=x");
 	jobs[1] = ok("scheduler-job", "{\"interval\": \"1h\", \"target\": \"app:g\", \"id\": \"x\"}");
-	ret = usch_decl_finish(jobs, 2, NULL, err, sizeof(err));
+	ret = usch_decl_finish(jobs, 2, NULL, NULL, err, sizeof(err));
 	usch_job_free(jobs[0]);
 	usch_job_free(jobs[1]);
 	ck_assert_int_eq(ret, -1);
@@ -824,7 +830,18 @@ START_TEST(finish_numbers_jobs_and_finds_duplicates) {
 			"scheduler-job \"{\"interval\": \"1h\", \"target\": \"app:g\", \"id\": \"x\"}\": "
 			"duplicate job id \"x\" (also scheduler-cron \"0 9 * * * app:f id=x\"): give one of them id=...");
 
-	ck_assert_int_eq(usch_decl_finish(jobs, 0, NULL, err, sizeof(err)), 0);
+	/* each declaration after where it is, as the caller says it */
+	jobs[0] = ok("scheduler-cron", "0 9 * * * app:f id=x");
+	jobs[1] = ok("scheduler-interval", "1h app:g id=x");
+	ret = usch_decl_finish(jobs, 2, NULL, where_by_option, err, sizeof(err));
+	usch_job_free(jobs[0]);
+	usch_job_free(jobs[1]);
+	ck_assert_int_eq(ret, -1);
+	ck_assert_str_eq(err,
+			"jobs.ini:7: scheduler-interval \"1h app:g id=x\": duplicate job id \"x\" "
+			"(also scheduler-cron \"0 9 * * * app:f id=x\"): give one of them id=...");
+
+	ck_assert_int_eq(usch_decl_finish(jobs, 0, NULL, NULL, err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -1352,11 +1369,11 @@ START_TEST(finish_many_ids) {
 		snprintf(line, sizeof(line), "1h app:f id=job%d", i);
 		jobs[i] = ok("scheduler-interval", line);
 	}
-	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(jobs[N - 1]->index, N - 1);
 	usch_job_free(jobs[N - 1]);
 	jobs[N - 1] = ok("scheduler-interval", "1h app:g id=job7");
-	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, NULL, err, sizeof(err)), -1);
 	ck_assert_str_eq(err,
 			"scheduler-interval \"1h app:g id=job7\": duplicate job id \"job7\" "
 			"(also scheduler-interval \"1h app:f id=job7\"): give one of them id=...");

@@ -31,7 +31,7 @@ static void record(void *ctx, const struct usch_fire *f) {
 static void add(struct fake *fk, const char *option, const char *line) {
 	char err[512];
 	fk->jobs[fk->n++] = unit_parse_job(option, line, NULL, fk->wall);
-	ck_assert_int_eq(usch_decl_finish(fk->jobs, fk->n, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(fk->jobs, fk->n, NULL, NULL, err, sizeof(err)), 0);
 }
 
 static void start(struct fake *fk) {
@@ -449,7 +449,7 @@ END_TEST
 START_TEST(once_interval_occurrences_agree_across_workers) {
 	struct usch_job *job = unit_parse_job("scheduler-interval", "1s app:o scope=once", NULL, W0);
 	char err[256];
-	ck_assert_int_eq(usch_decl_finish(&job, 1, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(&job, 1, NULL, NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(job->anchored, 1);
 	/* worker A starts 0.3 s after the master, worker B 2.7 s after, on other mono bases */
 	static struct fake a, b;
@@ -525,7 +525,7 @@ START_TEST(jobs_found_among_many_by_index) {
 		snprintf(line, sizeof(line), "%ds app:j%d", 10 + i, i);
 		jobs[i] = unit_parse_job("scheduler-interval", line, NULL, W0);
 	}
-	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(jobs, N, NULL, NULL, err, sizeof(err)), 0);
 	struct usch_sched_job view[N];
 	usch_sched_view(jobs, N, INT64_MIN, view);
 	ck_assert_ptr_eq(view[7].job, jobs[7]);
@@ -568,7 +568,7 @@ START_TEST(first_fires_from_the_view) {
 	jobs[0] = unit_parse_job("scheduler-cron", "0 * * * * app:hourly", NULL, W0);
 	jobs[1] = unit_parse_job("scheduler-interval", "10m app:anchored start=2026-11-24T08:55:00Z", NULL, W0);
 	jobs[2] = unit_parse_job("scheduler-interval", "10m app:elapsed", NULL, W0);
-	ck_assert_int_eq(usch_decl_finish(jobs, 3, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(usch_decl_finish(jobs, 3, NULL, NULL, err, sizeof(err)), 0);
 	struct usch_sched_job view[3];
 	usch_sched_view(jobs, 3, W0, view);
 	ck_assert_int_eq(view[0].first, W0 + 3600 * SEC);
