@@ -101,11 +101,20 @@ static void list_and_exit(void) {
 		for (size_t i = 0; i < sched_cfg.njobs; i++)
 			last[i] = sched_state_of(sched_cfg.jobs[i]);
 	}
-	int ok = sched_cfg.list_json > 0 ? usch_list_json(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list_json,
-							   sched_cfg.list_from_us, last, stdout)
-					 : usch_list_text(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list,
-							   sched_cfg.list_from_us, last, stdout);
+	/* uWSGI makes stdout line-buffered: a write(2) a line, 700,000 of them
+	 * for 100,000 jobs */
 	fflush(stdout);
+	int fd = dup(STDOUT_FILENO);
+	FILE *out = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!out)
+		sched_fatal("scheduler-list: cannot write to stdout: %s", strerror(errno));
+	setvbuf(out, NULL, _IOFBF, 1 << 16);
+	int ok = sched_cfg.list_json > 0 ? usch_list_json(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list_json,
+							   sched_cfg.list_from_us, last, out)
+					 : usch_list_text(sched_cfg.jobs, sched_cfg.njobs, sched_cfg.list,
+							   sched_cfg.list_from_us, last, out);
+	if (fclose(out) != 0)
+		ok = -1;
 	exit(ok < 0 ? 1 : 0);
 }
 

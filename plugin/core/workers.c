@@ -67,7 +67,13 @@ void usch_workers_format(const struct usch_workers *set, char *buf, size_t len) 
 	if (!len)
 		return;
 	buf[0] = 0;
+	if (!set->bits)
+		return; /* no workers= (the dry run asks this of every job) */
 	for (int w = 1; w < USCH_MAX_WORKER_ID && k + 12 < len; w++) {
+		if (!set->bits[w / 64]) {
+			w |= 63; /* the next word's first */
+			continue;
+		}
 		if (!usch_workers_has(set, w))
 			continue;
 		int last = w;
