@@ -14,7 +14,8 @@ The worker's CPU time per fire, idle, beyond the same worker without a
 scheduler: what the scheduler takes from the cores the requests need
 (ours and APScheduler 3, BENCH_IDLE_SECONDS each).
 
-Then rpc: and signal: targets, idle and under wrk: ours (lag from the JSON
+Then rpc: and signal: targets every 50 ms, the signal: 25 ms after the
+rpc:, idle and under wrk: ours (lag from the JSON
 log: the start of the dispatch minus the scheduled instant; a 1-s cron's
 signal handler's own lag and period error) against uWSGI's own signal
 timer (add_timer, 1 s), whose period error is what it can be judged by.
@@ -148,7 +149,8 @@ def idle_then_load(kind):
         args = COMMON + ["--wsgi-file", os.path.join(APPS, "ours_app.py"), "--plugin", PLUGIN,
                          "--scheduler-log-format", "json",
                          "--scheduler-interval", "50ms rpc:bench_rpc id=rpc",
-                         "--scheduler-interval", "50ms signal:17 id=signal",
+                         # 25 ms after each rpc: instant: at the same one, its lag would be the rpc call's
+                         "--scheduler-interval", "50ms signal:17 id=signal start=2026-01-01T00:00:00.025Z",
                          "--scheduler-cron", "* * * * * * signal:18 id=signal_1s"]
     else:
         args = COMMON + ["--wsgi-file", os.path.join(APPS, "timer_app.py")]

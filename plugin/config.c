@@ -159,6 +159,8 @@ static void add_decl(char *option, char *value, void *data) {
 static void add_jobs_file(char *option, char *value, void *data) {
 	struct setting *s = data;
 	s->text = value;
+	if (!*value)
+		sched_fatal("%s: needs a path", s->name);
 	struct sched_jobs_file *f = sched_jobs_file_read(s->name, value);
 	struct usch_decl_file_line line;
 	while (sched_jobs_file_next(f, &line))
