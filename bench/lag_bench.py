@@ -18,13 +18,16 @@ Then rpc: and signal: targets every 50 ms, the signal: 25 ms after the
 rpc:, idle and under wrk: ours (lag from the JSON
 log: the start of the dispatch minus the scheduled instant; a 1-s cron's
 signal handler's own lag and period error) against uWSGI's own signal
-timer (add_timer, 1 s), whose period error is what it can be judged by.
+timer (add_timer, 1 s), whose period error is what it can be judged by,
+and the machine's own floor (bench/wake_floor.c: a thread sleeping to
+the same instants as our executor does, with nothing of ours running).
 
 Environment: BENCH_ROUNDS (5), BENCH_SECONDS (5, each wrk run),
 BENCH_IDLE_SECONDS (8). Prints the table; writes build/bench/lag.json."""
 import glob
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -181,6 +184,12 @@ def targets():
         ts = [t for t in lat.get("sig_t", []) if a <= t < b]
         rows["signal 1s handler " + phase] = lag_row([(t - int(t)) * 1e3 for t in ts])
         rows["signal 1s period error " + phase] = lag_row(period_errors(ts))
+    # the floor: the machine's own wake-up to an instant, as our executor sleeps and waits
+    floor = os.path.join(ROOT, "build", "bench", "wake_floor")
+    for name, spin in (("machine: sleep to the instant, idle", "0"), ("machine: the same, last 80 us on the clock", "80")):
+        out = subprocess.run([floor, str(IDLE * 20), "50", spin], check=True, capture_output=True, text=True).stdout
+        n, p50, p99, mx = out.split()
+        rows[name] = {"n": int(n), "p50": float(p50), "p99": float(p99), "max": float(mx)}
     idle, load, u, lat = idle_then_load("uwsgi")
     for phase, (a, b) in (("idle", idle), ("load", load)):
         ts = [t for t in lat.get("sig_t", []) if a <= t < b]

@@ -21,6 +21,7 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then
 	export BENCH_DECL_RUNS=${BENCH_DECL_RUNS:-1}
 fi
 $CC -std=gnu11 -O2 -Iplugin/core -o build/bench/cron_bench bench/cron_bench.c plugin/core/*.c -ljansson -lm
+$CC -std=gnu11 -O2 -Wall -Wextra -Werror -o build/bench/wake_floor bench/wake_floor.c
 
 set -- "*/5 * * * *" "0 * * * *" "30 2 * * *" "0 9 * * mon-fri" "*/15 9-17 * * 1-5" \
 	"0 0 1 * *" "15 3 1,15 * *" "0 9-17 * * 1-5" "0 0 L * *" "0 12 * * fri#2"
