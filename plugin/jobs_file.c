@@ -4,6 +4,7 @@
  * when it is listed or named in a message), not every page the master
  * filled, as it would for the master's heap. Never released: the jobs
  * point into the text for the life of the process. */
+#define _GNU_SOURCE /* mremap */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -48,7 +49,43 @@ static size_t count_lines(const char *text, size_t len) {
 	return n;
 }
 
-/* The whole file, NUL-terminated, or a startup error. */
+/* Up to the end of the file, whatever its size said (a file of /proc says
+ * 0): read into private pages, then copied to shared ones of its own size.
+ * Not the heap: a freed block of megabytes would raise malloc's threshold
+ * for mmap, and what the master allocates and frees after it would stay
+ * in pages every worker inherits. */
+static char *read_to_end(const char *option, const char *path, int fd, size_t hint, size_t *len) {
+	size_t cap = hint + 1 > 4096 ? hint + 1 : 4096, got = 0;
+	char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (;;) {
+		if (buf == MAP_FAILED)
+			sched_fatal("%s \"%s\": out of memory", option, path);
+		if (got + 1 == cap) {
+			if (cap >= UINT32_MAX)
+				sched_fatal("%s \"%s\": over 4 GiB: a jobs file is smaller", option, path);
+			buf = mremap(buf, cap, cap * 2, MREMAP_MAYMOVE);
+			cap *= 2;
+			continue;
+		}
+		ssize_t r = read(fd, buf + got, cap - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			sched_fatal("%s \"%s\": cannot read it: %s", option, path, strerror(errno));
+		if (r == 0)
+			break;
+		got += (size_t) r;
+	}
+	char *text = shared_pages(path, got + 1);
+	memcpy(text, buf, got);
+	text[got] = 0;
+	munmap(buf, cap);
+	*len = got;
+	return text;
+}
+
+/* The whole file, NUL-terminated, or a startup error. Only a regular
+ * file: a reload reads it again, which a pipe would not survive. */
 static char *read_all(const char *option, const char *path, size_t *len) {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -56,24 +93,8 @@ static char *read_all(const char *option, const char *path, size_t *len) {
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		sched_fatal("%s \"%s\": not a regular file", option, path);
-	if ((uint64_t) st.st_size >= UINT32_MAX)
-		sched_fatal("%s \"%s\": %lld bytes: a jobs file is at most 4 GiB", option, path,
-				(long long) st.st_size);
-	size_t size = (size_t) st.st_size, got = 0;
-	char *text = shared_pages(path, size + 1);
-	while (got < size) {
-		ssize_t r = read(fd, text + got, size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			sched_fatal("%s \"%s\": cannot read it: %s", option, path, strerror(errno));
-		if (r == 0)
-			break; /* shorter than it was a moment ago: what is there */
-		got += (size_t) r;
-	}
+	char *text = read_to_end(option, path, fd, (size_t) st.st_size, len);
 	close(fd);
-	text[got] = 0;
-	*len = got;
 	return text;
 }
 
@@ -119,10 +140,12 @@ static const struct line_at *line_of(const struct sched_jobs_file *f, uint32_t o
 
 const char *sched_jobs_file_where(const char *line, char *buf, size_t len) {
 	buf[0] = 0;
+	uintptr_t p = (uintptr_t) line;
 	for (const struct sched_jobs_file *f = files; f; f = f->next) {
-		if (line < f->text || line > f->text + f->len)
+		uintptr_t text = (uintptr_t) f->text;
+		if (p < text || p > text + f->len)
 			continue;
-		const struct line_at *at = line_of(f, (uint32_t) (line - f->text));
+		const struct line_at *at = line_of(f, (uint32_t) (p - text));
 		if (at)
 			snprintf(buf, len, "%s:%u: ", f->path, at->lineno);
 		break;
