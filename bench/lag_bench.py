@@ -69,18 +69,40 @@ def dumped(u):
     return out
 
 
+# the floor: the machine's own wake-up to an instant, as our executor sleeps and waits
+FLOOR = os.path.join(ROOT, "build", "bench", "wake_floor")
+
+
+def floor_row(out):
+    n, p50, p99, mx = out.split()
+    return {"n": int(n), "p50": float(p50), "p99": float(p99), "max": float(mx)}
+
+
 def load_run(kind):
+    """(requests/s, what the app recorded) of one wrk run. With no
+    scheduler (base), the machine's floor runs meanwhile: how late a thread
+    of nothing but sleeps to the instants wakes under this load (20
+    wake-ups a second, nothing else), its lateness in "floor"."""
     env = {"PERIOD": "0.05", "NJOBS": str(NJOBS), "NSEC": str(NSEC)}
     u = Uwsgi(KINDS[kind], env=env)
+    floor = None
     try:
         u.start()
         u.wait_http()
         time.sleep(SETTLE)
         u.get("/reset")
+        if kind == "base":  # the instants of the wrk run's first SECONDS - 1 s
+            floor = subprocess.Popen([FLOOR, str((SECONDS - 1) * 20), "50", "0", "all"], stdout=subprocess.PIPE,
+                                     text=True)
         rps = wrk(u.port, SECONDS)
         u.get("/dump")
-        return rps, dumped(u)
+        lat = dumped(u)
+        if floor:
+            lat["floor"] = [float(v) for v in floor.communicate(timeout=30)[0].split()]
+        return rps, lat
     finally:
+        if floor and floor.poll() is None:
+            floor.kill()
         u.stop()
 
 
@@ -99,11 +121,12 @@ def fmt(v, unit="ms", digits=2):
 
 def load_rounds():
     rps = {k: [] for k in KINDS}
-    lags = {"ours": {"tick": [], "sec": [], "p99s": []}, "aps": {"tick": [], "sec": [], "p99s": []}}
+    lags = {"ours": {"tick": [], "sec": [], "p99s": []}, "aps": {"tick": [], "sec": [], "p99s": []}, "floor": []}
     for r in range(ROUNDS):
         for kind in KINDS:
             v, lat = load_run(kind)
             rps[kind].append(v)
+            lags["floor"] += lat.get("floor", [])
             if kind in lags:
                 tick = ms(lat.get("tick", []))
                 lags[kind]["tick"] += tick
@@ -184,12 +207,9 @@ def targets():
         ts = [t for t in lat.get("sig_t", []) if a <= t < b]
         rows["signal 1s handler " + phase] = lag_row([(t - int(t)) * 1e3 for t in ts])
         rows["signal 1s period error " + phase] = lag_row(period_errors(ts))
-    # the floor: the machine's own wake-up to an instant, as our executor sleeps and waits
-    floor = os.path.join(ROOT, "build", "bench", "wake_floor")
     for name, spin in (("machine: sleep to the instant, idle", "0"), ("machine: the same, last 80 us on the clock", "80")):
-        out = subprocess.run([floor, str(IDLE * 20), "50", spin], check=True, capture_output=True, text=True).stdout
-        n, p50, p99, mx = out.split()
-        rows[name] = {"n": int(n), "p50": float(p50), "p99": float(p99), "max": float(mx)}
+        rows[name] = floor_row(subprocess.run([FLOOR, str(IDLE * 20), "50", spin], check=True,
+                                              capture_output=True, text=True).stdout)
     idle, load, u, lat = idle_then_load("uwsgi")
     for phase, (a, b) in (("idle", idle), ("load", load)):
         ts = [t for t in lat.get("sig_t", []) if a <= t < b]
@@ -243,6 +263,9 @@ def main():
     row("  p99 per round, median (min-max: see below)", median(o["p99s"]), median(a["p99s"]))
     print("  p99 per round: ours %s; APScheduler 3 %s; samples ours %d, APScheduler 3 %d" % (
         " ".join("%.2f" % v for v in o["p99s"]), " ".join("%.2f" % v for v in a["p99s"]), ro["n"], ra["n"]))
+    rf = lag_row(lags["floor"])
+    print("  the machine's floor under the same wrk (a bare thread sleeping to the instants, base rounds): "
+          "p50 %s, p99 %s, max %s, %d samples" % (fmt(rf["p50"]), fmt(rf["p99"]), fmt(rf["max"]), rf["n"]))
     row("request loss vs no scheduler (median of rounds)", loss(rps, "ours"), loss(rps, "aps"), "%")
     print("  req/s medians: base %.0f, ours %.0f, APScheduler 3 %.0f" % (
         median(rps["base"]), median(rps["ours"]), median(rps["aps"])))
@@ -262,7 +285,7 @@ def main():
                                             fmt(r["max"], "ms", 3)))
     os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "build", "bench", "lag.json"), "w") as f:
-        json.dump({"rps": rps, "ours": ro, "aps": ra, "p99s": {"ours": o["p99s"], "aps": a["p99s"]},
+        json.dump({"rps": rps, "ours": ro, "aps": ra, "p99s": {"ours": o["p99s"], "aps": a["p99s"]}, "floor_under_load": rf,
                    "targets": rows}, f, indent=1)
 
 

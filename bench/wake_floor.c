@@ -3,9 +3,10 @@
  * scheduler's executor uses (clock_nanosleep to an absolute CLOCK_MONOTONIC
  * instant, 1 ns timer slack, the short EEVDF slice while it sleeps) and
  * waits the last SPIN_US on the clock, as a non-Python fire does; prints
- * how late it was: "n p50 p99 max" in ms. Nothing of the plugin runs.
+ * how late it was: "n p50 p99 max" in ms, or with "all" each lateness in
+ * ms, one a line (for pooling). Nothing of the plugin runs.
  *
- *   wake_floor N PERIOD_MS SPIN_US */
+ *   wake_floor N PERIOD_MS SPIN_US [all] */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdint.h>
@@ -44,8 +45,8 @@ static int by_value(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-	if (argc != 4) {
-		fprintf(stderr, "usage: wake_floor N PERIOD_MS SPIN_US\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: wake_floor N PERIOD_MS SPIN_US [all]\n");
 		return 2;
 	}
 	int n = atoi(argv[1]);
@@ -65,6 +66,12 @@ int main(int argc, char **argv) {
 		while (now_ns() < t)
 			;
 		late[i] = now_ns() - t;
+	}
+	if (argc == 5) {
+		for (int i = 0; i < n; i++)
+			printf("%.6f\n", late[i] / 1e6);
+		free(late);
+		return 0;
 	}
 	qsort(late, (size_t) n, sizeof(*late), by_value);
 	printf("%d %.3f %.3f %.3f\n", n, late[n / 2] / 1e6, late[(n * 99) / 100] / 1e6, late[n - 1] / 1e6);
