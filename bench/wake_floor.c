@@ -8,30 +8,13 @@
  *
  *   wake_floor N PERIOD_MS SPIN_US [all] */
 #define _GNU_SOURCE
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-struct slice_attr {
-	uint32_t size, policy;
-	uint64_t flags;
-	int32_t nice;
-	uint32_t priority;
-	uint64_t runtime, deadline, period;
-};
-
-static void slice(uint64_t ns) {
-	struct slice_attr a = {
-		.size = sizeof(a), .policy = SCHED_OTHER, .nice = getpriority(PRIO_PROCESS, 0), .runtime = ns
-	};
-	syscall(SYS_sched_setattr, 0, &a, 0);
-}
+#include "../plugin/slice.h"
 
 static int64_t now_ns(void) {
 	struct timespec t;
@@ -59,10 +42,10 @@ int main(int argc, char **argv) {
 	for (int i = 0; i < n; i++, t += period) {
 		int64_t wake = t - spin;
 		struct timespec ts = { wake / 1000000000LL, wake % 1000000000LL };
-		slice(100000);
+		sched_slice_ask(SCHED_SLICE_SHORT_NS);
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL))
 			;
-		slice(0);
+		sched_slice_ask(0);
 		while (now_ns() < t)
 			;
 		late[i] = now_ns() - t;

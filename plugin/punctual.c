@@ -16,9 +16,8 @@
  * executor's own wait for work. */
 #include <uwsgi.h>
 #include <stdatomic.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include "punctual.h"
+#include "slice.h"
 #include "python.h"
 #include "common.h"
 
@@ -29,18 +28,6 @@ static _Atomic int64_t window_start, window_used;
 static int main_python(const struct usch_job *job) {
 	return job->kind == USCH_TARGET_PYTHON && !job->app && sched_python_loaded();
 }
-
-/* sched_setattr(2)'s argument (glibc 2.36 has no wrapper). */
-struct slice_attr {
-	uint32_t size, policy;
-	uint64_t flags;
-	int32_t nice;
-	uint32_t priority;
-	uint64_t runtime, deadline, period;
-};
-
-/* The slice asked for while a thread sleeps until an instant. */
-#define SHORT_SLICE_NS 100000
 
 /* A thread woken at an instant waits, on a busy machine, for the thread
  * on the CPU to use up its slice (EEVDF, Linux 6.6 on: up to ~3 ms
@@ -54,16 +41,8 @@ void sched_punctual_wake_soon(int sleeping) {
 	static __thread int normal = -1;
 	if (normal < 0)
 		normal = sched_getscheduler(0) == SCHED_OTHER;
-	if (!normal)
-		return;
-	errno = 0;
-	int nice = getpriority(PRIO_PROCESS, 0);
-	if (nice == -1 && errno)
-		return;
-	struct slice_attr a = {
-		.size = sizeof(a), .policy = SCHED_OTHER, .nice = nice, .runtime = sleeping ? SHORT_SLICE_NS : 0
-	};
-	syscall(SYS_sched_setattr, 0, &a, 0);
+	if (normal)
+		sched_slice_ask(sleeping ? SCHED_SLICE_SHORT_NS : 0);
 }
 
 static void sleep_until(int64_t mono_us) {
