@@ -328,7 +328,7 @@ static const char *where_declared(const struct usch_job *job, char *buf, size_t 
 }
 
 const char *sched_config_decl(const struct usch_job *job, char *buf, size_t len) {
-	char where[1200];
+	char where[SCHED_JOBS_FILE_WHERE_MAX];
 	snprintf(buf, len, "%s%s \"%s\"", where_declared(job, where, sizeof(where)), usch_job_option(job), job->line);
 	return buf;
 }
@@ -347,7 +347,7 @@ static void load_declarations(int64_t now_us) {
 	/* each parsed job freed once packed: the next one's allocations reuse it */
 	for (struct decl *d = decls, *next; d; d = next) {
 		struct usch_job *job = usch_decl_parse(d->option, d->line, &env, err, sizeof(err));
-		char where[1200];
+		char where[SCHED_JOBS_FILE_WHERE_MAX];
 		if (!job)
 			sched_fatal("%s%s", sched_jobs_file_where(d->line, where, sizeof(where)), err);
 		struct usch_job *packed = usch_job_pack(job, &to);

@@ -22,7 +22,9 @@ struct sched_jobs_file *sched_jobs_file_read(const char *option, const char *pat
 int sched_jobs_file_next(struct sched_jobs_file *f, struct usch_decl_file_line *line);
 
 /* "FILE:LINE: " when line is a declaration's value read from a jobs file,
- * else "" (into buf, which is returned). */
+ * else "" (into buf, which is returned; SCHED_JOBS_FILE_WHERE_MAX fits a
+ * long path). */
+#define SCHED_JOBS_FILE_WHERE_MAX 1200
 const char *sched_jobs_file_where(const char *line, char *buf, size_t len);
 
 #endif

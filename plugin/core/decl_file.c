@@ -6,6 +6,7 @@
 #include <string.h>
 #include "chars.h"
 #include "decl.h"
+#include "decl_impl.h"
 #include "err.h"
 #include "job.h"
 
@@ -18,10 +19,6 @@ void usch_decl_file_init(struct usch_decl_file *f, char *text, size_t len) {
 	/* editors on Windows start a UTF-8 file with one */
 	if (len >= 3 && !memcmp(text, UTF8_BOM, 3))
 		f->p += 3;
-}
-
-static int is_key_char(char ch) {
-	return usch_is_alnum(ch) || ch == '-' || ch == '_';
 }
 
 static char *skip_space(char *p) {
@@ -47,7 +44,7 @@ static int split_line(char *line, struct usch_decl_file_line *out, char *err, si
 	if (*line == '[')
 		return usch_fail(err, errlen, "a section header: a jobs file holds job lines only, without [sections]");
 	char *key = line, *p = line;
-	while (is_key_char(*p))
+	while (decl_is_key_char(*p))
 		p++;
 	size_t klen = (size_t) (p - key);
 	p = skip_space(p);

@@ -1,7 +1,8 @@
 /* decl_impl.h - what the declaration parser's own files share. Calls run
  * one way: decl.c (entry points) -> decl_line.c, decl_json.c (the two
  * forms) -> decl_target.c (target, completing a job) -> decl_keys.c (the
- * key table), decl_trigger.c (the trigger) -> decl_ctx.c (messages).
+ * key table), decl_trigger.c (the trigger) -> decl_ctx.c (messages);
+ * decl_file.c (a jobs file's lines) uses decl_target.c's key characters.
  * Nothing outside them includes it. */
 #ifndef USCH_DECL_IMPL_H
 #define USCH_DECL_IMPL_H
@@ -48,6 +49,8 @@ void decl_keys_free(struct decl_ctx *c);
 
 /* decl_target.c */
 int decl_is_ident_char(char ch);
+/* A character of a key or an option name: an identifier's, or '-'. */
+int decl_is_key_char(char ch);
 /* Whether s[0..len) starts like a target: a (dotted) identifier and ':'. */
 int decl_is_target(const char *s, size_t len);
 /* The target (as written, with its kind prefix), the keys, the default

@@ -22,7 +22,7 @@ static const char *key_end(const struct tok *t) {
 		char ch = t->s[i];
 		if (ch == '=')
 			return i ? t->s + i : NULL;
-		if (!(decl_is_ident_char(ch) || ch == '-'))
+		if (!decl_is_key_char(ch))
 			return NULL;
 	}
 	return NULL;

@@ -12,6 +12,10 @@ int decl_is_ident_char(char ch) {
 	return usch_is_alnum(ch) || ch == '_';
 }
 
+int decl_is_key_char(char ch) {
+	return decl_is_ident_char(ch) || ch == '-';
+}
+
 int decl_is_target(const char *s, size_t len) {
 	size_t i = 0;
 	if (!len || !(usch_is_alpha(s[0]) || s[0] == '_'))

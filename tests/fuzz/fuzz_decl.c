@@ -27,9 +27,10 @@ static void check_retries(const struct usch_job *job, const char *line) {
 	}
 }
 
-static void check_job(const char *option, const char *line) {
+/* borrow: the job points into line (a jobs file's), else keeps a copy */
+static void check_job(const char *option, const char *line, int borrow) {
 	char err[2048], text[1400];
-	struct usch_decl_env env = { .default_tz = usch_tz_utc(), .now_us = 1796150000000000LL, .borrow_line = 1 };
+	struct usch_decl_env env = { .default_tz = usch_tz_utc(), .now_us = 1796150000000000LL, .borrow_line = borrow };
 	struct usch_job *job = usch_decl_parse(option, line, &env, err, sizeof(err));
 	if (!job)
 		return;
@@ -69,7 +70,7 @@ static void check_file(char *text, size_t len) {
 		FUZZ_CHECK(!n || (!usch_is_space(line.value[0]) && !usch_is_space(line.value[n - 1])),
 				"\"%s\": not trimmed", line.value);
 		last = line.lineno;
-		check_job(line.option, line.value);
+		check_job(line.option, line.value, 1);
 	}
 	FUZZ_CHECK(ret == 0 || line.lineno > last, "refused line %u after %u", line.lineno, last);
 }
@@ -77,18 +78,11 @@ static void check_file(char *text, size_t len) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if (!size)
 		return 0;
-	if (data[0] & 0x80) {
-		char *text = malloc(size);
-		if (!text)
-			return 0;
-		memcpy(text, data + 1, size - 1);
-		text[size - 1] = 0;
+	char *text = fuzz_str(data + 1, size - 1);
+	if (data[0] & 0x80)
 		check_file(text, size - 1);
-		free(text);
-		return 0;
-	}
-	char *line = fuzz_str(data + 1, size - 1);
-	check_job(OPTIONS[data[0] % 4], line);
-	free(line);
+	else
+		check_job(OPTIONS[data[0] % 4], text, 0);
+	free(text);
 	return 0;
 }
