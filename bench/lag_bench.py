@@ -3,9 +3,9 @@ peers side by side in one run (issue #17).
 
 The load: 1 worker, the hello app under wrk -t2 -c16, and the schedule:
 NJOBS Python jobs every 50 ms (all due on the same 20 instants a second)
-and NSEC every second. Three instances take turns, round after round: no
-scheduler (base), ours, APScheduler 3's BackgroundScheduler started in the
-worker (the peer). Each job records its fire lag (start of its code minus
+and NSEC every second. Three instances take turns, round after round, in an
+order rotated each round: no scheduler (base), ours, APScheduler 3's
+BackgroundScheduler started in the worker (the peer). Each job records its fire lag (start of its code minus
 its scheduled instant) during the wrk run only. Throughput differences of
 about 1 % need the turns and medians: the request loss is the median over
 rounds of 1 - ours/base of the same round.
@@ -122,8 +122,13 @@ def fmt(v, unit="ms", digits=2):
 def load_rounds():
     rps = {k: [] for k in KINDS}
     lags = {"ours": {"tick": [], "sec": [], "p99s": []}, "aps": {"tick": [], "sec": [], "p99s": []}, "floor": []}
+    names = list(KINDS)
     for r in range(ROUNDS):
-        for kind in KINDS:
+        # rotated each round: the instance that runs second in a round did
+        # better in a fixed order (the machine warms up), so each one leads
+        # in turn and the per-round ratios see both orders
+        order = names[r % len(names):] + names[:r % len(names)]
+        for kind in order:
             v, lat = load_run(kind)
             rps[kind].append(v)
             lags["floor"] += lat.get("floor", [])
@@ -132,8 +137,8 @@ def load_rounds():
                 lags[kind]["tick"] += tick
                 lags[kind]["sec"] += ms(lat.get("sec", []))
                 lags[kind]["p99s"].append(pct(tick, 99))
-        print("  round %d/%d: req/s base %.0f, ours %.0f, APScheduler 3 %.0f; tick p99 ours %s, APS3 %s" % (
-            r + 1, ROUNDS, rps["base"][-1], rps["ours"][-1], rps["aps"][-1], fmt(lags["ours"]["p99s"][-1]),
+        print("  round %d/%d (%s): req/s base %.0f, ours %.0f, APScheduler 3 %.0f; tick p99 ours %s, APS3 %s" % (
+            r + 1, ROUNDS, ", ".join(order), rps["base"][-1], rps["ours"][-1], rps["aps"][-1], fmt(lags["ours"]["p99s"][-1]),
             fmt(lags["aps"]["p99s"][-1])), file=sys.stderr)
     return rps, lags
 
@@ -243,7 +248,7 @@ def cpu_per_second(kind):
 
 def main():
     print("fire lag and request cost (1 worker, hello app under wrk -t2 -c16 -d%ds; %d Python jobs every 50 ms "
-          "+ %d every second; %d alternating rounds of base, ours, APScheduler 3)" % (SECONDS, NJOBS, NSEC, ROUNDS))
+          "+ %d every second; %d alternating rounds of base, ours, APScheduler 3, the order rotated)" % (SECONDS, NJOBS, NSEC, ROUNDS))
     rps, lags = load_rounds()
     o, a = lags["ours"], lags["aps"]
     ro, ra = lag_row(o["tick"]), lag_row(a["tick"])

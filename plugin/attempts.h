@@ -7,8 +7,7 @@
 
 /* Runs fire f (how: why) on this executor (slot), retrying a failure as
  * its job's retries= says, then runs its hook; sched_rt.lock held
- * (released while it runs and waits). Counts each attempt in
- * sched_rt.counts. */
+ * (released while it runs and waits). */
 void sched_attempts_run(const struct usch_fire *f, enum sched_how how, struct slot *slot);
 
 /* Master, before fork: scheduler-alarm names an alarm of this instance. */

@@ -8,26 +8,30 @@
 #include "common.h"
 
 static struct sched_counters *counters; /* by job index */
+/* This worker's own, by job index: private memory, so a worker forked
+ * later starts from zero whatever the others did. */
+static struct sched_counters *mine;
 
-#define ROW(name, kind) \
-	{ #name, SCHED_COUNTER_##kind, offsetof(struct sched_counters, name) }
+#define ROW(name, kind, summary, show) \
+	{ #name, SCHED_COUNTER_##kind, offsetof(struct sched_counters, name), summary, SCHED_SUMMARY_##show }
 
 const struct sched_counter_row sched_counter_rows[] = {
-	ROW(runs, COUNT),
-	ROW(failures, COUNT),
-	ROW(skipped, COUNT),
-	ROW(misfired, COUNT),
-	ROW(interrupted, COUNT),
-	ROW(overruns, COUNT),
-	ROW(retries, COUNT),
-	ROW(gave_up, COUNT),
-	ROW(hung, COUNT),
-	ROW(queued, COUNT),
-	ROW(replaced, COUNT),
-	ROW(running, GAUGE),
-	ROW(last_lag_us, GAUGE),
-	ROW(last_duration_us, GAUGE),
-	ROW(last_success, TIME),
+	ROW(runs, COUNT, "runs", ALWAYS),
+	ROW(failures, COUNT, "failed", ALWAYS),
+	ROW(skipped, COUNT, "skipped", ALWAYS),
+	ROW(misfired, COUNT, "misfired", ALWAYS),
+	/* counted by whoever finds the run cut short, not by its worker */
+	ROW(interrupted, COUNT, NULL, NEVER),
+	ROW(overruns, COUNT, "overran", NONZERO),
+	ROW(retries, COUNT, "retried", NONZERO),
+	ROW(gave_up, COUNT, "gave up", NONZERO),
+	ROW(hung, COUNT, "hung", NONZERO),
+	ROW(queued, COUNT, "queued", NONZERO),
+	ROW(replaced, COUNT, "replaced", NONZERO),
+	ROW(running, GAUGE, NULL, NEVER),
+	ROW(last_lag_us, GAUGE, NULL, NEVER),
+	ROW(last_duration_us, GAUGE, NULL, NEVER),
+	ROW(last_success, TIME, NULL, NEVER),
 };
 
 const size_t sched_ncounter_rows = sizeof(sched_counter_rows) / sizeof(sched_counter_rows[0]);
@@ -36,10 +40,15 @@ int64_t sched_counter_value(const struct sched_counters *c, const struct sched_c
 	return atomic_load((_Atomic int64_t *) ((const char *) c + row->field));
 }
 
-static void add(const struct usch_job *job, size_t field) {
-	struct sched_counters *c = sched_counters_of(job);
+static void add_to(struct sched_counters *c, size_t field) {
 	if (c)
 		atomic_fetch_add((_Atomic int64_t *) ((char *) c + field), 1);
+}
+
+/* An event of job's: the instance's count and this worker's. */
+static void add(const struct usch_job *job, size_t field) {
+	add_to(sched_counters_of(job), field);
+	add_to(mine ? &mine[job->index] : NULL, field);
 }
 
 void sched_counters_setup(void) {
@@ -49,6 +58,49 @@ void sched_counters_setup(void) {
 
 struct sched_counters *sched_counters_of(const struct usch_job *job) {
 	return counters ? &counters[job->index] : NULL;
+}
+
+int sched_counters_worker_setup(void) {
+	free(mine);
+	mine = sched_cfg.njobs ? calloc(sched_cfg.njobs, sizeof(*mine)) : NULL;
+	return sched_cfg.njobs && !mine ? -1 : 0;
+}
+
+void sched_counters_worker_free(void) {
+	free(mine);
+	mine = NULL;
+}
+
+void sched_counters_mine(const struct usch_job *job, uint64_t *runs, uint64_t *failures) {
+	*runs = mine ? (uint64_t) atomic_load(&mine[job->index].runs) : 0;
+	*failures = mine ? (uint64_t) atomic_load(&mine[job->index].failures) : 0;
+}
+
+/* Whether row is on job's summary line with the value v. */
+static int shown(const struct sched_counter_row *row, int64_t v) {
+	return row->show == SCHED_SUMMARY_ALWAYS || (row->show == SCHED_SUMMARY_NONZERO && v);
+}
+
+size_t sched_counters_summary(const struct usch_job *job, char *buf, size_t len) {
+	const struct sched_counters *c = mine ? &mine[job->index] : NULL;
+	int any = 0;
+	for (size_t i = 0; c && i < sched_ncounter_rows; i++)
+		any |= sched_counter_rows[i].show != SCHED_SUMMARY_NEVER &&
+				sched_counter_value(c, &sched_counter_rows[i]);
+	if (!any)
+		return 0;
+	size_t n = 0;
+	for (size_t i = 0; i < sched_ncounter_rows; i++) {
+		const struct sched_counter_row *row = &sched_counter_rows[i];
+		int64_t v = sched_counter_value(c, row);
+		if (!shown(row, v))
+			continue;
+		int w = snprintf(buf + n, len - n, "%s%lld %s", n ? ", " : "", (long long) v, row->summary);
+		if (w < 0 || (size_t) w >= len - n)
+			return len - 1; /* cut short: SCHED_COUNTERS_SUMMARY_MAX holds every row */
+		n += (size_t) w;
+	}
+	return n;
 }
 
 void sched_counters_started(const struct usch_job *job, int64_t lag_us) {
@@ -70,6 +122,11 @@ void sched_counters_ended(const struct usch_job *job, int ok, int64_t duration_u
 		atomic_store(&c->last_success, ended_wall_us / 1000000);
 	else
 		atomic_fetch_add(&c->failures, 1);
+	if (!mine)
+		return;
+	atomic_fetch_add(&mine[job->index].runs, 1);
+	if (!ok)
+		atomic_fetch_add(&mine[job->index].failures, 1);
 }
 
 void sched_counters_skipped(const struct usch_job *job) {

@@ -48,7 +48,6 @@ static int claimed_busy(const struct pending *p, const struct usch_fire *last, i
 		sched_claims_done(job, slot_no); /* paused while it waited */
 		return 0;
 	}
-	sched_rt.counts[job->index].skipped++;
 	sched_counters_skipped(job);
 	sched_note(job, NOTE_SKIP, job->max_running);
 	return 0;

@@ -119,7 +119,6 @@ int sched_notes_flush_pending(void) {
 }
 
 void sched_note_misfire(const struct usch_fire *fire, int64_t now_wall) {
-	sched_rt.counts[fire->job->index].misfired++;
 	sched_counters_misfired(fire->job);
 	sched_note(fire->job, NOTE_MISFIRE, now_wall - fire->scheduled_us);
 }

@@ -18,7 +18,6 @@ struct pending *sched_queue_add(const struct usch_fire *fire, enum sched_how how
 	/* overlap=queue|replace: one more may wait for a place (overlap.c) */
 	int room = job->max_running + (job->overlap != USCH_OVERLAP_SKIP);
 	if (!usch_job_claimed(job) && sched_rt.active[idx] >= room) {
-		sched_rt.counts[idx].skipped++;
 		sched_counters_skipped(job);
 		sched_note(job, NOTE_SKIP, sched_rt.active[idx]);
 		return NULL;

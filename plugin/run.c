@@ -111,8 +111,10 @@ static void log_end(struct run_line *r) {
 	sched_log_block(job->id, r->err);
 }
 
-char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_us, uint64_t runs, uint64_t failures) {
+char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_us) {
 	const struct usch_job *job = f->job;
+	uint64_t runs, failures;
+	sched_counters_mine(job, &runs, &failures);
 	/* handed over ahead of its instant: it starts then */
 	if (f->attempt <= 1)
 		sched_punctual_wait(f);

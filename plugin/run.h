@@ -8,9 +8,8 @@
 #include "core/sched.h"
 
 /* Runs f (one attempt at it) in the calling executor thread (how: why it
- * runs; due_us: when it was to start, 0: its scheduled instant); runs and
- * failures are this worker's counts of the job before it, for the failure
- * line. Returns NULL, or the failure's malloc'd message. */
-char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_us, uint64_t runs, uint64_t failures);
+ * runs; due_us: when it was to start, 0: its scheduled instant), counted
+ * in counters.c. Returns NULL, or the failure's malloc'd message. */
+char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_us);
 
 #endif

@@ -74,12 +74,11 @@ static void release(void) {
 	usch_sched_free(&sched_rt.sched);
 	free(sched_rt.active);
 	free(sched_rt.queued);
-	free(sched_rt.counts);
+	sched_counters_worker_free();
 	free(sched_rt.executors);
 	free(sched_rt.slots);
 	sched_rt.active = NULL;
 	sched_rt.queued = NULL;
-	sched_rt.counts = NULL;
 	sched_rt.executors = NULL;
 	sched_rt.slots = NULL;
 	sched_rt.nexec = 0;
@@ -219,11 +218,11 @@ int sched_runtime_start(char *err, size_t errlen) {
 	sched_wake_setup(); /* made by the master before fork; here when there was none */
 	sched_rt.active = calloc(sched_cfg.njobs, sizeof(int));
 	sched_rt.queued = calloc(sched_cfg.njobs, sizeof(int));
-	sched_rt.counts = calloc(sched_cfg.njobs, sizeof(struct counts));
 	sched_rt.nexec = sched_cfg.threads;
 	sched_rt.executors = calloc((size_t) sched_rt.nexec, sizeof(pthread_t));
 	sched_rt.slots = calloc((size_t) sched_rt.nexec, sizeof(struct slot));
-	int ok = sched_rt.active && sched_rt.queued && sched_rt.counts && sched_rt.executors && sched_rt.slots;
+	int ok = sched_rt.active && sched_rt.queued && sched_counters_worker_setup() == 0 && sched_rt.executors &&
+			sched_rt.slots;
 	if (!ok)
 		snprintf(err, errlen, "out of memory");
 	else
@@ -249,16 +248,10 @@ int sched_runtime_start(char *err, size_t errlen) {
 static void log_counts(void) {
 	if (sched_log_level() == SCHED_LOG_NONE)
 		return;
-	for (size_t i = 0; i < sched_cfg.njobs; i++) {
-		pthread_mutex_lock(&sched_rt.lock);
-		struct counts c = sched_rt.counts[i];
-		pthread_mutex_unlock(&sched_rt.lock);
-		if (c.runs || c.skipped || c.misfired)
-			sched_log("worker %d: job %s: %llu runs, %llu failed, %llu skipped, %llu misfired", uwsgi.mywid,
-					sched_cfg.jobs[i]->id, (unsigned long long) c.runs,
-					(unsigned long long) c.failures, (unsigned long long) c.skipped,
-					(unsigned long long) c.misfired);
-	}
+	char line[SCHED_COUNTERS_SUMMARY_MAX];
+	for (size_t i = 0; i < sched_cfg.njobs; i++)
+		if (sched_counters_summary(sched_cfg.jobs[i], line, sizeof(line)))
+			sched_log("worker %d: job %s: %s", uwsgi.mywid, sched_cfg.jobs[i]->id, line);
 }
 
 /* Joins t unless it is still busy at the deadline (then it is left to the

@@ -4,7 +4,7 @@
  * fires) and notes.c (what is logged once the lock is released). Nothing
  * else includes it.
  *
- * Locking: one mutex (lock) guards the queue, the counts, the slots and
+ * Locking: one mutex (lock) guards the queue, the slots and
  * the notes; the schedule itself is touched only by the timing thread.
  * No line is logged with the mutex held (a slow log would stall the
  * timing thread and every executor): what happens under it is noted, and
@@ -36,11 +36,6 @@ struct slot {
 	int replace_wanted; /* overlap=replace: sched-watch is to raise InterruptedError (timeouts.c) */
 	int replaced;       /* overlap=replace asked this run to stop: no retry, no hook (overlap.c) */
 	int raised_replace; /* what was raised: InterruptedError, else TimeoutError */
-};
-
-/* Per job, in this worker: what happened to its fires. */
-struct counts {
-	uint64_t runs, failures, skipped, misfired;
 };
 
 struct pending {
@@ -88,10 +83,9 @@ struct sched_rt {
 	int watching;
 	int started;
 	int stopping;
-	int running;           /* runs in progress */
-	int *active;           /* per job: queued + running */
-	int *queued;           /* per job: queued */
-	struct counts *counts; /* per job */
+	int running; /* runs in progress */
+	int *active; /* per job: queued + running */
+	int *queued; /* per job: queued */
 	struct pending *head, *tail;
 	pthread_t timer;
 	pthread_t *executors;

@@ -10,7 +10,7 @@ import os
 import re
 
 from conftest import OK_APP, app_ini, free_port, wait_for
-from test_metrics import job_metrics, metrics_when
+from test_metrics import job_metrics, metrics_when, stop_summaries, summed_summaries
 from test_once import stop_clean
 
 JOBS = '''
@@ -89,6 +89,9 @@ def test_a_job_that_fails_twice_succeeds_on_its_third_attempt(uwsgi):
     m = metrics_when(sport, "flaky", lambda m: m["runs"] == 3)
     assert (m["failures"], m["retries"], m["gave_up"]) == (2, 2, 0), m
     stop_clean(u)
+    # the worker that ran it says so when it stops, retries and all
+    assert u.count(r"^\[scheduler\] worker %d: job flaky: 3 runs, 2 failed, 0 skipped, 0 misfired, 2 retried$" % w) == 1
+    assert list(stop_summaries(u, "flaky")) == [w]
 
 
 def test_a_give_up_calls_on_failure_once_with_the_error_and_raises_the_alarm(uwsgi):
@@ -113,6 +116,8 @@ def test_a_give_up_calls_on_failure_once_with_the_error_and_raises_the_alarm(uws
     m = metrics_when(sport, "broken", lambda m: m["runs"] == 3)
     assert (m["failures"], m["retries"], m["gave_up"]) == (3, 2, 1), m
     stop_clean(u)
+    assert u.count(r"^\[scheduler\] worker %d: job broken: 3 runs, 3 failed, 0 skipped, 0 misfired, 2 retried, "
+                   r"1 gave up$" % w) == 1
     assert len(u.events("hook")) == 1
 
 
@@ -198,6 +203,9 @@ def test_a_python_loop_is_stopped_at_its_timeout_and_retried(uwsgi):
     m = metrics_when(sport, "spin", lambda m: m["gave_up"] >= 1)
     assert m["overruns"] >= 2 and m["hung"] == 0, m
     stop_clean(u)
+    # the workers' stop summaries add up to at least what the metrics said before
+    said = summed_summaries(u, "spin")
+    assert all(said[n] >= m[n] for n in said) and said["hung"] == 0, (said, m)
 
 
 def test_a_job_stuck_in_c_code_is_reported_hung_and_the_others_go_on(uwsgi):
@@ -218,6 +226,8 @@ def test_a_job_stuck_in_c_code_is_reported_hung_and_the_others_go_on(uwsgi):
     assert u.count(r"job nap: hung") == 1
     assert not u.events("nap", phase="end")
     u.stop()
+    # still going at the stop: no run ended, one overran and hung
+    assert u.count(r"^\[scheduler\] worker 1: job nap: 0 runs, 0 failed, 0 skipped, 0 misfired, 1 overran, 1 hung$") == 1
 
 
 def test_the_attempts_of_a_retried_run_survive_a_restart_in_the_state_file(uwsgi):

@@ -36,6 +36,35 @@ def metrics_when(port, mid, ready, timeout=10):
                     what=lambda: "metrics of %s: %s" % (mid, job_metrics(port, mid)))
 
 
+# A counter's word in a worker's stop summary ("3 runs, 1 failed, 0 skipped,
+# 0 misfired, 2 retried"): the first four always, the others when not 0.
+SUMMARY_WORDS = {"runs": "runs", "failures": "failed", "skipped": "skipped", "misfired": "misfired",
+                 "overruns": "overran", "retries": "retried", "gave_up": "gave up", "hung": "hung",
+                 "queued": "queued", "replaced": "replaced"}
+
+
+def stop_summaries(u, job):
+    """The counts of job in each worker's stop summary: {worker: {counter:
+    n}}, every counter of SUMMARY_WORDS (0 where the line leaves it out),
+    checked for the line's form: the first four always, the others only
+    when not 0, in the metrics' order."""
+    words = {w: name for name, w in SUMMARY_WORDS.items()}
+    out = {}
+    for w, text in re.findall(r"^\[scheduler\] worker (\d+): job %s: (.*)$" % re.escape(job), u.log(), re.M):
+        parts = [re.fullmatch(r"(\d+) (.+)", p).groups() for p in text.split(", ")]
+        said = [words[word] for _, word in parts]
+        assert said[:4] == list(SUMMARY_WORDS)[:4] and all(int(n) for n, _ in parts[4:]), text
+        assert said == [n for n in SUMMARY_WORDS if n in said], text
+        out[int(w)] = dict({n: 0 for n in SUMMARY_WORDS}, **{words[word]: int(n) for n, word in parts})
+    return out
+
+
+def summed_summaries(u, job):
+    """stop_summaries of job summed over the workers."""
+    rows = stop_summaries(u, job).values()
+    return {n: sum(r[n] for r in rows) for n in SUMMARY_WORDS}
+
+
 def start_with_stats(u, *lines):
     """Starts u (app and jobs of test_once) with metrics and a stats server;
     returns the stats port."""

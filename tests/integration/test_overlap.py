@@ -13,7 +13,7 @@ waited for) and presence, in generous windows."""
 import os
 
 from conftest import OK_APP, app_ini, free_port, wait_for
-from test_metrics import job_metrics, metrics_when
+from test_metrics import job_metrics, metrics_when, stop_summaries, summed_summaries
 from test_once import stop_clean
 from test_control import job_of, rpc
 
@@ -108,6 +108,11 @@ def test_queue_starts_the_next_run_when_the_one_going_on_ends_in_each_worker(uws
     m = metrics_when(sport, "slow", lambda m: m["queued"] >= 4 and m["skipped"] >= 2)
     assert m["replaced"] == 0
     stop_clean(u)
+    # each worker's stop summary has its own queued and skipped fires
+    each = stop_summaries(u, "slow")
+    assert sorted(each) == sorted(u.workers) and all(c["queued"] >= 2 for c in each.values()), each
+    said = summed_summaries(u, "slow")
+    assert all(said[n] >= m[n] for n in said) and said["replaced"] == 0, (said, m)
 
 
 def cpu_seconds(pid):
@@ -233,6 +238,8 @@ def test_replace_raises_interrupted_error_in_a_python_run_of_another_worker(uwsg
     m = metrics_when(sport, "busy", lambda m: m["replaced"] >= 3)
     assert m["retries"] == 0
     stop_clean(u)
+    said = summed_summaries(u, "busy")
+    assert said["replaced"] >= 3 and said["retries"] == 0, said
 
 
 def test_a_fire_waiting_for_a_place_is_dropped_when_its_worker_stops(uwsgi):
