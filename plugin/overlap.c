@@ -90,11 +90,10 @@ static void announce(const struct usch_fire *f, int asked, int only_pid) {
 	pthread_mutex_lock(&sched_rt.lock);
 }
 
-/* idle_cond is on the wall clock (the stop's deadlines, runtime.c, are
- * also pthread_timedjoin_np's): a monotonic deadline there is long past,
- * and the wait spun on the lock, starving the run it waited for. */
+/* On the monotonic clock, as idle_cond is: a look timed on the wall clock
+ * was an hour away after a step forward, and the job stopped running. */
 static void slice_wait(void) {
-	struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_REALTIME) + SCHED_CLAIMS_POLL_US);
+	struct timespec ts = sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + SCHED_CLAIMS_POLL_US);
 	pthread_cond_timedwait(&sched_rt.idle_cond, &sched_rt.lock, &ts);
 }
 

@@ -48,13 +48,16 @@ static int init_conds(void) {
 	pthread_cond_init(&sched_rt.retry_cond, &attr);
 	pthread_cond_init(&sched_rt.work_cond, &attr);
 	pthread_cond_init(&sched_rt.spare_cond, &attr);
+	pthread_cond_init(&sched_rt.idle_cond, &attr);
 	pthread_condattr_destroy(&attr);
-	pthread_cond_init(&sched_rt.idle_cond, NULL);
 	return ret;
 }
 
-static struct timespec realtime_in(int64_t us) {
-	return sched_timespec_at(sched_clock_us(CLOCK_REALTIME) + us);
+/* Every timed wait of the stop is on the monotonic clock (the joins too:
+ * pthread_clockjoin_np): a wall-clock deadline that a step forward moved
+ * an hour away made the stop an hour long, until uWSGI's mercy. */
+static struct timespec monotonic_in(int64_t us) {
+	return sched_timespec_at(sched_clock_us(CLOCK_MONOTONIC) + us);
 }
 
 /* Undoes a start that failed half-way: the threads already started are
@@ -66,7 +69,7 @@ static void release(void) {
 	pthread_cond_broadcast(&sched_rt.work_cond);
 	pthread_cond_broadcast(&sched_rt.spare_cond);
 	pthread_mutex_unlock(&sched_rt.lock);
-	struct timespec soon = realtime_in(1000000);
+	struct timespec soon = monotonic_in(1000000);
 	sched_timeouts_stop(&soon);
 	for (int i = 0; i < sched_rt.nexec; i++)
 		if (sched_rt.slots[i].state != SLOT_FREE)
@@ -257,7 +260,7 @@ static void log_counts(void) {
 /* Joins t unless it is still busy at the deadline (then it is left to the
  * process's exit). Returns 1 when joined. */
 static int join_until(pthread_t t, const struct timespec *deadline) {
-	if (pthread_timedjoin_np(t, NULL, deadline) == 0)
+	if (pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, deadline) == 0)
 		return 1;
 	pthread_detach(t);
 	return 0;
@@ -295,7 +298,7 @@ void sched_runtime_stop(int graceful) {
 	pthread_mutex_unlock(&sched_rt.lock);
 
 	int64_t budget = graceful && !gil_held ? sched_cfg.shutdown_timeout_us : 500000;
-	struct timespec deadline = realtime_in(budget);
+	struct timespec deadline = monotonic_in(budget);
 	if (graceful && running && gil_held)
 		sched_log("worker %d: exiting while holding the GIL: not waiting for %d running job(s)", uwsgi.mywid,
 				running);
@@ -313,9 +316,9 @@ void sched_runtime_stop(int graceful) {
 	/* idle threads exit at once; a busy one is left to the process exit,
 	 * and its command with it */
 	if (left && sched_commands_stop_mine())
-		deadline = realtime_in(300000);
+		deadline = monotonic_in(300000);
 	else if (left)
-		deadline = realtime_in(100000);
+		deadline = monotonic_in(100000);
 	join_until(sched_rt.timer, &deadline);
 	sched_timeouts_stop(&deadline);
 	for (int i = 0; i < sched_rt.nexec; i++)

@@ -73,10 +73,12 @@ struct note {
 
 struct sched_rt {
 	pthread_mutex_t lock;
+	/* All on the monotonic clock (runtime.c, timeouts.c): a step of the
+	 * wall clock moves none of their deadlines. */
 	pthread_cond_t timer_cond; /* wakes the timing thread (stop) */
 	pthread_cond_t work_cond;  /* wakes the first executor (work or stop) */
 	pthread_cond_t spare_cond; /* wakes the others: the work stalled (or stop) */
-	pthread_cond_t idle_cond;  /* a run ended (the stopper waits on it) */
+	pthread_cond_t idle_cond;  /* a run ended (the stopper and a fire waiting for a place wait on it) */
 	pthread_cond_t retry_cond; /* wakes executors waiting to retry (stop) */
 	pthread_cond_t watch_cond; /* wakes sched-watch (timeouts.c) */
 	pthread_t watcher;

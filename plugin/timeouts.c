@@ -144,7 +144,7 @@ void sched_timeouts_stop(const struct timespec *deadline) {
 	pthread_mutex_lock(&sched_rt.lock);
 	pthread_cond_broadcast(&sched_rt.watch_cond);
 	pthread_mutex_unlock(&sched_rt.lock);
-	if (pthread_timedjoin_np(sched_rt.watcher, NULL, deadline))
+	if (pthread_clockjoin_np(sched_rt.watcher, NULL, CLOCK_MONOTONIC, deadline))
 		pthread_detach(sched_rt.watcher);
 	sched_rt.watching = 0;
 }

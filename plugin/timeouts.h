@@ -21,7 +21,7 @@ void sched_timeouts_ask(struct slot *slot);
 void sched_timeouts_replace(struct slot *slot);
 void sched_timeouts_poke(void);
 /* The stop: the thread leaves (it may be waiting for a GIL that the
- * exiting thread holds: bounded by deadline). */
+ * exiting thread holds: bounded by deadline, on the monotonic clock). */
 void sched_timeouts_stop(const struct timespec *deadline);
 
 #endif

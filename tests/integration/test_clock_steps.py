@@ -22,6 +22,7 @@ import collections
 import datetime
 import os
 import re
+import signal
 import struct
 import subprocess
 import time
@@ -232,3 +233,70 @@ def test_step_back_an_hour_repeats_no_fire(uwsgi, shim):
         assert instants == sorted(set(instants)), (w, [rfc(t) for t in instants])
     assert_interval_kept_its_pace(u, stepped + HOUR)
     assert_counters(u, time.monotonic() - t0)
+
+
+def held_events(u, since_n=0):
+    """[(start, end or None)] of the `slow` runs (test_once's held), in start
+    order, from the since_n-th event of it on."""
+    out, going = [], {}
+    for e in u.events("slow")[since_n:]:
+        if e["phase"] == "start":
+            going[e["pid"]] = len(out)
+            out.append([e, None])
+        elif e["pid"] in going:
+            out[going.pop(e["pid"])][1] = e
+    return out
+
+
+def test_a_fire_waiting_for_a_place_across_workers_is_not_held_up_by_a_step_forward(uwsgi, shim):
+    """scope=once, overlap=queue: the fire waits in one worker for the run
+    going on in the other, looking again every 100 ms. Those looks are
+    timed on the monotonic clock: on the wall clock, an hour's step forward
+    made the next look an hour away, and the job stopped running."""
+    u = uwsgi()
+    setup_app(u)
+    clock = WallClock(u.dir, shim)
+    # one executor in each worker: the worker running the job cannot take
+    # its next fire, the other one claims it and waits
+    u.start(ini=ini(u, "scheduler-threads = 1",
+                    'scheduler-interval = 1s jobs:held args=["slow", 2.5] id=slow scope=once overlap=queue',
+                    workers=2), env=clock.env)
+    u.wait_log(r"job slow: the run scheduled \S+ waits for a run going on to end \(overlap=queue", timeout=20)
+    n = len(u.events("slow"))
+    clock.step(HOUR)
+    mark_n = len(u.events("slow"))
+    wait_for(lambda: sum(1 for _, e in held_events(u, mark_n) if e) >= 3, 30,
+             what=lambda: "3 runs of slow after the step:\n" + u.log()[-3000:])
+    rs = [r for r in held_events(u, mark_n) if r[1]]
+    # one at a time, each started soon after the one before it ended
+    for (a, a_end), (b, _) in zip(rs, rs[1:]):
+        assert a_end["t"] <= b["t"] < a_end["t"] + 1.5, (a_end, b)
+    assert n <= mark_n
+    stop_clean(u)
+
+
+def test_a_stop_after_a_step_forward_keeps_its_shutdown_timeout(uwsgi, shim):
+    """A graceful reload waits scheduler-shutdown-timeout for the runs going
+    on, then leaves them; a brutal stop waits a fixed half second: both on
+    the monotonic clock. On the wall clock an hour's step forward made each
+    of those waits an hour long (until uWSGI's mercy killed the worker)."""
+    u = uwsgi()
+    setup_app(u)
+    clock = WallClock(u.dir, shim)
+    u.start(ini=ini(u, "scheduler-shutdown-timeout = 1s",
+                    'scheduler-cron = @start jobs:held args=["slow", 120] id=slow', workers=2), env=clock.env)
+    u.wait_events("slow", 2, phase="start", timeout=20)
+    clock.step(HOUR)
+    mark = u.mark()
+    t0 = time.monotonic()
+    u.send(signal.SIGHUP)
+    u.wait_log(r"^\[scheduler\] worker \d: shutdown timeout exceeded, 1 job\(s\) still running$", count=2,
+               since=mark, timeout=40)
+    u.wait_workers(since=mark, timeout=40)
+    assert time.monotonic() - t0 < 10, u.log(mark)[-3000:]
+    u.wait_events("slow", 4, phase="start", timeout=20)
+    code, took = u.stop(timeout=40)
+    assert took < 10, (took, u.log()[-3000:])
+    assert u.count(r"^\[scheduler\] worker \d: exiting with 1 job\(s\) still running$", since=mark) == 4, \
+        u.log(mark)[-3000:]
+    assert not u.events("slow", phase="end")
