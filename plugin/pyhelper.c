@@ -1,9 +1,10 @@
 /* pyhelper.c - the Python half of python.c: a small module compiled into
  * each interpreter that runs jobs (the main one, each app= one). It finds
  * targets (import, attribute walk, the module uWSGI loaded for wsgi-file,
- * file and mount), keeps each job's decoded arguments, runs coroutines to
- * completion and turns exceptions into tracebacks: the C side only passes
- * strings, a job number and, for context=, the context's values. */
+ * file and mount), decodes a job's arguments, runs coroutines to
+ * completion and turns exceptions into tracebacks. The run itself is
+ * python.c's call of what prepare() returned: no frame of this module is
+ * on the hot path. */
 #include "pyhelper.h"
 
 const char sched_pyhelper_source[] =
@@ -142,37 +143,20 @@ const char sched_pyhelper_source[] =
 		"        sig.bind(*a, **kw)\n"
 		"    except TypeError as e:\n"
 		"        return 'the job\\'s arguments do not fit %s%s: %s' % (target, sig, e)\n"
-		"# a job's arguments, decoded once per interpreter (as APScheduler keeps\n"
-		"# them): each run gets its own tuple and dict of the same values\n"
-		"_arguments = {}\n"
-		"def arguments(job, args, kwargs):\n"
-		"    a = _arguments.get(job)\n"
-		"    if a is None:\n"
-		"        a = _arguments[job] = (tuple(json.loads(args)) if args else (), json.loads(kwargs) if kwargs else {})\n"
-		"    return a\n"
-		"# each job's callable and arguments, found once (the hot path of a run)\n"
-		"_jobs = {}\n"
-		"# context=NAME: a new dict each run, as keyword argument NAME\n"
-		"# (a hook's also has the error of the run it follows, None after a success)\n"
-		"def call(target, job, args, kwargs, name=None, *context):\n"
-		"    try:\n"
-		"        j = _jobs.get(job)\n"
-		"        if j is None:\n"
-		"            a, kw = arguments(job, args, kwargs)\n"
-		"            j = _jobs[job] = (resolve(target), a, kw)\n"
-		"        fn, a, kw = j\n"
-		"        if name is None:\n"
-		"            result = fn(*a, **kw)\n"
-		"        else:\n"
-		"            ctx = {'job': context[0], 'scheduled': context[1], 'scheduled_ts': context[2],\n"
-		"                   'worker': context[3], 'catch_up': bool(context[4]), 'attempt': context[5]}\n"
-		"            if len(context) > 6:\n"
-		"                ctx['error'] = context[6]\n"
-		"            result = fn(*a, **kw, **{name: ctx})\n"
-		"        if result is not None and inspect.isawaitable(result):\n"
-		"            import asyncio\n"
-		"            async def _wait(aw):\n"
-		"                return await aw\n"
-		"            asyncio.run(_wait(result))\n"
-		"    except BaseException:\n"
-		"        return traceback.format_exc()\n";
+		"# a job's callable and arguments, found and decoded once per interpreter\n"
+		"# (as APScheduler keeps them): python.c keeps what this returns and calls\n"
+		"# fn itself, each run with its own tuple and dict of the same values\n"
+		"def prepare(target, args, kwargs):\n"
+		"    a = tuple(json.loads(args)) if args else ()\n"
+		"    kw = json.loads(kwargs) if kwargs else None\n"
+		"    return (resolve(target), a, kw or None)\n"
+		"# what a run returned, when not None: a coroutine (or any awaitable) is\n"
+		"# run to completion\n"
+		"def finish(result):\n"
+		"    if inspect.isawaitable(result):\n"
+		"        import asyncio\n"
+		"        async def _wait(aw):\n"
+		"            return await aw\n"
+		"        asyncio.run(_wait(result))\n"
+		"def failed(e):\n"
+		"    return ''.join(traceback.format_exception(type(e), e, e.__traceback__))\n";

@@ -3,10 +3,11 @@
  * The Python C API is resolved at run time with dlsym() so the scheduler
  * plugin loads with or without a Python plugin, and in either order: uWSGI
  * dlopens plugins RTLD_GLOBAL, so libpython's symbols are visible once the
- * python3 plugin is loaded. The work (import, attribute walk, JSON
- * arguments, the run's context, coroutines, tracebacks) is done by a small
- * Python module (pyhelper.c) compiled into each interpreter that runs
- * jobs. */
+ * python3 plugin is loaded. A run is one call from C of the job's
+ * callable, its arguments decoded once and its context= dict made here;
+ * the rest (import, attribute walk, JSON, coroutines, tracebacks) is done
+ * by a small Python module (pyhelper.c) compiled into each interpreter
+ * that runs jobs. */
 #include <uwsgi.h>
 #include <dlfcn.h>
 #include "python.h"
@@ -26,6 +27,21 @@ static struct {
 	PyObject *(*ImportExecCodeModule)(const char *, PyObject *);
 	PyObject *(*GetAttrString)(PyObject *, const char *);
 	PyObject *(*CallFunction)(PyObject *, const char *, ...);
+	PyObject *(*ObjectCall)(PyObject *, PyObject *, PyObject *);
+	PyObject *(*TupleGetItem)(PyObject *, ssize_t);
+	PyObject *(*DictNew)(void);
+	PyObject *(*DictCopy)(PyObject *);
+	int (*DictSetItem)(PyObject *, PyObject *, PyObject *);
+	PyObject *(*UnicodeDecodeUTF8)(const char *, ssize_t, const char *);
+	PyObject *(*UnicodeInternFromString)(const char *);
+	PyObject *(*FloatFromDouble)(double);
+	PyObject *(*LongFromLong)(long);
+	PyObject *(*BoolFromLong)(long);
+	void (*IncRef)(PyObject *);
+	void (*ErrFetch)(PyObject **, PyObject **, PyObject **);
+	void (*ErrNormalizeException)(PyObject **, PyObject **, PyObject **);
+	int (*ExceptionSetTraceback)(PyObject *, PyObject *);
+	PyObject *(*ErrNoMemory)(void);
 	const char *(*UnicodeAsUTF8)(PyObject *);
 	void (*DecRef)(PyObject *);
 	void (*ErrPrint)(void);
@@ -73,6 +89,21 @@ static int resolve_symbols(void) {
 		{ &py.ImportExecCodeModule, "PyImport_ExecCodeModule" },
 		{ &py.GetAttrString, "PyObject_GetAttrString" },
 		{ &py.CallFunction, "PyObject_CallFunction" },
+		{ &py.ObjectCall, "PyObject_Call" },
+		{ &py.TupleGetItem, "PyTuple_GetItem" },
+		{ &py.DictNew, "PyDict_New" },
+		{ &py.DictCopy, "PyDict_Copy" },
+		{ &py.DictSetItem, "PyDict_SetItem" },
+		{ &py.UnicodeDecodeUTF8, "PyUnicode_DecodeUTF8" },
+		{ &py.UnicodeInternFromString, "PyUnicode_InternFromString" },
+		{ &py.FloatFromDouble, "PyFloat_FromDouble" },
+		{ &py.LongFromLong, "PyLong_FromLong" },
+		{ &py.BoolFromLong, "PyBool_FromLong" },
+		{ &py.IncRef, "Py_IncRef" },
+		{ &py.ErrFetch, "PyErr_Fetch" },
+		{ &py.ErrNormalizeException, "PyErr_NormalizeException" },
+		{ &py.ExceptionSetTraceback, "PyException_SetTraceback" },
+		{ &py.ErrNoMemory, "PyErr_NoMemory" },
 		{ &py.UnicodeAsUTF8, "PyUnicode_AsUTF8" },
 		{ &py.DecRef, "Py_DecRef" },
 		{ &py.ErrPrint, "PyErr_Print" },
@@ -125,12 +156,23 @@ int sched_python_gil_held(void) {
 	return sched_python_loaded() && holds_gil();
 }
 
+/* The keys of a context= dict, in its order; error only in a hook's. */
+enum { KEY_JOB, KEY_SCHEDULED, KEY_SCHEDULED_TS, KEY_WORKER, KEY_CATCH_UP, KEY_ATTEMPT, KEY_ERROR, NKEYS };
+static const char *const KEY_NAMES[NKEYS] = { "job", "scheduled", "scheduled_ts", "worker", "catch_up", "attempt",
+	"error" };
+
 /* The helper module, compiled once per interpreter (the main one and
- * each app's sub-interpreter). Only touched under the GIL. */
+ * each app's sub-interpreter), and what it prepared of each job there.
+ * Only touched under the GIL. */
 struct helper {
 	void *interp; /* PyInterpreterState *, NULL = not yet */
 	PyObject *check_fn;
-	PyObject *call_fn;
+	PyObject *prepare_fn;
+	PyObject *finish_fn;
+	PyObject *failed_fn;
+	PyObject *keys[NKEYS];
+	PyObject **prepared; /* by job key: prepare()'s (fn, args, kwargs or None), NULL = not yet */
+	size_t nprepared;
 };
 
 #define MAX_INTERPRETERS 64
@@ -155,9 +197,14 @@ static struct helper *bootstrap(void *interp) {
 		return NULL;
 	}
 	h->check_fn = py.GetAttrString(mod, "check");
-	h->call_fn = py.GetAttrString(mod, "call");
+	h->prepare_fn = py.GetAttrString(mod, "prepare");
+	h->finish_fn = py.GetAttrString(mod, "finish");
+	h->failed_fn = py.GetAttrString(mod, "failed");
 	py.DecRef(mod);
-	if (!h->check_fn || !h->call_fn)
+	for (int i = 0; i < NKEYS; i++)
+		if (!(h->keys[i] = py.UnicodeInternFromString(KEY_NAMES[i])))
+			return NULL;
+	if (!h->check_fn || !h->prepare_fn || !h->finish_fn || !h->failed_fn)
 		return NULL;
 	h->interp = interp;
 	return h;
@@ -205,42 +252,145 @@ int sched_python_raise(unsigned long thread, enum sched_python_exc exc) {
 	return 0;
 }
 
-/* Runs the helper's call(target, job, args, kwargs), with the context's
- * name and values after them when ctx is given, or check(target, args,
- * kwargs, name) when check is set, with the GIL held in the right interpreter; returns NULL
- * on success, else a malloc'd message (a traceback, the reason). */
+/* The helper's answer: NULL for None, else its text (malloc'd). */
+static char *text_of(PyObject *ret) {
+	if (ret == py.none)
+		return NULL;
+	const char *text = py.UnicodeAsUTF8(ret);
+	return uwsgi_str(text ? (char *) text : "unknown error");
+}
+
+/* The exception this thread has raised, as its traceback (malloc'd);
+ * clears it. Fetched here, never printed: PyErr_Print of a SystemExit
+ * would end the worker. */
+static char *failure(struct helper *h) {
+	PyObject *type, *value, *tb;
+	py.ErrFetch(&type, &value, &tb);
+	py.ErrNormalizeException(&type, &value, &tb);
+	if (value && tb)
+		py.ExceptionSetTraceback(value, tb);
+	PyObject *text = value ? py.CallFunction(h->failed_fn, "(O)", value) : NULL;
+	py.DecRef(type);
+	py.DecRef(value);
+	py.DecRef(tb);
+	if (!text) {
+		py.ErrPrint();
+		return uwsgi_str("the scheduler's Python helper failed");
+	}
+	char *msg = text_of(text);
+	py.DecRef(text);
+	return msg ? msg : uwsgi_str("unknown error");
+}
+
+static PyObject *text(const char *s) {
+	if (!s) {
+		py.IncRef(py.none);
+		return py.none;
+	}
+	return py.UnicodeDecodeUTF8(s, (ssize_t) strlen(s), "replace");
+}
+
+/* A new context= dict (a hook's has the error of the run it follows,
+ * None after a success), or NULL with an exception raised. */
+static PyObject *context_dict(struct helper *h, const struct sched_context *ctx) {
+	PyObject *v[NKEYS] = {
+		text(ctx->job),
+		text(ctx->scheduled),
+		py.FloatFromDouble((double) ctx->scheduled_us / 1e6),
+		py.LongFromLong(ctx->worker),
+		py.BoolFromLong(ctx->catch_up),
+		py.LongFromLong(ctx->attempt),
+		ctx->hook ? text(ctx->error) : NULL,
+	};
+	PyObject *d = py.DictNew();
+	int ok = d != NULL;
+	for (int i = 0; i < (ctx->hook ? NKEYS : KEY_ERROR); i++) {
+		ok = ok && v[i] && py.DictSetItem(d, h->keys[i], v[i]) == 0;
+		py.DecRef(v[i]);
+	}
+	if (ok)
+		return d;
+	py.DecRef(d);
+	return NULL;
+}
+
+/* prepare()'s (fn, args, kwargs) of the job in h's interpreter, made on
+ * its first run there (again after a failure); NULL with an exception
+ * raised. */
+static PyObject *prepared(struct helper *h, const struct usch_job *job) {
+	/* a hook has its own arguments: its own key */
+	size_t key = (size_t) job->index * 3 + (size_t) job->hook;
+	if (key < h->nprepared && h->prepared[key])
+		return h->prepared[key];
+	if (key >= h->nprepared) {
+		size_t n = h->nprepared ? h->nprepared : 64;
+		while (n <= key)
+			n *= 2;
+		PyObject **grown = realloc(h->prepared, n * sizeof(*grown));
+		if (!grown)
+			return py.ErrNoMemory();
+		memset(grown + h->nprepared, 0, (n - h->nprepared) * sizeof(*grown));
+		h->prepared = grown;
+		h->nprepared = n;
+	}
+	h->prepared[key] = py.CallFunction(h->prepare_fn, "szz", job->target, job->args_json, job->kwargs_json);
+	return h->prepared[key];
+}
+
+/* The kwargs of a run: a copy of the job's, with its context= dict. NULL
+ * without any, or with an exception raised (*failed set). */
+static PyObject *run_kwargs(struct helper *h, PyObject *kw, const struct usch_job *job, const struct sched_context *ctx,
+		int *failed) {
+	PyObject *kwargs = kw != py.none ? py.DictCopy(kw) : ctx ? py.DictNew() : NULL;
+	*failed = kwargs == NULL && (kw != py.none || ctx);
+	if (!ctx || !kwargs)
+		return kwargs;
+	PyObject *name = text(job->context), *c = context_dict(h, ctx);
+	*failed = !name || !c || py.DictSetItem(kwargs, name, c) != 0;
+	py.DecRef(name);
+	py.DecRef(c);
+	return kwargs;
+}
+
+/* One run of the job, the GIL held in h's interpreter: its callable
+ * called with its arguments (and context=), an awaitable it returns run
+ * to completion. NULL on success, else the traceback (malloc'd). */
+static char *run_job(struct helper *h, const struct usch_job *job, const struct sched_context *ctx) {
+	mark_call(1);
+	PyObject *prep = prepared(h, job), *ret = NULL;
+	int failed = 1;
+	PyObject *kwargs = prep ? run_kwargs(h, py.TupleGetItem(prep, 2), job, ctx, &failed) : NULL;
+	if (!failed)
+		ret = py.ObjectCall(py.TupleGetItem(prep, 0), py.TupleGetItem(prep, 1), kwargs);
+	py.DecRef(kwargs);
+	if (ret && ret != py.none) {
+		PyObject *done = py.CallFunction(h->finish_fn, "(O)", ret);
+		py.DecRef(ret);
+		ret = done;
+	}
+	mark_call(0);
+	if (!ret)
+		return failure(h);
+	py.DecRef(ret);
+	return NULL;
+}
+
+/* check(target, args, kwargs, name) at startup, or one run; with the GIL
+ * held in the right interpreter. NULL on success, else a malloc'd message
+ * (a traceback, the reason). */
 static char *run_helper(void *interp, const struct usch_job *job, int check, const struct sched_context *ctx) {
 	struct helper *h = bootstrap(interp);
 	if (!h)
 		return uwsgi_str("unable to set up the scheduler's Python helper");
-	/* the helper keeps each job's arguments by this key: a hook has its own */
-	ssize_t key = (ssize_t) job->index * 3 + job->hook;
-	PyObject *ret;
 	if (!check)
-		mark_call(1);
-	if (check)
-		ret = py.CallFunction(h->check_fn, "szzz", job->target, job->args_json, job->kwargs_json, job->context);
-	else if (!ctx)
-		ret = py.CallFunction(h->call_fn, "snzz", job->target, key, job->args_json, job->kwargs_json);
-	else if (!ctx->hook)
-		ret = py.CallFunction(h->call_fn, "snzzsssdiii", job->target, key, job->args_json, job->kwargs_json,
-				job->context, ctx->job, ctx->scheduled, (double) ctx->scheduled_us / 1e6, ctx->worker,
-				ctx->catch_up, ctx->attempt);
-	else
-		ret = py.CallFunction(h->call_fn, "snzzsssdiiiz", job->target, key, job->args_json, job->kwargs_json,
-				job->context, ctx->job, ctx->scheduled, (double) ctx->scheduled_us / 1e6, ctx->worker,
-				ctx->catch_up, ctx->attempt, ctx->error);
-	if (!check)
-		mark_call(0);
+		return run_job(h, job, ctx);
+	PyObject *ret = py.CallFunction(
+			h->check_fn, "szzz", job->target, job->args_json, job->kwargs_json, job->context);
 	if (!ret) {
 		py.ErrPrint();
 		return uwsgi_str("the scheduler's Python helper failed");
 	}
-	char *msg = NULL;
-	if (ret != py.none) {
-		const char *text = py.UnicodeAsUTF8(ret);
-		msg = uwsgi_str(text ? (char *) text : "unknown error");
-	}
+	char *msg = text_of(ret);
 	py.DecRef(ret);
 	return msg;
 }
