@@ -35,10 +35,12 @@ void sched_history_setup(void);
 /* How many runs each job keeps (scheduler-history). */
 int sched_history_depth(void);
 
-/* A run starts in this worker: returns its serial for sched_history_ended. */
-uint64_t sched_history_started(const struct usch_job *job, enum sched_how how, int64_t scheduled_us, int attempt);
-/* It ended; err (NULL: ok) is the whole message, the line that matters is kept. */
-void sched_history_ended(const struct usch_job *job, uint64_t serial, int ok, const char *err);
+/* A run starts in this worker at started_us (wall µs, the run's own
+ * reading): returns its serial for sched_history_ended. */
+uint64_t sched_history_started(
+		const struct usch_job *job, enum sched_how how, int64_t scheduled_us, int attempt, int64_t started_us);
+/* It ended at ended_us; err (NULL: ok) is the whole message, the line that matters is kept. */
+void sched_history_ended(const struct usch_job *job, uint64_t serial, int ok, const char *err, int64_t ended_us);
 
 /* The runs kept, newest first, at most max. A run still "running" whose
  * worker is gone (or that was read from the state file) is interrupted. */

@@ -131,8 +131,8 @@ char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_
 	int occurrence = how != SCHED_HOW_MANUAL;
 	log_start(&r);
 	if (occurrence)
-		sched_runs_started(job, f->occurrence, f->scheduled_us);
-	uint64_t serial = sched_history_started(job, how, f->scheduled_us, f->attempt > 1 ? f->attempt : 1);
+		sched_runs_started(job, f->occurrence, f->scheduled_us, r.start);
+	uint64_t serial = sched_history_started(job, how, f->scheduled_us, f->attempt > 1 ? f->attempt : 1, r.start);
 	sched_counters_started(job, r.start - r.due);
 	char *err = sched_dispatch(f, NULL);
 	/* a failure's retries and hook wait without the GIL */
@@ -141,8 +141,8 @@ char *sched_run_fire(const struct usch_fire *f, enum sched_how how, int64_t due_
 	r.end = sched_clock_us(CLOCK_REALTIME);
 	r.err = err;
 	if (occurrence)
-		sched_runs_ended(job, f->occurrence, !err);
-	sched_history_ended(job, serial, !err, err);
+		sched_runs_ended(job, f->occurrence, !err, r.end);
+	sched_history_ended(job, serial, !err, err, r.end);
 	sched_counters_ended(job, !err, r.end - r.start, r.end);
 	log_end(&r);
 	return err;

@@ -105,7 +105,7 @@ void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run 
 	unlock(r);
 }
 
-void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us) {
+void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int64_t started_us) {
 	struct record *r = record_of(job, uwsgi.mywid);
 	if (!r)
 		return;
@@ -116,7 +116,7 @@ void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t 
 		r->run = (struct sched_run){
 			.occurrence = occurrence,
 			.scheduled_us = scheduled_us,
-			.started_us = sched_clock_us(CLOCK_REALTIME),
+			.started_us = started_us,
 			.outcome = SCHED_OUTCOME_RUNNING,
 			.worker = uwsgi.mywid,
 			.pid = (int) uwsgi.mypid,
@@ -138,7 +138,7 @@ void sched_runs_passed(const struct usch_job *job, int64_t occurrence, int64_t s
 	unlock(r);
 }
 
-void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok) {
+void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok, int64_t ended_us) {
 	struct record *r = record_of(job, uwsgi.mywid);
 	if (!r)
 		return;
@@ -146,7 +146,7 @@ void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok) {
 	/* a later run may have replaced it meanwhile: that one is the last */
 	if (r->run.occurrence == occurrence && r->run.pid == (int) uwsgi.mypid &&
 			r->run.outcome == SCHED_OUTCOME_RUNNING) {
-		r->run.ended_us = sched_clock_us(CLOCK_REALTIME);
+		r->run.ended_us = ended_us;
 		r->run.outcome = ok ? SCHED_OUTCOME_OK : SCHED_OUTCOME_FAILED;
 	}
 	unlock(r);

@@ -51,9 +51,10 @@ int sched_runs_latest(const struct usch_job *job, struct sched_run *out);
  * a predecessor's run interrupted. */
 void sched_runs_put(const struct usch_job *job, int wid, const struct sched_run *r);
 
-/* This worker starts a run of occurrence; then it ends (ok or not). */
-void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us);
-void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok);
+/* This worker starts a run of occurrence at started_us; then it ends (ok
+ * or not) at ended_us: wall µs, the run's own readings. */
+void sched_runs_started(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us, int64_t started_us);
+void sched_runs_ended(const struct usch_job *job, int64_t occurrence, int ok, int64_t ended_us);
 /* This worker passes over occurrence, due while the job is paused: a
  * restart does not catch it up. */
 void sched_runs_passed(const struct usch_job *job, int64_t occurrence, int64_t scheduled_us);
