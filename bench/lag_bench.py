@@ -3,9 +3,11 @@ peers side by side in one run (issue #17).
 
 The load: 1 worker, the hello app under wrk -t2 -c16, and the schedule:
 NJOBS Python jobs every 50 ms (all due on the same 20 instants a second)
-and NSEC every second. Three instances take turns, round after round, in an
+and NSEC every second. Four instances take turns, round after round, in an
 order rotated each round: no scheduler (base), ours, APScheduler 3's
-BackgroundScheduler started in the worker (the peer). Each job records its fire lag (start of its code minus
+BackgroundScheduler started in the worker (the peer), and the floor under
+ours: the same calls of the jobs' code made by a bare Python thread in the
+worker (work_app.py), what the work itself costs the requests. Each job records its fire lag (start of its code minus
 its scheduled instant) during the wrk run only. Throughput differences of
 about 1 % need the turns and medians: the request loss is the median over
 rounds of 1 - ours/base of the same round.
@@ -57,6 +59,8 @@ KINDS = {
     "base": COMMON + ["--wsgi-file", os.path.join(APPS, "hello_app.py")],
     "ours": COMMON + ["--wsgi-file", os.path.join(APPS, "ours_app.py")] + ours_jobs(),
     "aps": COMMON + ["--wsgi-file", os.path.join(APPS, "aps_app.py")],
+    # the floor under ours: the jobs' own work, called by a bare Python thread
+    "work": COMMON + ["--wsgi-file", os.path.join(APPS, "work_app.py")],
 }
 
 
@@ -121,7 +125,8 @@ def fmt(v, unit="ms", digits=2):
 
 def load_rounds():
     rps = {k: [] for k in KINDS}
-    lags = {"ours": {"tick": [], "sec": [], "p99s": []}, "aps": {"tick": [], "sec": [], "p99s": []}, "floor": []}
+    lags = {k: {"tick": [], "sec": [], "p99s": []} for k in ("ours", "aps", "work")}
+    lags["floor"] = []
     names = list(KINDS)
     for r in range(ROUNDS):
         # rotated each round: the instance that runs second in a round did
@@ -137,9 +142,10 @@ def load_rounds():
                 lags[kind]["tick"] += tick
                 lags[kind]["sec"] += ms(lat.get("sec", []))
                 lags[kind]["p99s"].append(pct(tick, 99))
-        print("  round %d/%d (%s): req/s base %.0f, ours %.0f, APScheduler 3 %.0f; tick p99 ours %s, APS3 %s" % (
-            r + 1, ROUNDS, ", ".join(order), rps["base"][-1], rps["ours"][-1], rps["aps"][-1], fmt(lags["ours"]["p99s"][-1]),
-            fmt(lags["aps"]["p99s"][-1])), file=sys.stderr)
+        print("  round %d/%d (%s): req/s base %.0f, ours %.0f, APScheduler 3 %.0f, work %.0f; tick p99 ours %s, "
+              "APS3 %s, work %s" % (r + 1, ROUNDS, ", ".join(order), rps["base"][-1], rps["ours"][-1], rps["aps"][-1],
+                                    rps["work"][-1], fmt(lags["ours"]["p99s"][-1]), fmt(lags["aps"]["p99s"][-1]),
+                                    fmt(lags["work"]["p99s"][-1])), file=sys.stderr)
     return rps, lags
 
 
@@ -248,7 +254,7 @@ def cpu_per_second(kind):
 
 def main():
     print("fire lag and request cost (1 worker, hello app under wrk -t2 -c16 -d%ds; %d Python jobs every 50 ms "
-          "+ %d every second; %d alternating rounds of base, ours, APScheduler 3, the order rotated)" % (SECONDS, NJOBS, NSEC, ROUNDS))
+          "+ %d every second; %d alternating rounds of base, ours, APScheduler 3 and the work alone, the order rotated)" % (SECONDS, NJOBS, NSEC, ROUNDS))
     rps, lags = load_rounds()
     o, a = lags["ours"], lags["aps"]
     ro, ra = lag_row(o["tick"]), lag_row(a["tick"])
@@ -272,12 +278,17 @@ def main():
     print("  the machine's floor under the same wrk (a bare thread sleeping to the instants, base rounds): "
           "p50 %s, p99 %s, max %s, %d samples" % (fmt(rf["p50"]), fmt(rf["p99"]), fmt(rf["max"]), rf["n"]))
     row("request loss vs no scheduler (median of rounds)", loss(rps, "ours"), loss(rps, "aps"), "%")
-    print("  req/s medians: base %.0f, ours %.0f, APScheduler 3 %.0f" % (
-        median(rps["base"]), median(rps["ours"]), median(rps["aps"])))
+    print("  req/s medians: base %.0f, ours %.0f, APScheduler 3 %.0f, the work alone %.0f" % (
+        median(rps["base"]), median(rps["ours"]), median(rps["aps"]), median(rps["work"])))
+    rw = lag_row(lags["work"]["tick"])
+    print("  the floor: the jobs' own work called by a bare Python thread (no scheduler): request loss %s, "
+          "its lag p50 %s, p99 %s" % (fmt(loss(rps, "work"), "%"), fmt(rw["p50"]), fmt(rw["p99"])))
     base_cpu = cpu_per_second("base")
     fires = NJOBS * 20 + NSEC
     row("worker CPU per fire, idle (beyond no scheduler)", (cpu_per_second("ours") - base_cpu) / fires * 1e6,
         (cpu_per_second("aps") - base_cpu) / fires * 1e6, "us")
+    print("  the work alone (the same bare thread): %s" % fmt((cpu_per_second("work") - base_cpu) / fires * 1e6,
+                                                                "us"))
     so, sa = o["sec"], a["sec"]
     row("1-s fires starting within 1 ms (Quartz.NET's measure)", within(so, 1), within(sa, 1), "%", False)
     row("1-s fires starting within 10 ms", within(so, 10), within(sa, 10), "%", False)
@@ -291,6 +302,7 @@ def main():
     os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "build", "bench", "lag.json"), "w") as f:
         json.dump({"rps": rps, "ours": ro, "aps": ra, "p99s": {"ours": o["p99s"], "aps": a["p99s"]}, "floor_under_load": rf,
+                   "work": rw,
                    "targets": rows}, f, indent=1)
 
 

@@ -95,8 +95,11 @@ def test_queue_starts_the_next_run_when_the_one_going_on_ends_in_each_worker(uws
     sport = start(u, "scheduler-interval = 1s jobs:slow args=[2.5] context=ctx id=slow overlap=queue")
     u.wait_workers()
     pids = u.pids()
+    mark = u.mark()
+    # a worker that never gets there: the whole story from its start
     wait_for(lambda: all(sum(1 for _, e in runs(u, "slow", p) if e) >= 3 for p in pids), 40,
-             what=lambda: "3 runs in each worker:\n" + u.log()[-3000:])
+             what=lambda: "3 runs in each worker (%s):\n%s\n...\n%s" % (
+                 {p: len(runs(u, "slow", p)) for p in pids}, u.log(mark)[:4000], u.log()[-3000:]))
     for p in pids:
         rs = runs(u, "slow", p)
         assert_one_at_a_time(rs)
