@@ -31,6 +31,7 @@ import pytest
 
 from conftest import compile_shim, app_ini as ini, get, wait_for
 from test_once import SECOND, now_us, rfc, setup_app, starts, stop_clean
+from test_overlap import runs as job_runs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOUR = 3600 * SECOND
@@ -235,19 +236,6 @@ def test_step_back_an_hour_repeats_no_fire(uwsgi, shim):
     assert_counters(u, time.monotonic() - t0)
 
 
-def held_events(u, since_n=0):
-    """[(start, end or None)] of the `slow` runs (test_once's held), in start
-    order, from the since_n-th event of it on."""
-    out, going = [], {}
-    for e in u.events("slow")[since_n:]:
-        if e["phase"] == "start":
-            going[e["pid"]] = len(out)
-            out.append([e, None])
-        elif e["pid"] in going:
-            out[going.pop(e["pid"])][1] = e
-    return out
-
-
 def test_a_fire_waiting_for_a_place_across_workers_is_not_held_up_by_a_step_forward(uwsgi, shim):
     """scope=once, overlap=queue: the fire waits in one worker for the run
     going on in the other, looking again every 100 ms. Those looks are
@@ -265,9 +253,9 @@ def test_a_fire_waiting_for_a_place_across_workers_is_not_held_up_by_a_step_forw
     n = len(u.events("slow"))
     clock.step(HOUR)
     mark_n = len(u.events("slow"))
-    wait_for(lambda: sum(1 for _, e in held_events(u, mark_n) if e) >= 3, 30,
+    wait_for(lambda: sum(1 for _, e in job_runs(u, "slow", since_n=mark_n) if e) >= 3, 30,
              what=lambda: "3 runs of slow after the step:\n" + u.log()[-3000:])
-    rs = [r for r in held_events(u, mark_n) if r[1]]
+    rs = [r for r in job_runs(u, "slow", since_n=mark_n) if r[1]]
     # one at a time, each started soon after the one before it ended
     for (a, a_end), (b, _) in zip(rs, rs[1:]):
         assert a_end["t"] <= b["t"] < a_end["t"] + 1.5, (a_end, b)

@@ -62,10 +62,11 @@ def start(u, *lines, workers=2, after=()):
     return sport
 
 
-def runs(u, job, pid=None):
-    """[(start event, end event or None)] of job, in start order (of one worker when pid)."""
+def runs(u, job, pid=None, since_n=0):
+    """[(start event, end event or None)] of job, in start order (of one
+    worker when pid), from its since_n-th event on."""
     out, open_ = [], {}
-    for e in u.events(job):
+    for e in u.events(job)[since_n:]:
         if pid is not None and e["pid"] != pid:
             continue
         if e["phase"] == "start":
