@@ -171,7 +171,7 @@ struct helper {
 	PyObject *finish_fn;
 	PyObject *failed_fn;
 	PyObject *keys[NKEYS];
-	PyObject **prepared; /* by job key: prepare()'s (fn, args, kwargs or None), NULL = not yet */
+	PyObject **prepared; /* by job key: prepare()'s (fn, args, kwargs or None, context name or None) */
 	size_t nprepared;
 };
 
@@ -314,7 +314,7 @@ static PyObject *context_dict(struct helper *h, const struct sched_context *ctx)
 	return NULL;
 }
 
-/* prepare()'s (fn, args, kwargs) of the job in h's interpreter, made on
+/* prepare()'s (fn, args, kwargs, context name) of the job in h's interpreter, made on
  * its first run there (again after a failure); NULL with an exception
  * raised. */
 static PyObject *prepared(struct helper *h, const struct usch_job *job) {
@@ -333,23 +333,27 @@ static PyObject *prepared(struct helper *h, const struct usch_job *job) {
 		h->prepared = grown;
 		h->nprepared = n;
 	}
-	h->prepared[key] = py.CallFunction(h->prepare_fn, "szz", job->target, job->args_json, job->kwargs_json);
+	h->prepared[key] = py.CallFunction(
+			h->prepare_fn, "szzz", job->target, job->args_json, job->kwargs_json, job->context);
 	return h->prepared[key];
 }
 
-/* The kwargs of a run: a copy of the job's, with its context= dict. NULL
- * without any, or with an exception raised (*failed set). */
-static PyObject *run_kwargs(struct helper *h, PyObject *kw, const struct usch_job *job, const struct sched_context *ctx,
-		int *failed) {
-	PyObject *kwargs = kw != py.none ? py.DictCopy(kw) : ctx ? py.DictNew() : NULL;
-	*failed = kwargs == NULL && (kw != py.none || ctx);
-	if (!ctx || !kwargs)
-		return kwargs;
-	PyObject *name = text(job->context), *c = context_dict(h, ctx);
-	*failed = !name || !c || py.DictSetItem(kwargs, name, c) != 0;
-	py.DecRef(name);
+/* The kwargs of a run into *out: a copy of the job's, with its context=
+ * dict under its prepared name; NULL when it has neither. 0, or -1 with
+ * an exception raised. */
+static int run_kwargs(struct helper *h, PyObject *prep, const struct sched_context *ctx, PyObject **out) {
+	PyObject *kw = py.TupleGetItem(prep, 2);
+	*out = NULL;
+	if (kw == py.none && !ctx)
+		return 0;
+	if (!(*out = kw != py.none ? py.DictCopy(kw) : py.DictNew()))
+		return -1;
+	if (!ctx)
+		return 0;
+	PyObject *c = context_dict(h, ctx);
+	int ret = c && py.DictSetItem(*out, py.TupleGetItem(prep, 3), c) == 0 ? 0 : -1;
 	py.DecRef(c);
-	return kwargs;
+	return ret;
 }
 
 /* One run of the job, the GIL held in h's interpreter: its callable
@@ -357,10 +361,8 @@ static PyObject *run_kwargs(struct helper *h, PyObject *kw, const struct usch_jo
  * to completion. NULL on success, else the traceback (malloc'd). */
 static char *run_job(struct helper *h, const struct usch_job *job, const struct sched_context *ctx) {
 	mark_call(1);
-	PyObject *prep = prepared(h, job), *ret = NULL;
-	int failed = 1;
-	PyObject *kwargs = prep ? run_kwargs(h, py.TupleGetItem(prep, 2), job, ctx, &failed) : NULL;
-	if (!failed)
+	PyObject *prep = prepared(h, job), *kwargs = NULL, *ret = NULL;
+	if (prep && run_kwargs(h, prep, ctx, &kwargs) == 0)
 		ret = py.ObjectCall(py.TupleGetItem(prep, 0), py.TupleGetItem(prep, 1), kwargs);
 	py.DecRef(kwargs);
 	if (ret && ret != py.none) {
