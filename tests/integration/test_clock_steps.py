@@ -250,7 +250,6 @@ def test_a_fire_waiting_for_a_place_across_workers_is_not_held_up_by_a_step_forw
                     'scheduler-interval = 1s jobs:held args=["slow", 2.5] id=slow scope=once overlap=queue',
                     workers=2), env=clock.env)
     u.wait_log(r"job slow: the run scheduled \S+ waits for a run going on to end \(overlap=queue", timeout=20)
-    n = len(u.events("slow"))
     clock.step(HOUR)
     mark_n = len(u.events("slow"))
     wait_for(lambda: sum(1 for _, e in job_runs(u, "slow", since_n=mark_n) if e) >= 3, 30,
@@ -259,7 +258,6 @@ def test_a_fire_waiting_for_a_place_across_workers_is_not_held_up_by_a_step_forw
     # one at a time, each started soon after the one before it ended
     for (a, a_end), (b, _) in zip(rs, rs[1:]):
         assert a_end["t"] <= b["t"] < a_end["t"] + 1.5, (a_end, b)
-    assert n <= mark_n
     stop_clean(u)
 
 
